@@ -1,0 +1,194 @@
+// Package control is wsim's own control plane, served under /_wsim/ on the
+// API port: the service clock, server-side fault rules and a health check,
+// as plain JSON over HTTP so that any test harness can drive them.
+package control
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/wsim/wsim/internal/clock"
+	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/service"
+)
+
+// Handler serves /_wsim/.
+type Handler struct {
+	svc *service.Service
+	mux *http.ServeMux
+}
+
+// New returns the control plane of svc.
+func New(svc *service.Service) *Handler {
+	h := &Handler{svc: svc, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /_wsim/health", h.health)
+	h.mux.HandleFunc("GET /_wsim/clock", h.getClock)
+	h.mux.HandleFunc("POST /_wsim/clock", h.changeClock)
+	h.mux.HandleFunc("GET /_wsim/faults", h.listFaults)
+	h.mux.HandleFunc("POST /_wsim/faults", h.addFault)
+	h.mux.HandleFunc("DELETE /_wsim/faults", h.deleteFault)
+	h.mux.HandleFunc("DELETE /_wsim/faults/{id}", h.deleteFault)
+	h.mux.HandleFunc("/_wsim/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("no control endpoint %s %s", r.Method, r.URL.Path))
+	})
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, map[string]string{"error": err.Error()})
+}
+
+// readJSON decodes a small JSON request body, refusing unknown fields so that
+// a typo never silently does nothing.
+func readJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("invalid JSON body: %w", err)
+	}
+	return nil
+}
+
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.Store().Ping(r.Context()); err != nil {
+		writeError(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "profile": h.svc.Profile().Name})
+}
+
+// clockView is the clock as the control plane shows it.
+type clockView struct {
+	Now       time.Time `json:"now"`
+	Epoch     float64   `json:"epoch"`
+	Frozen    bool      `json:"frozen"`
+	OffsetSec float64   `json:"offsetSeconds"`
+}
+
+func (h *Handler) viewClock(w http.ResponseWriter, s clock.State) {
+	now := s.Now(time.Now()).UTC()
+	writeJSON(w, http.StatusOK, clockView{
+		Now: now, Epoch: float64(now.UnixMilli()) / 1000, Frozen: s.Frozen, OffsetSec: s.Offset.Seconds(),
+	})
+}
+
+func (h *Handler) getClock(w http.ResponseWriter, r *http.Request) {
+	s, err := h.svc.Clock().State(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	h.viewClock(w, s)
+}
+
+// clockChange is the body of POST /_wsim/clock.
+type clockChange struct {
+	// Action is freeze, resume, advance, set or reset.
+	Action string `json:"action"`
+	// By is how far advance moves the clock, a Go duration ("90m", "2h30m").
+	By string `json:"by,omitempty"`
+	// To is the RFC 3339 time set moves the clock to.
+	To string `json:"to,omitempty"`
+}
+
+func (h *Handler) changeClock(w http.ResponseWriter, r *http.Request) {
+	var c clockChange
+	if err := readJSON(r, &c); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	ctx, clk := r.Context(), h.svc.Clock()
+	var s clock.State
+	var err error
+	switch c.Action {
+	case "freeze":
+		s, err = clk.Freeze(ctx)
+	case "resume":
+		s, err = clk.Resume(ctx)
+	case "reset":
+		s, err = clk.Reset(ctx)
+	case "advance":
+		d, perr := time.ParseDuration(c.By)
+		if perr != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("advance needs \"by\" as a duration such as \"90m\": %w", perr))
+			return
+		}
+		s, err = clk.Advance(ctx, d)
+	case "set":
+		t, perr := time.Parse(time.RFC3339Nano, c.To)
+		if perr != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("set needs \"to\" as an RFC 3339 time: %w", perr))
+			return
+		}
+		s, err = clk.Set(ctx, t)
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Errorf("unknown action %q: use freeze, resume, advance, set or reset", c.Action))
+		return
+	}
+	switch {
+	case errors.Is(err, clock.ErrBackwards):
+		writeError(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, err)
+	default:
+		h.viewClock(w, s)
+	}
+}
+
+func (h *Handler) listFaults(w http.ResponseWriter, r *http.Request) {
+	rules, err := h.svc.FaultRules(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	if rules == nil {
+		rules = []pipeline.FaultRule{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
+}
+
+func (h *Handler) addFault(w http.ResponseWriter, r *http.Request) {
+	var rule pipeline.FaultRule
+	if err := readJSON(r, &rule); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if rule.ID != "" {
+		writeError(w, http.StatusBadRequest, errors.New("id is assigned by wsim; leave it out"))
+		return
+	}
+	rule, err := h.svc.AddFaultRule(r.Context(), rule)
+	switch {
+	case errors.Is(err, service.ErrInvalidRule):
+		writeError(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, err)
+	default:
+		writeJSON(w, http.StatusCreated, rule)
+	}
+}
+
+func (h *Handler) deleteFault(w http.ResponseWriter, r *http.Request) {
+	err := h.svc.DeleteFaultRule(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, service.ErrNoSuchRule):
+		writeError(w, http.StatusNotFound, err)
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

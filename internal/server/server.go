@@ -1,0 +1,203 @@
+// Package server is the HTTP edge of wsim: it routes AWS JSON 1.1 requests to
+// the operation table, renders every outcome as an AWS-shaped response, logs
+// one line per request and counts it in the metrics. Nothing below it knows
+// about HTTP.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/auth"
+	"github.com/wsim/wsim/internal/awsjson"
+)
+
+// DefaultMaxBodyBytes bounds a request body. WorkSpaces requests are small;
+// the largest modelled member is a 1.77 MB logo, sent base64-encoded.
+const DefaultMaxBodyBytes = 4 << 20
+
+// Options configures a Server.
+type Options struct {
+	// Handler implements the operations.
+	Handler api.Handler
+	// Defaults name the caller of unsigned requests and of access keys that
+	// are not account ids.
+	Defaults auth.Defaults
+	Logger   *slog.Logger
+	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when 0).
+	MaxBodyBytes int64
+	// Control, when set, serves everything under /_wsim/.
+	Control http.Handler
+	// Registry, when set, receives the request metrics and is served at /metrics.
+	Registry *prometheus.Registry
+}
+
+// Server is the http.Handler of a wsim endpoint.
+type Server struct {
+	opts     Options
+	mux      *http.ServeMux
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New returns a server for opts.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	if opts.Registry != nil {
+		s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsim_api_requests_total", Help: "API requests by operation and HTTP status.",
+		}, []string{"operation", "status"})
+		s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "wsim_api_request_duration_seconds", Help: "API request latency by operation.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
+		}, []string{"operation"})
+		opts.Registry.MustRegister(s.requests, s.duration)
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{}))
+	}
+	if opts.Control != nil {
+		s.mux.Handle("/_wsim/", opts.Control)
+	}
+	s.mux.HandleFunc("/", s.serveAPI)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// exchange is one API request on its way through the server.
+type exchange struct {
+	id        string
+	operation string
+	caller    auth.Caller
+	status    int
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	x := &exchange{id: newRequestID(), operation: "-"}
+	w.Header()["x-amzn-RequestId"] = []string{x.id} // AWS spells it so; set directly to keep the spelling
+	body, err := s.handle(r, x)
+	if err != nil {
+		var apiErr api.APIError
+		if !errors.As(err, &apiErr) {
+			s.opts.Logger.Error("internal failure", "request_id", x.id, "operation", x.operation, "err", err)
+			apiErr = &api.Error{Code: "InternalFailure", Status: http.StatusInternalServerError,
+				Message: "The request processing has failed because of an unknown error, exception or failure."}
+		}
+		x.status = apiErr.HTTPStatus()
+		body = awsjson.EncodeError(apiErr)
+	} else {
+		x.status = http.StatusOK
+	}
+	w.Header().Set("Content-Type", awsjson.ContentType)
+	w.WriteHeader(x.status)
+	w.Write(body)
+
+	elapsed := time.Since(start)
+	s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("operation", x.operation),
+		slog.String("account", x.caller.Account),
+		slog.String("region", x.caller.Region),
+		slog.Int("status", x.status),
+		slog.Duration("duration", elapsed),
+		slog.String("request_id", x.id))
+	if s.requests != nil {
+		s.requests.WithLabelValues(x.operation, strconv.Itoa(x.status)).Inc()
+		s.duration.WithLabelValues(x.operation).Observe(elapsed.Seconds())
+	}
+}
+
+// handle runs one API request and returns the response body, or the error to
+// render instead.
+func (s *Server) handle(r *http.Request, x *exchange) (body []byte, err error) {
+	target := r.Header.Get("X-Amz-Target")
+	if target == "" {
+		return nil, &api.Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
+			Message: "Missing X-Amz-Target header: every WorkSpaces request is a POST naming its operation as " + api.TargetPrefix + ".<Operation>."}
+	}
+	name, ok := strings.CutPrefix(target, api.TargetPrefix+".")
+	op := api.Operations[name]
+	if !ok || op == nil {
+		return nil, &api.Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("Unknown operation %q.", target)}
+	}
+	x.operation = op.Name
+	if r.Method != http.MethodPost {
+		return nil, &api.Error{Code: "UnknownOperationException", Status: http.StatusMethodNotAllowed,
+			Message: "WorkSpaces operations are called with POST, not " + r.Method + "."}
+	}
+	x.caller, err = auth.FromRequest(r, s.opts.Defaults)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))
+	if err != nil {
+		return nil, &api.Error{Code: "SerializationException", Status: http.StatusBadRequest,
+			Message: "The request body could not be read."}
+	}
+	if int64(len(raw)) > s.opts.MaxBodyBytes {
+		return nil, &api.Error{Code: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
+			Message: fmt.Sprintf("The request body exceeds the limit of %d bytes.", s.opts.MaxBodyBytes)}
+	}
+	in := op.NewInput()
+	if err := awsjson.Decode(raw, in); err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	out, err := s.call(auth.WithCaller(r.Context(), x.caller), op, in)
+	if err != nil {
+		return nil, err
+	}
+	return awsjson.EncodeOutput(out)
+}
+
+// call invokes the handler, turning a panic into an internal failure so that
+// one bad request never takes the server down.
+func (s *Server) call(ctx context.Context, op *api.Operation, in api.Input) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in %s: %v\n%s", op.Name, p, debug.Stack())
+		}
+	}()
+	return op.Call(ctx, s.opts.Handler, in)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}

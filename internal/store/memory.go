@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+)
+
+var _ Store = (*memStore)(nil)
+
+// memStore keeps everything in maps behind one lock. Update holds the write
+// lock for the whole of fn, which makes transactions trivially serializable;
+// writes go to an overlay that is merged only when fn succeeds, so a failed
+// fn leaves nothing behind and readers never see half a transaction.
+type memStore struct {
+	mu     sync.RWMutex
+	closed bool
+	scopes map[Scope]*memScope
+}
+
+type memScope struct {
+	recs  map[string]*Record // by ID
+	names map[string]string  // name -> ID
+}
+
+func newMemory() *memStore { return &memStore{scopes: map[Scope]*memScope{}} }
+
+func (m *memStore) Get(ctx context.Context, k Key) (*Record, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	if sc := m.scopes[k.Scope()]; sc != nil {
+		if r := sc.recs[k.ID]; r != nil {
+			return cloneRecord(r), nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+func (m *memStore) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	return listFrom(m.scopes[s], nil, s, afterID, limit), nil
+}
+
+func (m *memStore) Update(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errClosed
+	}
+	tx := &memTx{m: m, writes: map[Key]*Record{}}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	for k, r := range tx.writes {
+		sc := m.scopes[k.Scope()]
+		if sc == nil {
+			sc = &memScope{recs: map[string]*Record{}, names: map[string]string{}}
+			m.scopes[k.Scope()] = sc
+		}
+		if old := sc.recs[k.ID]; old != nil && old.Name != "" {
+			delete(sc.names, old.Name)
+		}
+		if r == nil {
+			delete(sc.recs, k.ID)
+			continue
+		}
+		sc.recs[k.ID] = r
+	}
+	// Names are indexed in a second pass: a transaction may move a name from
+	// one record to another, and the first pass could otherwise delete the
+	// new owner's entry while removing the old one.
+	for k, r := range tx.writes {
+		if r != nil && r.Name != "" {
+			m.scopes[k.Scope()].names[r.Name] = k.ID
+		}
+	}
+	return nil
+}
+
+func (m *memStore) Ping(ctx context.Context) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return errClosed
+	}
+	return nil
+}
+
+func (m *memStore) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	m.scopes = nil
+	return nil
+}
+
+// memTx reads through its own writes (nil = deleted) to the committed maps,
+// which it may read without locking because Update holds the write lock.
+type memTx struct {
+	m      *memStore
+	writes map[Key]*Record
+}
+
+func (t *memTx) lookup(k Key) *Record {
+	if r, ok := t.writes[k]; ok {
+		return r
+	}
+	if sc := t.m.scopes[k.Scope()]; sc != nil {
+		return sc.recs[k.ID]
+	}
+	return nil
+}
+
+// nameOwner returns the ID holding name in s as this transaction sees it.
+func (t *memTx) nameOwner(s Scope, name string) (string, bool) {
+	for k, r := range t.writes {
+		if r != nil && k.Scope() == s && r.Name == name {
+			return k.ID, true
+		}
+	}
+	if sc := t.m.scopes[s]; sc != nil {
+		if id, ok := sc.names[name]; ok {
+			// A record this transaction rewrote or deleted no longer
+			// holds its committed name unless the overlay says so.
+			if _, changed := t.writes[Key{s.Account, s.Region, s.Kind, id}]; !changed {
+				return id, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (t *memTx) Get(ctx context.Context, k Key) (*Record, error) {
+	if r := t.lookup(k); r != nil {
+		return cloneRecord(r), nil
+	}
+	return nil, ErrNotFound
+}
+
+func (t *memTx) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
+	return listFrom(t.m.scopes[s], t.writes, s, afterID, limit), nil
+}
+
+func (t *memTx) Count(ctx context.Context, s Scope) (int, error) {
+	n := 0
+	if sc := t.m.scopes[s]; sc != nil {
+		n = len(sc.recs)
+	}
+	for k, r := range t.writes {
+		if k.Scope() != s {
+			continue
+		}
+		committed := false
+		if sc := t.m.scopes[s]; sc != nil {
+			_, committed = sc.recs[k.ID]
+		}
+		switch {
+		case r == nil && committed:
+			n--
+		case r != nil && !committed:
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (t *memTx) Insert(ctx context.Context, r *Record, max int) error {
+	if t.lookup(r.Key) != nil {
+		return ErrAlreadyExists
+	}
+	if r.Name != "" {
+		if _, taken := t.nameOwner(r.Scope(), r.Name); taken {
+			return ErrNameTaken
+		}
+	}
+	if max > 0 {
+		if n, _ := t.Count(ctx, r.Scope()); n >= max {
+			return ErrLimitExceeded
+		}
+	}
+	r.Version = 1
+	t.writes[r.Key] = cloneRecord(r)
+	return nil
+}
+
+func (t *memTx) Put(ctx context.Context, r *Record) error {
+	var stored int64
+	if cur := t.lookup(r.Key); cur != nil {
+		stored = cur.Version
+	}
+	if r.Version != stored {
+		return ErrConflict
+	}
+	if r.Name != "" {
+		if id, taken := t.nameOwner(r.Scope(), r.Name); taken && id != r.ID {
+			return ErrNameTaken
+		}
+	}
+	r.Version = stored + 1
+	t.writes[r.Key] = cloneRecord(r)
+	return nil
+}
+
+func (t *memTx) Delete(ctx context.Context, k Key) error {
+	if t.lookup(k) == nil {
+		return ErrNotFound
+	}
+	t.writes[k] = nil
+	return nil
+}
+
+// listFrom merges a committed scope with a transaction's overlay.
+func listFrom(sc *memScope, writes map[Key]*Record, s Scope, afterID string, limit int) []*Record {
+	var picked []*Record
+	if sc != nil {
+		for id, r := range sc.recs {
+			if id <= afterID {
+				continue
+			}
+			if _, changed := writes[r.Key]; changed {
+				continue
+			}
+			picked = append(picked, r)
+		}
+	}
+	for k, r := range writes {
+		if r != nil && k.Scope() == s && k.ID > afterID {
+			picked = append(picked, r)
+		}
+	}
+	slices.SortFunc(picked, func(a, b *Record) int { return strings.Compare(a.ID, b.ID) })
+	if limit > 0 && len(picked) > limit {
+		picked = picked[:limit]
+	}
+	out := make([]*Record, len(picked))
+	for i, r := range picked {
+		out[i] = cloneRecord(r)
+	}
+	return out
+}

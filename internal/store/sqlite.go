@@ -1,0 +1,582 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ Store = (*sqliteStore)(nil)
+
+// sqliteMigrations[i] takes the schema from version i to i+1. Append only:
+// files in the field are at every version ever released.
+var sqliteMigrations = []string{
+	`CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);
+	CREATE TABLE records (
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		kind    TEXT NOT NULL,
+		id      TEXT NOT NULL,
+		name    TEXT NOT NULL DEFAULT '',
+		created INTEGER NOT NULL, -- microseconds since the Unix epoch, UTC
+		version INTEGER NOT NULL,
+		body    BLOB NOT NULL,
+		PRIMARY KEY (account, region, kind, id)
+	);
+	CREATE UNIQUE INDEX records_name ON records (account, region, kind, name) WHERE name <> '';`,
+}
+
+const (
+	sqliteCols = `account, region, kind, id, name, created, version, body`
+	// Requests waiting when the writer finishes a commit all go into the
+	// next one; the cap bounds how long the first of them waits.
+	sqliteMaxBatch = 256
+)
+
+// sqliteStore funnels every Update through one writer goroutine that does
+// group commit: it runs each queued fn under its own SAVEPOINT inside a single
+// transaction and commits the lot with one fsync. SQLite allows one writer at
+// a time anyway, so this costs no concurrency, and it turns N fsyncs into one,
+// which is what makes thousands of durable updates a second possible. Reads go
+// to a separate pool of read-only connections, which WAL lets run alongside
+// the writer, each seeing the last committed state.
+type sqliteStore struct {
+	path string
+	lock *os.File
+
+	wdb   *sql.DB
+	wconn *sql.Conn
+	w     sqliteStmts // prepared on wconn
+
+	rdb *sql.DB
+	r   sqliteStmts // prepared on rdb, re-prepared per pooled connection by database/sql
+
+	mu     sync.RWMutex // held for reading while enqueuing, so Close can't race a send
+	closed bool
+	reqs   chan *sqliteReq
+	done   chan struct{}
+}
+
+type sqliteStmts struct {
+	get, list, count, version, owner, insert, update, del *sql.Stmt
+}
+
+type sqliteReq struct {
+	ctx      context.Context
+	fn       func(Tx) error
+	err      error
+	panicked bool
+	panicVal any
+	done     chan struct{}
+}
+
+func openSQLite(ctx context.Context, path string) (_ Store, err error) {
+	if err := mkdirFor(path); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &sqliteStore{path: path, lock: lock}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+
+	// journal_mode is deliberately not in the DSN: it is persistent, and a
+	// file written by a newer wsim must not be touched, so it is set only
+	// after the schema version has been checked.
+	s.wdb, err = sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=journal_size_limit(67108864)")
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	if s.wconn, err = s.wdb.Conn(ctx); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	if s.w, err = prepareSQLite(func(q string) (*sql.Stmt, error) { return s.wconn.PrepareContext(ctx, q) }); err != nil {
+		return nil, err
+	}
+
+	s.rdb, err = sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	s.rdb.SetMaxOpenConns(n)
+	s.rdb.SetMaxIdleConns(n)
+	if s.r, err = prepareSQLite(func(q string) (*sql.Stmt, error) { return s.rdb.PrepareContext(ctx, q) }); err != nil {
+		return nil, err
+	}
+
+	s.reqs = make(chan *sqliteReq, 4*sqliteMaxBatch)
+	s.done = make(chan struct{})
+	go s.writer()
+	return s, nil
+}
+
+func (s *sqliteStore) migrate(ctx context.Context) error {
+	c := s.wconn
+	var have int
+	var tables int
+	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&tables); err != nil {
+		return fmt.Errorf("store: read %s: %w", s.path, err)
+	}
+	if tables > 0 {
+		var v string
+		err := c.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: read schema version of %s: %w", s.path, err)
+		}
+		if err == nil {
+			if have, err = strconv.Atoi(v); err != nil {
+				return fmt.Errorf("store: %s: bad schema_version %q", s.path, v)
+			}
+		}
+	}
+	want := len(sqliteMigrations)
+	if have > want {
+		return fmt.Errorf("%w: %s has schema version %d, this wsim supports up to %d; upgrade wsim or use another data directory", ErrNewerSchema, s.path, have, want)
+	}
+
+	// WAL lets the read pool run alongside the writer.
+	var mode string
+	if err := c.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return fmt.Errorf("store: enable WAL on %s: %w", s.path, err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("store: %s: SQLite refused WAL mode (journal_mode=%s)", s.path, mode)
+	}
+	if have == want {
+		return nil
+	}
+
+	if _, err := c.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("store: migrate %s: %w", s.path, err)
+	}
+	for v := have; v < want; v++ {
+		if _, err := c.ExecContext(ctx, sqliteMigrations[v]); err != nil {
+			c.ExecContext(context.Background(), `ROLLBACK`)
+			return fmt.Errorf("store: migrate %s to schema version %d: %w", s.path, v+1, err)
+		}
+	}
+	if _, err := c.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.Itoa(want)); err != nil {
+		c.ExecContext(context.Background(), `ROLLBACK`)
+		return fmt.Errorf("store: migrate %s: %w", s.path, err)
+	}
+	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
+		c.ExecContext(context.Background(), `ROLLBACK`)
+		return fmt.Errorf("store: migrate %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func prepareSQLite(prep func(string) (*sql.Stmt, error)) (st sqliteStmts, err error) {
+	const where = ` WHERE account = ? AND region = ? AND kind = ?`
+	for _, p := range []struct {
+		dst *(*sql.Stmt)
+		q   string
+	}{
+		{&st.get, `SELECT ` + sqliteCols + ` FROM records` + where + ` AND id = ?`},
+		{&st.list, `SELECT ` + sqliteCols + ` FROM records` + where + ` AND id > ? ORDER BY id LIMIT ?`},
+		{&st.count, `SELECT count(*) FROM records` + where},
+		{&st.version, `SELECT version FROM records` + where + ` AND id = ?`},
+		// "name <> ''" repeated so SQLite can use the partial index.
+		{&st.owner, `SELECT id FROM records` + where + ` AND name = ? AND name <> ''`},
+		{&st.insert, `INSERT INTO records (` + sqliteCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.update, `UPDATE records SET name = ?, created = ?, version = ?, body = ?` + where + ` AND id = ?`},
+		{&st.del, `DELETE FROM records` + where + ` AND id = ?`},
+	} {
+		if *p.dst, err = prep(p.q); err != nil {
+			return st, fmt.Errorf("store: prepare %q: %w", p.q, err)
+		}
+	}
+	return st, nil
+}
+
+func (st *sqliteStmts) close() {
+	for _, p := range []*sql.Stmt{st.get, st.list, st.count, st.version, st.owner, st.insert, st.update, st.del} {
+		if p != nil {
+			p.Close()
+		}
+	}
+}
+
+func (s *sqliteStore) Get(ctx context.Context, k Key) (*Record, error) {
+	return sqliteGet(ctx, s.r.get, k)
+}
+
+func (s *sqliteStore) List(ctx context.Context, sc Scope, afterID string, limit int) ([]*Record, error) {
+	return sqliteList(ctx, s.r.list, sc, afterID, limit)
+}
+
+func (s *sqliteStore) Ping(ctx context.Context) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return errClosed
+	}
+	return s.rdb.PingContext(ctx)
+}
+
+func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &sqliteReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	// Once queued, wait for the answer even if ctx ends: the batch may
+	// already be committing, and the caller must not be told "failed" about
+	// a write that then lands.
+	<-req.done
+	if req.panicked {
+		panic(req.panicVal)
+	}
+	return req.err
+}
+
+func (s *sqliteStore) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.mu.Unlock()
+	<-s.done
+	return s.closeAll()
+}
+
+// closeAll releases whatever openSQLite got as far as acquiring. The writer
+// connection goes last so that its close is the final one, which checkpoints
+// the WAL into the main file.
+func (s *sqliteStore) closeAll() error {
+	var errs []error
+	s.r.close()
+	if s.rdb != nil {
+		errs = append(errs, s.rdb.Close())
+	}
+	s.w.close()
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.Close())
+	}
+	if s.wdb != nil {
+		errs = append(errs, s.wdb.Close())
+	}
+	errs = append(errs, unlockFile(s.lock))
+	return errors.Join(errs...)
+}
+
+func (s *sqliteStore) writer() {
+	defer close(s.done)
+	batch := make([]*sqliteReq, 0, sqliteMaxBatch)
+	for req := range s.reqs {
+		batch = append(batch[:0], req)
+	fill:
+		for len(batch) < sqliteMaxBatch {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch)
+		clear(batch) // don't pin finished requests until the slot is reused
+	}
+}
+
+// runBatch applies a batch in one transaction. Each fn gets a savepoint, so
+// a failing fn is undone alone and the rest still commit.
+func (s *sqliteStore) runBatch(batch []*sqliteReq) {
+	ctx := context.Background()
+	c := s.wconn
+	failAll := func(err error) {
+		for _, r := range batch {
+			if r.err == nil && !r.panicked {
+				r.err = err
+			}
+		}
+	}
+	defer func() {
+		for _, r := range batch {
+			close(r.done)
+		}
+	}()
+	if _, err := c.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		failAll(fmt.Errorf("store: begin: %w", err))
+		return
+	}
+	applied := 0
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		if _, err := c.ExecContext(ctx, `SAVEPOINT req`); err != nil {
+			c.ExecContext(ctx, `ROLLBACK`)
+			failAll(fmt.Errorf("store: savepoint: %w", err))
+			return
+		}
+		s.call(r)
+		if r.err == nil && !r.panicked {
+			if _, err := c.ExecContext(ctx, `RELEASE req`); err != nil {
+				c.ExecContext(ctx, `ROLLBACK`)
+				failAll(fmt.Errorf("store: release savepoint: %w", err))
+				return
+			}
+			applied++
+			continue
+		}
+		if _, err := c.ExecContext(ctx, `ROLLBACK TO req; RELEASE req`); err != nil {
+			// The transaction is in an unknown state; nothing in it
+			// may be committed.
+			c.ExecContext(ctx, `ROLLBACK`)
+			failAll(fmt.Errorf("store: rollback to savepoint: %w", err))
+			return
+		}
+	}
+	if applied == 0 {
+		if _, err := c.ExecContext(ctx, `ROLLBACK`); err != nil {
+			failAll(fmt.Errorf("store: rollback: %w", err))
+		}
+		return
+	}
+	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
+		c.ExecContext(ctx, `ROLLBACK`)
+		failAll(fmt.Errorf("store: commit: %w", err))
+	}
+}
+
+// call runs one fn, turning a panic into a value the caller re-panics with,
+// so a bug in one handler can't kill the writer everyone depends on.
+func (s *sqliteStore) call(r *sqliteReq) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.panicked, r.panicVal = true, v
+		}
+	}()
+	r.err = r.fn(&sqliteTx{st: &s.w})
+}
+
+type sqliteTx struct{ st *sqliteStmts }
+
+func (t *sqliteTx) Get(ctx context.Context, k Key) (*Record, error) {
+	return sqliteGet(ctx, t.st.get, k)
+}
+
+func (t *sqliteTx) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
+	return sqliteList(ctx, t.st.list, s, afterID, limit)
+}
+
+func (t *sqliteTx) Count(ctx context.Context, s Scope) (int, error) {
+	var n int
+	if err := t.st.count.QueryRowContext(ctx, s.Account, s.Region, s.Kind).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count: %w", err)
+	}
+	return n, nil
+}
+
+// version returns the stored version of k, 0 when absent.
+func (t *sqliteTx) version(ctx context.Context, k Key) (int64, error) {
+	var v int64
+	err := t.st.version.QueryRowContext(ctx, k.Account, k.Region, k.Kind, k.ID).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: get: %w", err)
+	}
+	return v, nil
+}
+
+func (t *sqliteTx) Insert(ctx context.Context, r *Record, max int) error {
+	if max > 0 {
+		n, err := t.Count(ctx, r.Scope())
+		if err != nil {
+			return err
+		}
+		if n >= max {
+			// A duplicate is the more useful answer when both apply, and
+			// the other backends give it too.
+			if v, err := t.version(ctx, r.Key); err != nil || v > 0 {
+				return cmpErr(err, ErrAlreadyExists)
+			}
+			if taken, err := t.nameTaken(ctx, r); err != nil || taken {
+				return cmpErr(err, ErrNameTaken)
+			}
+			return ErrLimitExceeded
+		}
+	}
+	if err := t.insert(ctx, r, 1); err != nil {
+		return err
+	}
+	r.Version = 1
+	return nil
+}
+
+func (t *sqliteTx) insert(ctx context.Context, r *Record, version int64) error {
+	_, err := t.st.insert.ExecContext(ctx, r.Account, r.Region, r.Kind, r.ID, r.Name, r.Created.UnixMicro(), version, nonNil(r.Body))
+	if isSQLiteConstraint(err) {
+		// The statement failed alone (SQLite's default ABORT), so the
+		// transaction is still usable to find out which key clashed.
+		if v, verr := t.version(ctx, r.Key); verr != nil || v > 0 {
+			return cmpErr(verr, ErrAlreadyExists)
+		}
+		return ErrNameTaken
+	}
+	if err != nil {
+		return fmt.Errorf("store: insert: %w", err)
+	}
+	return nil
+}
+
+func (t *sqliteTx) nameTaken(ctx context.Context, r *Record) (bool, error) {
+	if r.Name == "" {
+		return false, nil
+	}
+	var id string
+	err := t.st.owner.QueryRowContext(ctx, r.Account, r.Region, r.Kind, r.Name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil && id != r.ID, err
+}
+
+func (t *sqliteTx) Put(ctx context.Context, r *Record) error {
+	stored, err := t.version(ctx, r.Key)
+	if err != nil {
+		return err
+	}
+	if r.Version != stored {
+		return ErrConflict
+	}
+	if stored == 0 {
+		if err := t.insert(ctx, r, 1); err != nil {
+			return err
+		}
+		r.Version = 1
+		return nil
+	}
+	_, err = t.st.update.ExecContext(ctx, r.Name, r.Created.UnixMicro(), stored+1, nonNil(r.Body), r.Account, r.Region, r.Kind, r.ID)
+	if isSQLiteConstraint(err) {
+		return ErrNameTaken
+	}
+	if err != nil {
+		return fmt.Errorf("store: update: %w", err)
+	}
+	r.Version = stored + 1
+	return nil
+}
+
+func (t *sqliteTx) Delete(ctx context.Context, k Key) error {
+	res, err := t.st.del.ExecContext(ctx, k.Account, k.Region, k.Kind, k.ID)
+	if err != nil {
+		return fmt.Errorf("store: delete: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: delete: %w", err)
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func sqliteGet(ctx context.Context, st *sql.Stmt, k Key) (*Record, error) {
+	r, err := scanRecord(st.QueryRowContext(ctx, k.Account, k.Region, k.Kind, k.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get: %w", err)
+	}
+	return r, nil
+}
+
+func sqliteList(ctx context.Context, st *sql.Stmt, s Scope, afterID string, limit int) ([]*Record, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := st.QueryContext(ctx, s.Account, s.Region, s.Kind, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	defer rows.Close()
+	var out []*Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list: %w", err)
+	}
+	return out, nil
+}
+
+func scanRecord(row interface{ Scan(...any) error }) (*Record, error) {
+	var r Record
+	var created int64
+	if err := row.Scan(&r.Account, &r.Region, &r.Kind, &r.ID, &r.Name, &created, &r.Version, &r.Body); err != nil {
+		return nil, err
+	}
+	r.Created = time.UnixMicro(created).UTC()
+	return &r, nil
+}
+
+func isSQLiteConstraint(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+// cmpErr returns err if set, otherwise sentinel: for checks that either
+// failed outright or found the condition they looked for.
+func cmpErr(err, sentinel error) error {
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return sentinel
+}
+
+// nonNil keeps NOT NULL body columns happy with a nil Body.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

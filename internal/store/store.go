@@ -1,0 +1,204 @@
+// Package store owns wsim's durable state. Everything the service layer keeps
+// is a Record: a JSON document, opaque to this package, addressed by a Key and
+// optionally carrying a Name that is unique within its (Account, Region, Kind).
+//
+// Three interchangeable backends implement Store: an in-process map
+// ("memory"), an embedded SQLite file (the default) and PostgreSQL (for
+// several wsim replicas sharing one state). Callers never learn which one they
+// have; the conformance suite in this package's tests pins down the behaviour
+// they all share, and the error sentinels below are the whole error
+// vocabulary callers need to map to the wire.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Errors returned by stores. They may be wrapped; test with errors.Is.
+var (
+	ErrNotFound      = errors.New("store: not found")
+	ErrAlreadyExists = errors.New("store: already exists")
+	ErrNameTaken     = errors.New("store: name already in use")
+	ErrLimitExceeded = errors.New("store: limit exceeded")
+	// ErrConflict means the caller's copy of a record is stale: it changed
+	// (or vanished) since it was read. Re-read and try again.
+	ErrConflict = errors.New("store: record changed concurrently")
+	// ErrNewerSchema means the state was written by a newer wsim; refusing to
+	// open it is safer than misreading or "migrating" it backwards.
+	ErrNewerSchema = errors.New("store: state was written by a newer wsim (schema version too new)")
+	// ErrUnavailable wraps failures to reach the backing database, so the
+	// service can answer "try again" rather than "internal error".
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// errClosed is returned by a store after Close; to a request still in flight
+// during shutdown that is the same as the database being unreachable.
+var errClosed = fmt.Errorf("%w: store is closed", ErrUnavailable)
+
+// Key addresses one record.
+type Key struct{ Account, Region, Kind, ID string }
+
+// Scope is the set of records of one Kind in one account and region; names
+// are unique and limits are counted within a scope.
+type Scope struct{ Account, Region, Kind string }
+
+// Scope returns the scope k belongs to.
+func (k Key) Scope() Scope { return Scope{k.Account, k.Region, k.Kind} }
+
+// Record is one stored document.
+type Record struct {
+	Key
+	// Name, when non-empty, is unique within the record's Scope.
+	Name string
+	// Created is set by the caller; stores keep microsecond precision and
+	// return it in UTC.
+	Created time.Time
+	// Version is maintained by the store: 1 on insert, +1 on each Put. A Put
+	// must carry the version it read, which is how lost updates are detected.
+	Version int64
+	// Body is the JSON document, opaque to the store.
+	Body []byte
+}
+
+// Tx is the view of the store inside Update. Its reads see the transaction's
+// own writes.
+type Tx interface {
+	Get(ctx context.Context, k Key) (*Record, error)
+	// List returns records of s with ID > afterID in ascending byte order of
+	// ID, at most limit of them (limit <= 0: all).
+	List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error)
+	Count(ctx context.Context, s Scope) (int, error)
+	// Insert adds a new record and sets r.Version to 1. It fails with
+	// ErrAlreadyExists if the key is taken, ErrNameTaken if the name is, and
+	// ErrLimitExceeded if max > 0 and the scope already holds max records.
+	Insert(ctx context.Context, r *Record, max int) error
+	// Put writes r and bumps r.Version. r.Version must be the version the
+	// caller read (0 for a record it believes absent); otherwise Put fails
+	// with ErrConflict and writes nothing. ErrNameTaken if another key in the
+	// scope has the name.
+	Put(ctx context.Context, r *Record) error
+	// Delete removes a record; ErrNotFound if there is none.
+	Delete(ctx context.Context, k Key) error
+}
+
+// Store is wsim's state. All implementations are safe for concurrent use.
+type Store interface {
+	// Get and List outside a transaction read the latest committed state.
+	Get(ctx context.Context, k Key) (*Record, error)
+	List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error)
+	// Update runs fn in one serializable read-write transaction and commits
+	// it durably before returning nil. If fn returns an error nothing of it is
+	// applied and that error is returned unchanged. fn may be run more than
+	// once (PostgreSQL retries serialization failures), so it must have no
+	// side effects beyond tx. fn must not call Update itself.
+	Update(ctx context.Context, fn func(Tx) error) error
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// specForms is shown when a spec is not understood.
+const specForms = `"memory", "sqlite" (file wsim.db in the data directory), "sqlite:/path/to/file.db" or "postgres://user:password@host:port/dbname"`
+
+// Open opens the store described by spec:
+//
+//	memory                 state lives in this process only
+//	sqlite (or "")         <dataDir>/wsim.db, the directory created 0o700
+//	sqlite:/path/file.db   that file
+//	postgres://... or postgresql://...   a PostgreSQL database
+func Open(ctx context.Context, spec string, dataDir string) (Store, error) {
+	kind, target, err := parseSpec(spec, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case "memory":
+		return newMemory(), nil
+	case "sqlite":
+		return openSQLite(ctx, target)
+	default:
+		return openPostgres(ctx, target)
+	}
+}
+
+// Describe says in words which store spec selects, for the start-up log. It
+// never includes passwords.
+func Describe(spec, dataDir string) string {
+	kind, target, err := parseSpec(spec, dataDir)
+	if err != nil {
+		return fmt.Sprintf("invalid store %q", redact(spec))
+	}
+	switch kind {
+	case "memory":
+		return "in-memory store (state is lost on exit)"
+	case "sqlite":
+		return "SQLite store at " + target
+	default:
+		return "PostgreSQL store at " + redact(target)
+	}
+}
+
+func parseSpec(spec, dataDir string) (kind, target string, err error) {
+	switch {
+	case spec == "memory":
+		return "memory", "", nil
+	case spec == "sqlite" || spec == "":
+		if dataDir == "" {
+			return "", "", errors.New(`store: "sqlite" needs a data directory; pass one or use "sqlite:/path/to/file.db"`)
+		}
+		return "sqlite", filepath.Join(dataDir, "wsim.db"), nil
+	case strings.HasPrefix(spec, "sqlite:"):
+		p := strings.TrimPrefix(spec, "sqlite:")
+		if p == "" {
+			return "", "", fmt.Errorf("store: %q names no file; use one of %s", spec, specForms)
+		}
+		// The SQLite driver reads anything after '?' as connection options.
+		if strings.ContainsRune(p, '?') {
+			return "", "", fmt.Errorf("store: SQLite path %q must not contain '?'", p)
+		}
+		return "sqlite", p, nil
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return "postgres", spec, nil
+	}
+	return "", "", fmt.Errorf("store: unknown store %q; use one of %s", redact(spec), specForms)
+}
+
+// redact hides passwords in a URL, both in the userinfo and in a
+// password= query parameter.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" {
+		if i := strings.Index(s, "@"); i >= 0 {
+			return "xxxxx" + s[i:]
+		}
+		return s
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// mkdirFor creates the directory holding file, private to this user because
+// the state may contain credentials-like data.
+func mkdirFor(file string) error {
+	return os.MkdirAll(filepath.Dir(file), 0o700)
+}
+
+// micros normalises a time the way every backend stores it, so all three
+// return identical values.
+func micros(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }
+
+func cloneRecord(r *Record) *Record {
+	c := *r
+	c.Created = micros(r.Created)
+	c.Body = append([]byte(nil), r.Body...)
+	return &c
+}
