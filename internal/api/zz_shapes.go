@@ -10,35 +10,29 @@ var patterns = [...]modelPattern{
 	{regexp.MustCompile("^link-.{8,24}$"), "^link-.{8,24}$"},
 	{regexp.MustCompile("^.{1,64}$"), "^.{1,64}$"},
 	{regexp.MustCompile("^[a-zA-Z0-9\\_\\-]{1,1000}$"), "^[a-zA-Z0-9\\_\\-]{1,1000}$"},
-	{regexp.MustCompile("^\\d{12}$"), "^\\d{12}$"},
-	{regexp.MustCompile("(^([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.0\\.0)(\\/(16$))$"), "(^([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.0\\.0)(\\/(16$))$"},
 	{regexp.MustCompile("^([a-zA-Z0-9]+[.-])+([a-zA-Z0-9])+$"), "^([a-zA-Z0-9]+[.-])+([a-zA-Z0-9])+$"},
 	{regexp.MustCompile("^arn:aws[a-z-]{0,7}:secretsmanager:[A-za-z0-9_/.-]{0,63}:[A-za-z0-9_/.-]{0,63}:secret:[A-Za-z0-9][A-za-z0-9_/.-]{8,519}$"), "^arn:aws[a-z-]{0,7}:secretsmanager:[A-za-z0-9_/.-]{0,63}:[A-za-z0-9_/.-]{0,63}:secret:[A-Za-z0-9][A-za-z0-9_/.-]{8,519}$"},
-	{regexp.MustCompile("^wsa-[0-9a-z]{8,63}$"), "^wsa-[0-9a-z]{8,63}$"},
 	{regexp.MustCompile("^[A-Za-z0-9_./()!*'-]+$"), "^[A-Za-z0-9_./()!*'-]+$"},
-	{regexp.MustCompile("^[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9]$"), "^[a-z0-9][\\.\\-a-z0-9]{1,61}[a-z0-9]$"},
 	{regexp.MustCompile("^wsca-[0-9a-z]{8,63}$"), "^wsca-[0-9a-z]{8,63}$"},
-	{regexp.MustCompile("^[a-zA-Z0-9]+$"), "^[a-zA-Z0-9]+$"},
 	{regexp.MustCompile("^(d-[0-9a-f]{8,63}$)|(wsd-[0-9a-z]{8,63}$)"), "^(d-[0-9a-f]{8,63}$)|(wsd-[0-9a-z]{8,63}$)"},
 	{regexp.MustCompile("wsipg-[0-9a-z]{8,63}$"), "wsipg-[0-9a-z]{8,63}$"},
 	{regexp.MustCompile("^ws-[0-9a-z]{8,63}$"), "^ws-[0-9a-z]{8,63}$"},
-	{regexp.MustCompile("^wsb-[0-9a-z]{8,63}$"), "^wsb-[0-9a-z]{8,63}$"},
+	{regexp.MustCompile("^wsa-[0-9a-z]{8,63}$"), "^wsa-[0-9a-z]{8,63}$"},
 	{regexp.MustCompile("arn:[\\w+=/,.@-]+:[\\w+=/,.@-]+:[\\w+=/,.@-]*:[0-9]*:[\\w+=,.@-]+(/[\\w+=,.@-]+)*"), "arn:[\\w+=/,.@-]+:[\\w+=/,.@-]+:[\\w+=/,.@-]*:[0-9]*:[\\w+=,.@-]+(/[\\w+=,.@-]+)*"},
-	{regexp.MustCompile("[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"), "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"},
-	{regexp.MustCompile("^.*$"), "^.*$"},
-	{regexp.MustCompile("^(http|https)\\://\\S+"), "^(http|https)\\://\\S+"},
-	{regexp.MustCompile("^[.0-9a-zA-Z\\-]{1,255}$"), "^[.0-9a-zA-Z\\-]{1,255}$"},
+	{regexp.MustCompile("^\\d{12}$"), "^\\d{12}$"},
 	{regexp.MustCompile("^[a-zA-Z0-9_./()\\\\-]+$"), "^[a-zA-Z0-9_./()\\\\-]+$"},
 	{regexp.MustCompile("^[a-zA-Z0-9_./() -]+$"), "^[a-zA-Z0-9_./() -]+$"},
 	{regexp.MustCompile("wsi-[0-9a-z]{9,63}$"), "wsi-[0-9a-z]{9,63}$"},
 	{regexp.MustCompile("^[-0-9a-z]{1,31}$"), "^[-0-9a-z]{1,31}$"},
+	{regexp.MustCompile("^.*$"), "^.*$"},
+	{regexp.MustCompile("^(http|https)\\://\\S+"), "^(http|https)\\://\\S+"},
+	{regexp.MustCompile("^[.0-9a-zA-Z\\-]{1,255}$"), "^[.0-9a-zA-Z\\-]{1,255}$"},
 	{regexp.MustCompile("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"), "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
+	{regexp.MustCompile("^wsb-[0-9a-z]{8,63}$"), "^wsb-[0-9a-z]{8,63}$"},
 	{regexp.MustCompile("^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,4}$"), "^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,4}$"},
 	{regexp.MustCompile("^[a-z]{2}_[A-Z]{2}$"), "^[a-z]{2}_[A-Z]{2}$"},
-	{regexp.MustCompile("^(sg-([0-9a-f]{8}|[0-9a-f]{17}))$"), "^(sg-([0-9a-f]{8}|[0-9a-f]{17}))$"},
-	{regexp.MustCompile("^arn:aws[a-z-]{0,7}:[A-Za-z0-9][A-za-z0-9_/.-]{0,62}:[A-za-z0-9_/.-]{0,63}:[A-za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\\\-]{0,1000}[A-Za-z0-9:_/+=,@.\\\\-]{0,23}$"), "^arn:aws[a-z-]{0,7}:[A-Za-z0-9][A-za-z0-9_/.-]{0,62}:[A-za-z0-9_/.-]{0,63}:[A-za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\\\-]{0,1023}$"},
+	{regexp.MustCompile("[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"), "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"},
 	{regexp.MustCompile("^\\d{12}|AMAZON$"), "^\\d{12}|AMAZON$"},
-	{regexp.MustCompile("^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):infrastructure-configuration/[a-z0-9-_]+$"), "^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):infrastructure-configuration/[a-z0-9-_]+$"},
 	{regexp.MustCompile("^[0-9a-zA-Z\\*\\.\\\\/\\?-_]{0,64}$"), "^[0-9a-zA-Z\\*\\.\\\\/\\?-_]{0,64}$"},
 	{regexp.MustCompile("^[a-zA-Z0-9][a-zA-Z0-9_.\\s-]{1,64}$"), "^[a-zA-Z0-9][a-zA-Z0-9_.\\s-]{1,64}$"},
 	{regexp.MustCompile("^[a-zA-Z0-9_()][a-zA-Z0-9_.()-]{1,63}$"), "^[a-zA-Z0-9_()][a-zA-Z0-9_.()-]{1,63}$"},
@@ -47,13 +41,16 @@ var patterns = [...]modelPattern{
 	{regexp.MustCompile("^import-ami\\-([a-zA-Z0-9]{8}|[a-zA-Z0-9]{17})$"), "^import-ami\\-([a-zA-Z0-9]{8}|[a-zA-Z0-9]{17})$"},
 	{regexp.MustCompile("^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws(?:-[a-z-]+)?):image/[a-z0-9-_]+/(?:(?:([0-9]+|x)\\.([0-9]+|x)\\.([0-9]+|x))|(?:[0-9]+\\.[0-9]+\\.[0-9]+/[0-9]+))$"), "^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws(?:-[a-z-]+)?):image/[a-z0-9-_]+/(?:(?:([0-9]+|x)\\.([0-9]+|x)\\.([0-9]+|x))|(?:[0-9]+\\.[0-9]+\\.[0-9]+/[0-9]+))$"},
 	{regexp.MustCompile("^ami\\-([a-f0-9]{8}|[a-f0-9]{17})$"), "^ami\\-([a-f0-9]{8}|[a-f0-9]{17})$"},
+	{regexp.MustCompile("^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):infrastructure-configuration/[a-z0-9-_]+$"), "^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):infrastructure-configuration/[a-z0-9-_]+$"},
 	{regexp.MustCompile("^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])(\\/(3[0-2]|[1-2][0-9]|[0-9]))$"), "^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])(\\/(3[0-2]|[1-2][0-9]|[0-9]))$"},
 	{regexp.MustCompile("^[a-zA-Z0-9-]{1,100}$"), "^[a-zA-Z0-9-]{1,100}$"},
+	{regexp.MustCompile("(^([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.0\\.0)(\\/(16$))$"), "(^([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.0\\.0)(\\/(16$))$"},
 	{regexp.MustCompile("^(subnet-([0-9a-f]{8}|[0-9a-f]{17}))$"), "^(subnet-([0-9a-f]{8}|[0-9a-f]{17}))$"},
 	{regexp.MustCompile("^([a-zA-Z0-9_])[\\\\a-zA-Z0-9_@#%*+=:?./!\\s-]{1,255}$"), "^([a-zA-Z0-9_])[\\\\a-zA-Z0-9_@#%*+=:?./!\\s-]{1,255}$"},
+	{regexp.MustCompile("^arn:aws[a-z-]{0,7}:[A-Za-z0-9][A-za-z0-9_/.-]{0,62}:[A-za-z0-9_/.-]{0,63}:[A-za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\\\-]{0,1000}[A-Za-z0-9:_/+=,@.\\\\-]{0,23}$"), "^arn:aws[a-z-]{0,7}:[A-Za-z0-9][A-za-z0-9_/.-]{0,62}:[A-za-z0-9_/.-]{0,63}:[A-za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\\\-]{0,1023}$"},
 	{regexp.MustCompile("^(http|https)\\://\\S+$"), "^(http|https)\\://\\S+$"},
+	{regexp.MustCompile("^(sg-([0-9a-f]{8}|[0-9a-f]{17}))$"), "^(sg-([0-9a-f]{8}|[0-9a-f]{17}))$"},
 	{regexp.MustCompile("^(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6}::[0-9a-fA-F]{1,4}$"), "^(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,6}::[0-9a-fA-F]{1,4}$"},
-	{regexp.MustCompile("^i-[a-f0-9]{8}(?:[a-f0-9]{9})?$"), "^i-[a-f0-9]{8}(?:[a-f0-9]{9})?$"},
 }
 
 // AcceptAccountLinkInvitationInput is the model's AcceptAccountLinkInvitationRequest shape.
@@ -83,12 +80,6 @@ func (v *AcceptAccountLinkInvitationInput) Validate() error {
 // AcceptAccountLinkInvitationOutput is the model's AcceptAccountLinkInvitationResult shape.
 type AcceptAccountLinkInvitationOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
-}
-
-func (v *AcceptAccountLinkInvitationOutput) validate(path string, errs *ValidationErrors) {
-	if v.AccountLink != nil {
-		v.AccountLink.validate(join(path, "accountLink"), errs)
-	}
 }
 
 // AccessEndpoint is the model's AccessEndpoint shape.
@@ -135,21 +126,6 @@ type AccountLink struct {
 	TargetAccountId   *string `json:"TargetAccountId,omitzero"`
 }
 
-func (v *AccountLink) validate(path string, errs *ValidationErrors) {
-	if v.AccountLinkId != nil {
-		errs.pattern(join(path, "accountLinkId"), *v.AccountLinkId, &patterns[0])
-	}
-	if v.AccountLinkStatus != nil {
-		errs.enum(join(path, "accountLinkStatus"), *v.AccountLinkStatus, AccountLinkStatusEnumValues)
-	}
-	if v.SourceAccountId != nil {
-		errs.pattern(join(path, "sourceAccountId"), *v.SourceAccountId, &patterns[3])
-	}
-	if v.TargetAccountId != nil {
-		errs.pattern(join(path, "targetAccountId"), *v.TargetAccountId, &patterns[3])
-	}
-}
-
 // AccountModification is the model's AccountModification shape.
 type AccountModification struct {
 	ModificationState                   *string    `json:"ModificationState,omitzero"`
@@ -158,24 +134,6 @@ type AccountModification struct {
 	StartTime                           *Timestamp `json:"StartTime,omitzero"`
 	ErrorCode                           *string    `json:"ErrorCode,omitzero"`
 	ErrorMessage                        *string    `json:"ErrorMessage,omitzero"`
-}
-
-func (v *AccountModification) validate(path string, errs *ValidationErrors) {
-	if v.ModificationState != nil {
-		errs.enum(join(path, "modificationState"), *v.ModificationState, DedicatedTenancyModificationStateEnumValues)
-	}
-	if v.DedicatedTenancySupport != nil {
-		errs.enum(join(path, "dedicatedTenancySupport"), *v.DedicatedTenancySupport, DedicatedTenancySupportResultEnumValues)
-	}
-	if v.DedicatedTenancyManagementCidrRange != nil {
-		errs.pattern(join(path, "dedicatedTenancyManagementCidrRange"), *v.DedicatedTenancyManagementCidrRange, &patterns[4])
-	}
-	if v.StartTime != nil {
-	}
-	if v.ErrorCode != nil {
-	}
-	if v.ErrorMessage != nil {
-	}
 }
 
 // ActiveDirectoryConfig is the model's ActiveDirectoryConfig shape.
@@ -188,12 +146,12 @@ func (v *ActiveDirectoryConfig) validate(path string, errs *ValidationErrors) {
 	if v.DomainName == nil {
 		errs.required(join(path, "domainName"))
 	} else {
-		errs.pattern(join(path, "domainName"), *v.DomainName, &patterns[5])
+		errs.pattern(join(path, "domainName"), *v.DomainName, &patterns[3])
 	}
 	if v.ServiceAccountSecretArn == nil {
 		errs.required(join(path, "serviceAccountSecretArn"))
 	} else {
-		errs.pattern(join(path, "serviceAccountSecretArn"), *v.ServiceAccountSecretArn, &patterns[6])
+		errs.pattern(join(path, "serviceAccountSecretArn"), *v.ServiceAccountSecretArn, &patterns[4])
 	}
 }
 
@@ -206,28 +164,6 @@ type ApplicationResourceAssociation struct {
 	LastUpdatedTime        *Timestamp              `json:"LastUpdatedTime,omitzero"`
 	State                  *string                 `json:"State,omitzero"`
 	StateReason            *AssociationStateReason `json:"StateReason,omitzero"`
-}
-
-func (v *ApplicationResourceAssociation) validate(path string, errs *ValidationErrors) {
-	if v.ApplicationId != nil {
-		errs.pattern(join(path, "applicationId"), *v.ApplicationId, &patterns[7])
-	}
-	if v.AssociatedResourceId != nil {
-		errs.length(join(path, "associatedResourceId"), *v.AssociatedResourceId, len([]rune(*v.AssociatedResourceId)), 1, -1)
-	}
-	if v.AssociatedResourceType != nil {
-		errs.enum(join(path, "associatedResourceType"), *v.AssociatedResourceType, ApplicationAssociatedResourceTypeValues)
-	}
-	if v.Created != nil {
-	}
-	if v.LastUpdatedTime != nil {
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, AssociationStateValues)
-	}
-	if v.StateReason != nil {
-		v.StateReason.validate(join(path, "stateReason"), errs)
-	}
 }
 
 // ApplicationSettingsRequest is the model's ApplicationSettingsRequest shape.
@@ -244,7 +180,7 @@ func (v *ApplicationSettingsRequest) validate(path string, errs *ValidationError
 	}
 	if v.SettingsGroup != nil {
 		errs.length(join(path, "settingsGroup"), *v.SettingsGroup, len([]rune(*v.SettingsGroup)), -1, 100)
-		errs.pattern(join(path, "settingsGroup"), *v.SettingsGroup, &patterns[8])
+		errs.pattern(join(path, "settingsGroup"), *v.SettingsGroup, &patterns[5])
 	}
 }
 
@@ -253,22 +189,6 @@ type ApplicationSettingsResponse struct {
 	Status        *string `json:"Status,omitzero"`
 	SettingsGroup *string `json:"SettingsGroup,omitzero"`
 	S3BucketName  *string `json:"S3BucketName,omitzero"`
-}
-
-func (v *ApplicationSettingsResponse) validate(path string, errs *ValidationErrors) {
-	if v.Status == nil {
-		errs.required(join(path, "status"))
-	} else {
-		errs.enum(join(path, "status"), *v.Status, ApplicationSettingsStatusEnumValues)
-	}
-	if v.SettingsGroup != nil {
-		errs.length(join(path, "settingsGroup"), *v.SettingsGroup, len([]rune(*v.SettingsGroup)), -1, 100)
-		errs.pattern(join(path, "settingsGroup"), *v.SettingsGroup, &patterns[8])
-	}
-	if v.S3BucketName != nil {
-		errs.length(join(path, "s3BucketName"), *v.S3BucketName, len([]rune(*v.S3BucketName)), 3, 63)
-		errs.pattern(join(path, "s3BucketName"), *v.S3BucketName, &patterns[9])
-	}
 }
 
 // AssociateConnectionAliasInput is the model's AssociateConnectionAliasRequest shape.
@@ -282,7 +202,7 @@ func (v *AssociateConnectionAliasInput) validate(path string, errs *ValidationEr
 		errs.required(join(path, "aliasId"))
 	} else {
 		errs.length(join(path, "aliasId"), *v.AliasId, len([]rune(*v.AliasId)), 13, 68)
-		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[10])
+		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[6])
 	}
 	if v.ResourceId == nil {
 		errs.required(join(path, "resourceId"))
@@ -303,13 +223,6 @@ type AssociateConnectionAliasOutput struct {
 	ConnectionIdentifier *string `json:"ConnectionIdentifier,omitzero"`
 }
 
-func (v *AssociateConnectionAliasOutput) validate(path string, errs *ValidationErrors) {
-	if v.ConnectionIdentifier != nil {
-		errs.length(join(path, "connectionIdentifier"), *v.ConnectionIdentifier, len([]rune(*v.ConnectionIdentifier)), 1, 20)
-		errs.pattern(join(path, "connectionIdentifier"), *v.ConnectionIdentifier, &patterns[11])
-	}
-}
-
 // AssociateIpGroupsInput is the model's AssociateIpGroupsRequest shape.
 type AssociateIpGroupsInput struct {
 	DirectoryId *string  `json:"DirectoryId,omitzero"`
@@ -321,13 +234,13 @@ func (v *AssociateIpGroupsInput) validate(path string, errs *ValidationErrors) {
 		errs.required(join(path, "directoryId"))
 	} else {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.GroupIds == nil {
 		errs.required(join(path, "groupIds"))
 	} else {
 		for i, elem := range v.GroupIds {
-			errs.pattern(member(join(path, "groupIds"), i), *(&elem), &patterns[13])
+			errs.pattern(member(join(path, "groupIds"), i), *(&elem), &patterns[8])
 		}
 	}
 }
@@ -343,9 +256,6 @@ func (v *AssociateIpGroupsInput) Validate() error {
 type AssociateIpGroupsOutput struct {
 }
 
-func (v *AssociateIpGroupsOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // AssociateWorkspaceApplicationInput is the model's AssociateWorkspaceApplicationRequest shape.
 type AssociateWorkspaceApplicationInput struct {
 	WorkspaceId   *string `json:"WorkspaceId,omitzero"`
@@ -356,12 +266,12 @@ func (v *AssociateWorkspaceApplicationInput) validate(path string, errs *Validat
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 	if v.ApplicationId == nil {
 		errs.required(join(path, "applicationId"))
 	} else {
-		errs.pattern(join(path, "applicationId"), *v.ApplicationId, &patterns[7])
+		errs.pattern(join(path, "applicationId"), *v.ApplicationId, &patterns[10])
 	}
 }
 
@@ -377,25 +287,10 @@ type AssociateWorkspaceApplicationOutput struct {
 	Association *WorkspaceResourceAssociation `json:"Association,omitzero"`
 }
 
-func (v *AssociateWorkspaceApplicationOutput) validate(path string, errs *ValidationErrors) {
-	if v.Association != nil {
-		v.Association.validate(join(path, "association"), errs)
-	}
-}
-
 // AssociationStateReason is the model's AssociationStateReason shape.
 type AssociationStateReason struct {
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
-}
-
-func (v *AssociationStateReason) validate(path string, errs *ValidationErrors) {
-	if v.ErrorCode != nil {
-		errs.enum(join(path, "errorCode"), *v.ErrorCode, AssociationErrorCodeValues)
-	}
-	if v.ErrorMessage != nil {
-		errs.length(join(path, "errorMessage"), *v.ErrorMessage, len([]rune(*v.ErrorMessage)), 0, 2048)
-	}
 }
 
 // AuthorizeIpRulesInput is the model's AuthorizeIpRulesRequest shape.
@@ -408,7 +303,7 @@ func (v *AuthorizeIpRulesInput) validate(path string, errs *ValidationErrors) {
 	if v.GroupId == nil {
 		errs.required(join(path, "groupId"))
 	} else {
-		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[13])
+		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[8])
 	}
 	if v.UserRules == nil {
 		errs.required(join(path, "userRules"))
@@ -430,9 +325,6 @@ func (v *AuthorizeIpRulesInput) Validate() error {
 type AuthorizeIpRulesOutput struct {
 }
 
-func (v *AuthorizeIpRulesOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // BundleResourceAssociation is the model's BundleResourceAssociation shape.
 type BundleResourceAssociation struct {
 	AssociatedResourceId   *string                 `json:"AssociatedResourceId,omitzero"`
@@ -442,28 +334,6 @@ type BundleResourceAssociation struct {
 	LastUpdatedTime        *Timestamp              `json:"LastUpdatedTime,omitzero"`
 	State                  *string                 `json:"State,omitzero"`
 	StateReason            *AssociationStateReason `json:"StateReason,omitzero"`
-}
-
-func (v *BundleResourceAssociation) validate(path string, errs *ValidationErrors) {
-	if v.AssociatedResourceId != nil {
-		errs.length(join(path, "associatedResourceId"), *v.AssociatedResourceId, len([]rune(*v.AssociatedResourceId)), 1, -1)
-	}
-	if v.AssociatedResourceType != nil {
-		errs.enum(join(path, "associatedResourceType"), *v.AssociatedResourceType, BundleAssociatedResourceTypeValues)
-	}
-	if v.BundleId != nil {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
-	}
-	if v.Created != nil {
-	}
-	if v.LastUpdatedTime != nil {
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, AssociationStateValues)
-	}
-	if v.StateReason != nil {
-		v.StateReason.validate(join(path, "stateReason"), errs)
-	}
 }
 
 // Capacity is the model's Capacity shape.
@@ -487,29 +357,6 @@ type CapacityStatus struct {
 	ActiveUserSessions    *int32 `json:"ActiveUserSessions,omitzero"`
 }
 
-func (v *CapacityStatus) validate(path string, errs *ValidationErrors) {
-	if v.AvailableUserSessions == nil {
-		errs.required(join(path, "availableUserSessions"))
-	} else {
-		errs.rangeCheck(join(path, "availableUserSessions"), int64(*v.AvailableUserSessions), 0, -1, true, false)
-	}
-	if v.DesiredUserSessions == nil {
-		errs.required(join(path, "desiredUserSessions"))
-	} else {
-		errs.rangeCheck(join(path, "desiredUserSessions"), int64(*v.DesiredUserSessions), 0, -1, true, false)
-	}
-	if v.ActualUserSessions == nil {
-		errs.required(join(path, "actualUserSessions"))
-	} else {
-		errs.rangeCheck(join(path, "actualUserSessions"), int64(*v.ActualUserSessions), 0, -1, true, false)
-	}
-	if v.ActiveUserSessions == nil {
-		errs.required(join(path, "activeUserSessions"))
-	} else {
-		errs.rangeCheck(join(path, "activeUserSessions"), int64(*v.ActiveUserSessions), 0, -1, true, false)
-	}
-}
-
 // CertificateBasedAuthProperties is the model's CertificateBasedAuthProperties shape.
 type CertificateBasedAuthProperties struct {
 	Status                  *string `json:"Status,omitzero"`
@@ -522,7 +369,7 @@ func (v *CertificateBasedAuthProperties) validate(path string, errs *ValidationE
 	}
 	if v.CertificateAuthorityArn != nil {
 		errs.length(join(path, "certificateAuthorityArn"), *v.CertificateAuthorityArn, len([]rune(*v.CertificateAuthorityArn)), 5, 200)
-		errs.pattern(join(path, "certificateAuthorityArn"), *v.CertificateAuthorityArn, &patterns[16])
+		errs.pattern(join(path, "certificateAuthorityArn"), *v.CertificateAuthorityArn, &patterns[11])
 	}
 }
 
@@ -547,15 +394,6 @@ type ClientPropertiesResult struct {
 	ClientProperties *ClientProperties `json:"ClientProperties,omitzero"`
 }
 
-func (v *ClientPropertiesResult) validate(path string, errs *ValidationErrors) {
-	if v.ResourceId != nil {
-		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 1, -1)
-	}
-	if v.ClientProperties != nil {
-		v.ClientProperties.validate(join(path, "clientProperties"), errs)
-	}
-}
-
 // ComputeType is the model's ComputeType shape.
 type ComputeType struct {
 	Name *string `json:"Name,omitzero"`
@@ -575,25 +413,6 @@ type ConnectClientAddIn struct {
 	URL        *string `json:"URL,omitzero"`
 }
 
-func (v *ConnectClientAddIn) validate(path string, errs *ValidationErrors) {
-	if v.AddInId != nil {
-		errs.length(join(path, "addInId"), *v.AddInId, len([]rune(*v.AddInId)), 36, 36)
-		errs.pattern(join(path, "addInId"), *v.AddInId, &patterns[17])
-	}
-	if v.ResourceId != nil {
-		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
-	}
-	if v.Name != nil {
-		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, 64)
-		errs.pattern(join(path, "name"), *v.Name, &patterns[18])
-	}
-	if v.URL != nil {
-		errs.length(join(path, "uRL"), *v.URL, len([]rune(*v.URL)), 1, 1024)
-		errs.pattern(join(path, "uRL"), *v.URL, &patterns[19])
-	}
-}
-
 // ConnectionAlias is the model's ConnectionAlias shape.
 type ConnectionAlias struct {
 	ConnectionString *string                      `json:"ConnectionString,omitzero"`
@@ -603,51 +422,12 @@ type ConnectionAlias struct {
 	Associations     []ConnectionAliasAssociation `json:"Associations,omitzero"`
 }
 
-func (v *ConnectionAlias) validate(path string, errs *ValidationErrors) {
-	if v.ConnectionString != nil {
-		errs.length(join(path, "connectionString"), *v.ConnectionString, len([]rune(*v.ConnectionString)), 1, 255)
-		errs.pattern(join(path, "connectionString"), *v.ConnectionString, &patterns[20])
-	}
-	if v.AliasId != nil {
-		errs.length(join(path, "aliasId"), *v.AliasId, len([]rune(*v.AliasId)), 13, 68)
-		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[10])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, ConnectionAliasStateValues)
-	}
-	if v.OwnerAccountId != nil {
-		errs.pattern(join(path, "ownerAccountId"), *v.OwnerAccountId, &patterns[3])
-	}
-	if v.Associations != nil {
-		errs.length(join(path, "associations"), listString(v.Associations), len(v.Associations), 1, 25)
-		for i, elem := range v.Associations {
-			(&elem).validate(member(join(path, "associations"), i), errs)
-		}
-	}
-}
-
 // ConnectionAliasAssociation is the model's ConnectionAliasAssociation shape.
 type ConnectionAliasAssociation struct {
 	AssociationStatus    *string `json:"AssociationStatus,omitzero"`
 	AssociatedAccountId  *string `json:"AssociatedAccountId,omitzero"`
 	ResourceId           *string `json:"ResourceId,omitzero"`
 	ConnectionIdentifier *string `json:"ConnectionIdentifier,omitzero"`
-}
-
-func (v *ConnectionAliasAssociation) validate(path string, errs *ValidationErrors) {
-	if v.AssociationStatus != nil {
-		errs.enum(join(path, "associationStatus"), *v.AssociationStatus, AssociationStatusValues)
-	}
-	if v.AssociatedAccountId != nil {
-		errs.pattern(join(path, "associatedAccountId"), *v.AssociatedAccountId, &patterns[3])
-	}
-	if v.ResourceId != nil {
-		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 1, -1)
-	}
-	if v.ConnectionIdentifier != nil {
-		errs.length(join(path, "connectionIdentifier"), *v.ConnectionIdentifier, len([]rune(*v.ConnectionIdentifier)), 1, 20)
-		errs.pattern(join(path, "connectionIdentifier"), *v.ConnectionIdentifier, &patterns[11])
-	}
 }
 
 // ConnectionAliasPermission is the model's ConnectionAliasPermission shape.
@@ -660,7 +440,7 @@ func (v *ConnectionAliasPermission) validate(path string, errs *ValidationErrors
 	if v.SharedAccountId == nil {
 		errs.required(join(path, "sharedAccountId"))
 	} else {
-		errs.pattern(join(path, "sharedAccountId"), *v.SharedAccountId, &patterns[3])
+		errs.pattern(join(path, "sharedAccountId"), *v.SharedAccountId, &patterns[12])
 	}
 	if v.AllowAssociation == nil {
 		errs.required(join(path, "allowAssociation"))
@@ -682,22 +462,22 @@ func (v *CopyWorkspaceImageInput) validate(path string, errs *ValidationErrors) 
 		errs.required(join(path, "name"))
 	} else {
 		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, 64)
-		errs.pattern(join(path, "name"), *v.Name, &patterns[21])
+		errs.pattern(join(path, "name"), *v.Name, &patterns[13])
 	}
 	if v.Description != nil {
 		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 256)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
+		errs.pattern(join(path, "description"), *v.Description, &patterns[14])
 	}
 	if v.SourceImageId == nil {
 		errs.required(join(path, "sourceImageId"))
 	} else {
-		errs.pattern(join(path, "sourceImageId"), *v.SourceImageId, &patterns[23])
+		errs.pattern(join(path, "sourceImageId"), *v.SourceImageId, &patterns[15])
 	}
 	if v.SourceRegion == nil {
 		errs.required(join(path, "sourceRegion"))
 	} else {
 		errs.length(join(path, "sourceRegion"), *v.SourceRegion, len([]rune(*v.SourceRegion)), 1, 31)
-		errs.pattern(join(path, "sourceRegion"), *v.SourceRegion, &patterns[24])
+		errs.pattern(join(path, "sourceRegion"), *v.SourceRegion, &patterns[16])
 	}
 	if v.Tags != nil {
 		for i, elem := range v.Tags {
@@ -718,12 +498,6 @@ type CopyWorkspaceImageOutput struct {
 	ImageId *string `json:"ImageId,omitzero"`
 }
 
-func (v *CopyWorkspaceImageOutput) validate(path string, errs *ValidationErrors) {
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-}
-
 // CreateAccountLinkInvitationInput is the model's CreateAccountLinkInvitationRequest shape.
 type CreateAccountLinkInvitationInput struct {
 	TargetAccountId *string `json:"TargetAccountId,omitzero"`
@@ -734,7 +508,7 @@ func (v *CreateAccountLinkInvitationInput) validate(path string, errs *Validatio
 	if v.TargetAccountId == nil {
 		errs.required(join(path, "targetAccountId"))
 	} else {
-		errs.pattern(join(path, "targetAccountId"), *v.TargetAccountId, &patterns[3])
+		errs.pattern(join(path, "targetAccountId"), *v.TargetAccountId, &patterns[12])
 	}
 	if v.ClientToken != nil {
 		errs.pattern(join(path, "clientToken"), *v.ClientToken, &patterns[1])
@@ -753,12 +527,6 @@ type CreateAccountLinkInvitationOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
 }
 
-func (v *CreateAccountLinkInvitationOutput) validate(path string, errs *ValidationErrors) {
-	if v.AccountLink != nil {
-		v.AccountLink.validate(join(path, "accountLink"), errs)
-	}
-}
-
 // CreateConnectClientAddInInput is the model's CreateConnectClientAddInRequest shape.
 type CreateConnectClientAddInInput struct {
 	ResourceId *string `json:"ResourceId,omitzero"`
@@ -771,19 +539,19 @@ func (v *CreateConnectClientAddInInput) validate(path string, errs *ValidationEr
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.Name == nil {
 		errs.required(join(path, "name"))
 	} else {
 		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, 64)
-		errs.pattern(join(path, "name"), *v.Name, &patterns[18])
+		errs.pattern(join(path, "name"), *v.Name, &patterns[17])
 	}
 	if v.URL == nil {
 		errs.required(join(path, "uRL"))
 	} else {
 		errs.length(join(path, "uRL"), *v.URL, len([]rune(*v.URL)), 1, 1024)
-		errs.pattern(join(path, "uRL"), *v.URL, &patterns[19])
+		errs.pattern(join(path, "uRL"), *v.URL, &patterns[18])
 	}
 }
 
@@ -799,13 +567,6 @@ type CreateConnectClientAddInOutput struct {
 	AddInId *string `json:"AddInId,omitzero"`
 }
 
-func (v *CreateConnectClientAddInOutput) validate(path string, errs *ValidationErrors) {
-	if v.AddInId != nil {
-		errs.length(join(path, "addInId"), *v.AddInId, len([]rune(*v.AddInId)), 36, 36)
-		errs.pattern(join(path, "addInId"), *v.AddInId, &patterns[17])
-	}
-}
-
 // CreateConnectionAliasInput is the model's CreateConnectionAliasRequest shape.
 type CreateConnectionAliasInput struct {
 	ConnectionString *string `json:"ConnectionString,omitzero"`
@@ -817,7 +578,7 @@ func (v *CreateConnectionAliasInput) validate(path string, errs *ValidationError
 		errs.required(join(path, "connectionString"))
 	} else {
 		errs.length(join(path, "connectionString"), *v.ConnectionString, len([]rune(*v.ConnectionString)), 1, 255)
-		errs.pattern(join(path, "connectionString"), *v.ConnectionString, &patterns[20])
+		errs.pattern(join(path, "connectionString"), *v.ConnectionString, &patterns[19])
 	}
 	if v.Tags != nil {
 		for i, elem := range v.Tags {
@@ -836,13 +597,6 @@ func (v *CreateConnectionAliasInput) Validate() error {
 // CreateConnectionAliasOutput is the model's CreateConnectionAliasResult shape.
 type CreateConnectionAliasOutput struct {
 	AliasId *string `json:"AliasId,omitzero"`
-}
-
-func (v *CreateConnectionAliasOutput) validate(path string, errs *ValidationErrors) {
-	if v.AliasId != nil {
-		errs.length(join(path, "aliasId"), *v.AliasId, len([]rune(*v.AliasId)), 13, 68)
-		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[10])
-	}
 }
 
 // CreateIpGroupInput is the model's CreateIpGroupRequest shape.
@@ -884,12 +638,6 @@ type CreateIpGroupOutput struct {
 	GroupId *string `json:"GroupId,omitzero"`
 }
 
-func (v *CreateIpGroupOutput) validate(path string, errs *ValidationErrors) {
-	if v.GroupId != nil {
-		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[13])
-	}
-}
-
 // CreateStandbyWorkspacesInput is the model's CreateStandbyWorkspacesRequest shape.
 type CreateStandbyWorkspacesInput struct {
 	PrimaryRegion     *string            `json:"PrimaryRegion,omitzero"`
@@ -901,7 +649,7 @@ func (v *CreateStandbyWorkspacesInput) validate(path string, errs *ValidationErr
 		errs.required(join(path, "primaryRegion"))
 	} else {
 		errs.length(join(path, "primaryRegion"), *v.PrimaryRegion, len([]rune(*v.PrimaryRegion)), 1, 31)
-		errs.pattern(join(path, "primaryRegion"), *v.PrimaryRegion, &patterns[24])
+		errs.pattern(join(path, "primaryRegion"), *v.PrimaryRegion, &patterns[16])
 	}
 	if v.StandbyWorkspaces == nil {
 		errs.required(join(path, "standbyWorkspaces"))
@@ -923,19 +671,6 @@ func (v *CreateStandbyWorkspacesInput) Validate() error {
 type CreateStandbyWorkspacesOutput struct {
 	FailedStandbyRequests  []FailedCreateStandbyWorkspacesRequest  `json:"FailedStandbyRequests,omitzero"`
 	PendingStandbyRequests []PendingCreateStandbyWorkspacesRequest `json:"PendingStandbyRequests,omitzero"`
-}
-
-func (v *CreateStandbyWorkspacesOutput) validate(path string, errs *ValidationErrors) {
-	if v.FailedStandbyRequests != nil {
-		for i, elem := range v.FailedStandbyRequests {
-			(&elem).validate(member(join(path, "failedStandbyRequests"), i), errs)
-		}
-	}
-	if v.PendingStandbyRequests != nil {
-		for i, elem := range v.PendingStandbyRequests {
-			(&elem).validate(member(join(path, "pendingStandbyRequests"), i), errs)
-		}
-	}
 }
 
 // CreateTagsInput is the model's CreateTagsRequest shape.
@@ -970,9 +705,6 @@ func (v *CreateTagsInput) Validate() error {
 type CreateTagsOutput struct {
 }
 
-func (v *CreateTagsOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // CreateUpdatedWorkspaceImageInput is the model's CreateUpdatedWorkspaceImageRequest shape.
 type CreateUpdatedWorkspaceImageInput struct {
 	Name          *string `json:"Name,omitzero"`
@@ -986,18 +718,18 @@ func (v *CreateUpdatedWorkspaceImageInput) validate(path string, errs *Validatio
 		errs.required(join(path, "name"))
 	} else {
 		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, 64)
-		errs.pattern(join(path, "name"), *v.Name, &patterns[21])
+		errs.pattern(join(path, "name"), *v.Name, &patterns[13])
 	}
 	if v.Description == nil {
 		errs.required(join(path, "description"))
 	} else {
 		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 256)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
+		errs.pattern(join(path, "description"), *v.Description, &patterns[14])
 	}
 	if v.SourceImageId == nil {
 		errs.required(join(path, "sourceImageId"))
 	} else {
-		errs.pattern(join(path, "sourceImageId"), *v.SourceImageId, &patterns[23])
+		errs.pattern(join(path, "sourceImageId"), *v.SourceImageId, &patterns[15])
 	}
 	if v.Tags != nil {
 		for i, elem := range v.Tags {
@@ -1018,12 +750,6 @@ type CreateUpdatedWorkspaceImageOutput struct {
 	ImageId *string `json:"ImageId,omitzero"`
 }
 
-func (v *CreateUpdatedWorkspaceImageOutput) validate(path string, errs *ValidationErrors) {
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-}
-
 // CreateWorkspaceBundleInput is the model's CreateWorkspaceBundleRequest shape.
 type CreateWorkspaceBundleInput struct {
 	BundleName        *string      `json:"BundleName,omitzero"`
@@ -1040,18 +766,18 @@ func (v *CreateWorkspaceBundleInput) validate(path string, errs *ValidationError
 		errs.required(join(path, "bundleName"))
 	} else {
 		errs.length(join(path, "bundleName"), *v.BundleName, len([]rune(*v.BundleName)), 1, 64)
-		errs.pattern(join(path, "bundleName"), *v.BundleName, &patterns[21])
+		errs.pattern(join(path, "bundleName"), *v.BundleName, &patterns[13])
 	}
 	if v.BundleDescription == nil {
 		errs.required(join(path, "bundleDescription"))
 	} else {
 		errs.length(join(path, "bundleDescription"), *v.BundleDescription, len([]rune(*v.BundleDescription)), 1, 255)
-		errs.pattern(join(path, "bundleDescription"), *v.BundleDescription, &patterns[22])
+		errs.pattern(join(path, "bundleDescription"), *v.BundleDescription, &patterns[14])
 	}
 	if v.ImageId == nil {
 		errs.required(join(path, "imageId"))
 	} else {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
+		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[15])
 	}
 	if v.ComputeType == nil {
 		errs.required(join(path, "computeType"))
@@ -1085,12 +811,6 @@ type CreateWorkspaceBundleOutput struct {
 	WorkspaceBundle *WorkspaceBundle `json:"WorkspaceBundle,omitzero"`
 }
 
-func (v *CreateWorkspaceBundleOutput) validate(path string, errs *ValidationErrors) {
-	if v.WorkspaceBundle != nil {
-		v.WorkspaceBundle.validate(join(path, "workspaceBundle"), errs)
-	}
-}
-
 // CreateWorkspaceImageInput is the model's CreateWorkspaceImageRequest shape.
 type CreateWorkspaceImageInput struct {
 	Name        *string `json:"Name,omitzero"`
@@ -1104,18 +824,18 @@ func (v *CreateWorkspaceImageInput) validate(path string, errs *ValidationErrors
 		errs.required(join(path, "name"))
 	} else {
 		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, 64)
-		errs.pattern(join(path, "name"), *v.Name, &patterns[21])
+		errs.pattern(join(path, "name"), *v.Name, &patterns[13])
 	}
 	if v.Description == nil {
 		errs.required(join(path, "description"))
 	} else {
 		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 256)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
+		errs.pattern(join(path, "description"), *v.Description, &patterns[14])
 	}
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 	if v.Tags != nil {
 		for i, elem := range v.Tags {
@@ -1141,34 +861,6 @@ type CreateWorkspaceImageOutput struct {
 	RequiredTenancy *string          `json:"RequiredTenancy,omitzero"`
 	Created         *Timestamp       `json:"Created,omitzero"`
 	OwnerAccountId  *string          `json:"OwnerAccountId,omitzero"`
-}
-
-func (v *CreateWorkspaceImageOutput) validate(path string, errs *ValidationErrors) {
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-	if v.Name != nil {
-		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, 64)
-		errs.pattern(join(path, "name"), *v.Name, &patterns[21])
-	}
-	if v.Description != nil {
-		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 256)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
-	}
-	if v.OperatingSystem != nil {
-		v.OperatingSystem.validate(join(path, "operatingSystem"), errs)
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkspaceImageStateValues)
-	}
-	if v.RequiredTenancy != nil {
-		errs.enum(join(path, "requiredTenancy"), *v.RequiredTenancy, WorkspaceImageRequiredTenancyValues)
-	}
-	if v.Created != nil {
-	}
-	if v.OwnerAccountId != nil {
-		errs.pattern(join(path, "ownerAccountId"), *v.OwnerAccountId, &patterns[3])
-	}
 }
 
 // CreateWorkspacesInput is the model's CreateWorkspacesRequest shape.
@@ -1200,19 +892,6 @@ type CreateWorkspacesOutput struct {
 	PendingRequests []Workspace                    `json:"PendingRequests,omitzero"`
 }
 
-func (v *CreateWorkspacesOutput) validate(path string, errs *ValidationErrors) {
-	if v.FailedRequests != nil {
-		for i, elem := range v.FailedRequests {
-			(&elem).validate(member(join(path, "failedRequests"), i), errs)
-		}
-	}
-	if v.PendingRequests != nil {
-		for i, elem := range v.PendingRequests {
-			(&elem).validate(member(join(path, "pendingRequests"), i), errs)
-		}
-	}
-}
-
 // CreateWorkspacesPoolInput is the model's CreateWorkspacesPoolRequest shape.
 type CreateWorkspacesPoolInput struct {
 	PoolName            *string                     `json:"PoolName,omitzero"`
@@ -1230,24 +909,24 @@ func (v *CreateWorkspacesPoolInput) validate(path string, errs *ValidationErrors
 	if v.PoolName == nil {
 		errs.required(join(path, "poolName"))
 	} else {
-		errs.pattern(join(path, "poolName"), *v.PoolName, &patterns[25])
+		errs.pattern(join(path, "poolName"), *v.PoolName, &patterns[20])
 	}
 	if v.Description == nil {
 		errs.required(join(path, "description"))
 	} else {
 		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 255)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
+		errs.pattern(join(path, "description"), *v.Description, &patterns[14])
 	}
 	if v.BundleId == nil {
 		errs.required(join(path, "bundleId"))
 	} else {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
+		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[21])
 	}
 	if v.DirectoryId == nil {
 		errs.required(join(path, "directoryId"))
 	} else {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.Capacity == nil {
 		errs.required(join(path, "capacity"))
@@ -1282,39 +961,16 @@ type CreateWorkspacesPoolOutput struct {
 	WorkspacesPool *WorkspacesPool `json:"WorkspacesPool,omitzero"`
 }
 
-func (v *CreateWorkspacesPoolOutput) validate(path string, errs *ValidationErrors) {
-	if v.WorkspacesPool != nil {
-		v.WorkspacesPool.validate(join(path, "workspacesPool"), errs)
-	}
-}
-
 // CustomWorkspaceImageImportErrorDetails is the model's CustomWorkspaceImageImportErrorDetails shape.
 type CustomWorkspaceImageImportErrorDetails struct {
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
 }
 
-func (v *CustomWorkspaceImageImportErrorDetails) validate(path string, errs *ValidationErrors) {
-	if v.ErrorCode != nil {
-		errs.length(join(path, "errorCode"), *v.ErrorCode, len([]rune(*v.ErrorCode)), 1, 256)
-	}
-	if v.ErrorMessage != nil {
-		errs.length(join(path, "errorMessage"), *v.ErrorMessage, len([]rune(*v.ErrorMessage)), 1, 2048)
-	}
-}
-
 // DataReplicationSettings is the model's DataReplicationSettings shape.
 type DataReplicationSettings struct {
 	DataReplication      *string    `json:"DataReplication,omitzero"`
 	RecoverySnapshotTime *Timestamp `json:"RecoverySnapshotTime,omitzero"`
-}
-
-func (v *DataReplicationSettings) validate(path string, errs *ValidationErrors) {
-	if v.DataReplication != nil {
-		errs.enum(join(path, "dataReplication"), *v.DataReplication, DataReplicationValues)
-	}
-	if v.RecoverySnapshotTime != nil {
-	}
 }
 
 // DefaultClientBrandingAttributes is the model's DefaultClientBrandingAttributes shape.
@@ -1324,33 +980,6 @@ type DefaultClientBrandingAttributes struct {
 	SupportLink        *string           `json:"SupportLink,omitzero"`
 	ForgotPasswordLink *string           `json:"ForgotPasswordLink,omitzero"`
 	LoginMessage       map[string]string `json:"LoginMessage,omitzero"`
-}
-
-func (v *DefaultClientBrandingAttributes) validate(path string, errs *ValidationErrors) {
-	if v.LogoUrl != nil {
-		errs.length(join(path, "logoUrl"), *v.LogoUrl, len([]rune(*v.LogoUrl)), 1, 200)
-		errs.pattern(join(path, "logoUrl"), *v.LogoUrl, &patterns[19])
-	}
-	if v.SupportEmail != nil {
-		errs.length(join(path, "supportEmail"), *v.SupportEmail, len([]rune(*v.SupportEmail)), 6, 64)
-		errs.pattern(join(path, "supportEmail"), *v.SupportEmail, &patterns[26])
-	}
-	if v.SupportLink != nil {
-		errs.length(join(path, "supportLink"), *v.SupportLink, len([]rune(*v.SupportLink)), 1, 200)
-		errs.pattern(join(path, "supportLink"), *v.SupportLink, &patterns[19])
-	}
-	if v.ForgotPasswordLink != nil {
-		errs.length(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, len([]rune(*v.ForgotPasswordLink)), 1, 200)
-		errs.pattern(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, &patterns[19])
-	}
-	if v.LoginMessage != nil {
-		for key, value := range v.LoginMessage {
-			errs.length(join(join(path, "loginMessage"), key), *(&key), len([]rune(*(&key))), 5, 5)
-			errs.pattern(join(join(path, "loginMessage"), key), *(&key), &patterns[27])
-			errs.length(join(join(path, "loginMessage"), key), *(&value), len([]rune(*(&value))), 0, 2000)
-			errs.pattern(join(join(path, "loginMessage"), key), *(&value), &patterns[18])
-		}
-	}
 }
 
 // DefaultImportClientBrandingAttributes is the model's DefaultImportClientBrandingAttributes shape.
@@ -1368,22 +997,22 @@ func (v *DefaultImportClientBrandingAttributes) validate(path string, errs *Vali
 	}
 	if v.SupportEmail != nil {
 		errs.length(join(path, "supportEmail"), *v.SupportEmail, len([]rune(*v.SupportEmail)), 6, 64)
-		errs.pattern(join(path, "supportEmail"), *v.SupportEmail, &patterns[26])
+		errs.pattern(join(path, "supportEmail"), *v.SupportEmail, &patterns[22])
 	}
 	if v.SupportLink != nil {
 		errs.length(join(path, "supportLink"), *v.SupportLink, len([]rune(*v.SupportLink)), 1, 200)
-		errs.pattern(join(path, "supportLink"), *v.SupportLink, &patterns[19])
+		errs.pattern(join(path, "supportLink"), *v.SupportLink, &patterns[18])
 	}
 	if v.ForgotPasswordLink != nil {
 		errs.length(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, len([]rune(*v.ForgotPasswordLink)), 1, 200)
-		errs.pattern(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, &patterns[19])
+		errs.pattern(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, &patterns[18])
 	}
 	if v.LoginMessage != nil {
 		for key, value := range v.LoginMessage {
 			errs.length(join(join(path, "loginMessage"), key), *(&key), len([]rune(*(&key))), 5, 5)
-			errs.pattern(join(join(path, "loginMessage"), key), *(&key), &patterns[27])
+			errs.pattern(join(join(path, "loginMessage"), key), *(&key), &patterns[23])
 			errs.length(join(join(path, "loginMessage"), key), *(&value), len([]rune(*(&value))), 0, 2000)
-			errs.pattern(join(join(path, "loginMessage"), key), *(&value), &patterns[18])
+			errs.pattern(join(join(path, "loginMessage"), key), *(&value), &patterns[17])
 		}
 	}
 }
@@ -1396,24 +1025,6 @@ type DefaultWorkspaceCreationProperties struct {
 	UserEnabledAsLocalAdministrator *bool   `json:"UserEnabledAsLocalAdministrator,omitzero"`
 	EnableMaintenanceMode           *bool   `json:"EnableMaintenanceMode,omitzero"`
 	InstanceIamRoleArn              *string `json:"InstanceIamRoleArn,omitzero"`
-}
-
-func (v *DefaultWorkspaceCreationProperties) validate(path string, errs *ValidationErrors) {
-	if v.EnableInternetAccess != nil {
-	}
-	if v.DefaultOu != nil {
-	}
-	if v.CustomSecurityGroupId != nil {
-		errs.length(join(path, "customSecurityGroupId"), *v.CustomSecurityGroupId, len([]rune(*v.CustomSecurityGroupId)), 11, 20)
-		errs.pattern(join(path, "customSecurityGroupId"), *v.CustomSecurityGroupId, &patterns[28])
-	}
-	if v.UserEnabledAsLocalAdministrator != nil {
-	}
-	if v.EnableMaintenanceMode != nil {
-	}
-	if v.InstanceIamRoleArn != nil {
-		errs.pattern(join(path, "instanceIamRoleArn"), *v.InstanceIamRoleArn, &patterns[29])
-	}
 }
 
 // DeleteAccountLinkInvitationInput is the model's DeleteAccountLinkInvitationRequest shape.
@@ -1445,12 +1056,6 @@ type DeleteAccountLinkInvitationOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
 }
 
-func (v *DeleteAccountLinkInvitationOutput) validate(path string, errs *ValidationErrors) {
-	if v.AccountLink != nil {
-		v.AccountLink.validate(join(path, "accountLink"), errs)
-	}
-}
-
 // DeleteClientBrandingInput is the model's DeleteClientBrandingRequest shape.
 type DeleteClientBrandingInput struct {
 	ResourceId *string  `json:"ResourceId,omitzero"`
@@ -1462,7 +1067,7 @@ func (v *DeleteClientBrandingInput) validate(path string, errs *ValidationErrors
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.Platforms == nil {
 		errs.required(join(path, "platforms"))
@@ -1485,9 +1090,6 @@ func (v *DeleteClientBrandingInput) Validate() error {
 type DeleteClientBrandingOutput struct {
 }
 
-func (v *DeleteClientBrandingOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // DeleteConnectClientAddInInput is the model's DeleteConnectClientAddInRequest shape.
 type DeleteConnectClientAddInInput struct {
 	AddInId    *string `json:"AddInId,omitzero"`
@@ -1499,13 +1101,13 @@ func (v *DeleteConnectClientAddInInput) validate(path string, errs *ValidationEr
 		errs.required(join(path, "addInId"))
 	} else {
 		errs.length(join(path, "addInId"), *v.AddInId, len([]rune(*v.AddInId)), 36, 36)
-		errs.pattern(join(path, "addInId"), *v.AddInId, &patterns[17])
+		errs.pattern(join(path, "addInId"), *v.AddInId, &patterns[24])
 	}
 	if v.ResourceId == nil {
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 }
 
@@ -1520,9 +1122,6 @@ func (v *DeleteConnectClientAddInInput) Validate() error {
 type DeleteConnectClientAddInOutput struct {
 }
 
-func (v *DeleteConnectClientAddInOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // DeleteConnectionAliasInput is the model's DeleteConnectionAliasRequest shape.
 type DeleteConnectionAliasInput struct {
 	AliasId *string `json:"AliasId,omitzero"`
@@ -1533,7 +1132,7 @@ func (v *DeleteConnectionAliasInput) validate(path string, errs *ValidationError
 		errs.required(join(path, "aliasId"))
 	} else {
 		errs.length(join(path, "aliasId"), *v.AliasId, len([]rune(*v.AliasId)), 13, 68)
-		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[10])
+		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[6])
 	}
 }
 
@@ -1548,9 +1147,6 @@ func (v *DeleteConnectionAliasInput) Validate() error {
 type DeleteConnectionAliasOutput struct {
 }
 
-func (v *DeleteConnectionAliasOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // DeleteIpGroupInput is the model's DeleteIpGroupRequest shape.
 type DeleteIpGroupInput struct {
 	GroupId *string `json:"GroupId,omitzero"`
@@ -1560,7 +1156,7 @@ func (v *DeleteIpGroupInput) validate(path string, errs *ValidationErrors) {
 	if v.GroupId == nil {
 		errs.required(join(path, "groupId"))
 	} else {
-		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[13])
+		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[8])
 	}
 }
 
@@ -1573,9 +1169,6 @@ func (v *DeleteIpGroupInput) Validate() error {
 
 // DeleteIpGroupOutput is the model's DeleteIpGroupResult shape.
 type DeleteIpGroupOutput struct {
-}
-
-func (v *DeleteIpGroupOutput) validate(path string, errs *ValidationErrors) {
 }
 
 // DeleteTagsInput is the model's DeleteTagsRequest shape.
@@ -1610,9 +1203,6 @@ func (v *DeleteTagsInput) Validate() error {
 type DeleteTagsOutput struct {
 }
 
-func (v *DeleteTagsOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // DeleteWorkspaceBundleInput is the model's DeleteWorkspaceBundleRequest shape.
 type DeleteWorkspaceBundleInput struct {
 	BundleId *string `json:"BundleId,omitzero"`
@@ -1620,7 +1210,7 @@ type DeleteWorkspaceBundleInput struct {
 
 func (v *DeleteWorkspaceBundleInput) validate(path string, errs *ValidationErrors) {
 	if v.BundleId != nil {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
+		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[21])
 	}
 }
 
@@ -1635,9 +1225,6 @@ func (v *DeleteWorkspaceBundleInput) Validate() error {
 type DeleteWorkspaceBundleOutput struct {
 }
 
-func (v *DeleteWorkspaceBundleOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // DeleteWorkspaceImageInput is the model's DeleteWorkspaceImageRequest shape.
 type DeleteWorkspaceImageInput struct {
 	ImageId *string `json:"ImageId,omitzero"`
@@ -1647,7 +1234,7 @@ func (v *DeleteWorkspaceImageInput) validate(path string, errs *ValidationErrors
 	if v.ImageId == nil {
 		errs.required(join(path, "imageId"))
 	} else {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
+		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[15])
 	}
 }
 
@@ -1662,9 +1249,6 @@ func (v *DeleteWorkspaceImageInput) Validate() error {
 type DeleteWorkspaceImageOutput struct {
 }
 
-func (v *DeleteWorkspaceImageOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // DeployWorkspaceApplicationsInput is the model's DeployWorkspaceApplicationsRequest shape.
 type DeployWorkspaceApplicationsInput struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
@@ -1675,7 +1259,7 @@ func (v *DeployWorkspaceApplicationsInput) validate(path string, errs *Validatio
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 	if v.Force != nil {
 	}
@@ -1693,12 +1277,6 @@ type DeployWorkspaceApplicationsOutput struct {
 	Deployment *WorkSpaceApplicationDeployment `json:"Deployment,omitzero"`
 }
 
-func (v *DeployWorkspaceApplicationsOutput) validate(path string, errs *ValidationErrors) {
-	if v.Deployment != nil {
-		v.Deployment.validate(join(path, "deployment"), errs)
-	}
-}
-
 // DeregisterWorkspaceDirectoryInput is the model's DeregisterWorkspaceDirectoryRequest shape.
 type DeregisterWorkspaceDirectoryInput struct {
 	DirectoryId *string `json:"DirectoryId,omitzero"`
@@ -1709,7 +1287,7 @@ func (v *DeregisterWorkspaceDirectoryInput) validate(path string, errs *Validati
 		errs.required(join(path, "directoryId"))
 	} else {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 }
 
@@ -1722,9 +1300,6 @@ func (v *DeregisterWorkspaceDirectoryInput) Validate() error {
 
 // DeregisterWorkspaceDirectoryOutput is the model's DeregisterWorkspaceDirectoryResult shape.
 type DeregisterWorkspaceDirectoryOutput struct {
-}
-
-func (v *DeregisterWorkspaceDirectoryOutput) validate(path string, errs *ValidationErrors) {
 }
 
 // DescribeAccountInput is the model's DescribeAccountRequest shape.
@@ -1765,37 +1340,12 @@ type DescribeAccountModificationsOutput struct {
 	NextToken            *string               `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeAccountModificationsOutput) validate(path string, errs *ValidationErrors) {
-	if v.AccountModifications != nil {
-		for i, elem := range v.AccountModifications {
-			(&elem).validate(member(join(path, "accountModifications"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeAccountOutput is the model's DescribeAccountResult shape.
 type DescribeAccountOutput struct {
 	DedicatedTenancySupport             *string `json:"DedicatedTenancySupport,omitzero"`
 	DedicatedTenancyManagementCidrRange *string `json:"DedicatedTenancyManagementCidrRange,omitzero"`
 	DedicatedTenancyAccountType         *string `json:"DedicatedTenancyAccountType,omitzero"`
 	Message                             *string `json:"Message,omitzero"`
-}
-
-func (v *DescribeAccountOutput) validate(path string, errs *ValidationErrors) {
-	if v.DedicatedTenancySupport != nil {
-		errs.enum(join(path, "dedicatedTenancySupport"), *v.DedicatedTenancySupport, DedicatedTenancySupportResultEnumValues)
-	}
-	if v.DedicatedTenancyManagementCidrRange != nil {
-		errs.pattern(join(path, "dedicatedTenancyManagementCidrRange"), *v.DedicatedTenancyManagementCidrRange, &patterns[4])
-	}
-	if v.DedicatedTenancyAccountType != nil {
-		errs.enum(join(path, "dedicatedTenancyAccountType"), *v.DedicatedTenancyAccountType, DedicatedTenancyAccountTypeValues)
-	}
-	if v.Message != nil {
-	}
 }
 
 // DescribeApplicationAssociationsInput is the model's DescribeApplicationAssociationsRequest shape.
@@ -1816,7 +1366,7 @@ func (v *DescribeApplicationAssociationsInput) validate(path string, errs *Valid
 	if v.ApplicationId == nil {
 		errs.required(join(path, "applicationId"))
 	} else {
-		errs.pattern(join(path, "applicationId"), *v.ApplicationId, &patterns[7])
+		errs.pattern(join(path, "applicationId"), *v.ApplicationId, &patterns[10])
 	}
 	if v.AssociatedResourceTypes == nil {
 		errs.required(join(path, "associatedResourceTypes"))
@@ -1840,17 +1390,6 @@ type DescribeApplicationAssociationsOutput struct {
 	NextToken    *string                          `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeApplicationAssociationsOutput) validate(path string, errs *ValidationErrors) {
-	if v.Associations != nil {
-		for i, elem := range v.Associations {
-			(&elem).validate(member(join(path, "associations"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeApplicationsInput is the model's DescribeApplicationsRequest shape.
 type DescribeApplicationsInput struct {
 	ApplicationIds       []string `json:"ApplicationIds,omitzero"`
@@ -1866,7 +1405,7 @@ func (v *DescribeApplicationsInput) validate(path string, errs *ValidationErrors
 	if v.ApplicationIds != nil {
 		errs.length(join(path, "applicationIds"), listString(v.ApplicationIds), len(v.ApplicationIds), 1, 25)
 		for i, elem := range v.ApplicationIds {
-			errs.pattern(member(join(path, "applicationIds"), i), *(&elem), &patterns[7])
+			errs.pattern(member(join(path, "applicationIds"), i), *(&elem), &patterns[10])
 		}
 	}
 	if v.ComputeTypeNames != nil {
@@ -1883,7 +1422,7 @@ func (v *DescribeApplicationsInput) validate(path string, errs *ValidationErrors
 		}
 	}
 	if v.Owner != nil {
-		errs.pattern(join(path, "owner"), *v.Owner, &patterns[30])
+		errs.pattern(join(path, "owner"), *v.Owner, &patterns[25])
 	}
 	if v.MaxResults != nil {
 		errs.rangeCheck(join(path, "maxResults"), int64(*v.MaxResults), 1, 25, true, true)
@@ -1906,17 +1445,6 @@ type DescribeApplicationsOutput struct {
 	NextToken    *string                `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeApplicationsOutput) validate(path string, errs *ValidationErrors) {
-	if v.Applications != nil {
-		for i, elem := range v.Applications {
-			(&elem).validate(member(join(path, "applications"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeBundleAssociationsInput is the model's DescribeBundleAssociationsRequest shape.
 type DescribeBundleAssociationsInput struct {
 	BundleId                *string  `json:"BundleId,omitzero"`
@@ -1927,7 +1455,7 @@ func (v *DescribeBundleAssociationsInput) validate(path string, errs *Validation
 	if v.BundleId == nil {
 		errs.required(join(path, "bundleId"))
 	} else {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
+		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[21])
 	}
 	if v.AssociatedResourceTypes == nil {
 		errs.required(join(path, "associatedResourceTypes"))
@@ -1950,14 +1478,6 @@ type DescribeBundleAssociationsOutput struct {
 	Associations []BundleResourceAssociation `json:"Associations,omitzero"`
 }
 
-func (v *DescribeBundleAssociationsOutput) validate(path string, errs *ValidationErrors) {
-	if v.Associations != nil {
-		for i, elem := range v.Associations {
-			(&elem).validate(member(join(path, "associations"), i), errs)
-		}
-	}
-}
-
 // DescribeClientBrandingInput is the model's DescribeClientBrandingRequest shape.
 type DescribeClientBrandingInput struct {
 	ResourceId *string `json:"ResourceId,omitzero"`
@@ -1968,7 +1488,7 @@ func (v *DescribeClientBrandingInput) validate(path string, errs *ValidationErro
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 }
 
@@ -1987,27 +1507,6 @@ type DescribeClientBrandingOutput struct {
 	DeviceTypeIos     *IosClientBrandingAttributes     `json:"DeviceTypeIos,omitzero"`
 	DeviceTypeLinux   *DefaultClientBrandingAttributes `json:"DeviceTypeLinux,omitzero"`
 	DeviceTypeWeb     *DefaultClientBrandingAttributes `json:"DeviceTypeWeb,omitzero"`
-}
-
-func (v *DescribeClientBrandingOutput) validate(path string, errs *ValidationErrors) {
-	if v.DeviceTypeWindows != nil {
-		v.DeviceTypeWindows.validate(join(path, "deviceTypeWindows"), errs)
-	}
-	if v.DeviceTypeOsx != nil {
-		v.DeviceTypeOsx.validate(join(path, "deviceTypeOsx"), errs)
-	}
-	if v.DeviceTypeAndroid != nil {
-		v.DeviceTypeAndroid.validate(join(path, "deviceTypeAndroid"), errs)
-	}
-	if v.DeviceTypeIos != nil {
-		v.DeviceTypeIos.validate(join(path, "deviceTypeIos"), errs)
-	}
-	if v.DeviceTypeLinux != nil {
-		v.DeviceTypeLinux.validate(join(path, "deviceTypeLinux"), errs)
-	}
-	if v.DeviceTypeWeb != nil {
-		v.DeviceTypeWeb.validate(join(path, "deviceTypeWeb"), errs)
-	}
 }
 
 // DescribeClientPropertiesInput is the model's DescribeClientPropertiesRequest shape.
@@ -2038,14 +1537,6 @@ type DescribeClientPropertiesOutput struct {
 	ClientPropertiesList []ClientPropertiesResult `json:"ClientPropertiesList,omitzero"`
 }
 
-func (v *DescribeClientPropertiesOutput) validate(path string, errs *ValidationErrors) {
-	if v.ClientPropertiesList != nil {
-		for i, elem := range v.ClientPropertiesList {
-			(&elem).validate(member(join(path, "clientPropertiesList"), i), errs)
-		}
-	}
-}
-
 // DescribeConnectClientAddInsInput is the model's DescribeConnectClientAddInsRequest shape.
 type DescribeConnectClientAddInsInput struct {
 	ResourceId *string `json:"ResourceId,omitzero"`
@@ -2058,7 +1549,7 @@ func (v *DescribeConnectClientAddInsInput) validate(path string, errs *Validatio
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.NextToken != nil {
 		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
@@ -2081,17 +1572,6 @@ type DescribeConnectClientAddInsOutput struct {
 	NextToken *string              `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeConnectClientAddInsOutput) validate(path string, errs *ValidationErrors) {
-	if v.AddIns != nil {
-		for i, elem := range v.AddIns {
-			(&elem).validate(member(join(path, "addIns"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeConnectionAliasPermissionsInput is the model's DescribeConnectionAliasPermissionsRequest shape.
 type DescribeConnectionAliasPermissionsInput struct {
 	AliasId    *string `json:"AliasId,omitzero"`
@@ -2104,7 +1584,7 @@ func (v *DescribeConnectionAliasPermissionsInput) validate(path string, errs *Va
 		errs.required(join(path, "aliasId"))
 	} else {
 		errs.length(join(path, "aliasId"), *v.AliasId, len([]rune(*v.AliasId)), 13, 68)
-		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[10])
+		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[6])
 	}
 	if v.NextToken != nil {
 		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
@@ -2128,22 +1608,6 @@ type DescribeConnectionAliasPermissionsOutput struct {
 	NextToken                  *string                     `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeConnectionAliasPermissionsOutput) validate(path string, errs *ValidationErrors) {
-	if v.AliasId != nil {
-		errs.length(join(path, "aliasId"), *v.AliasId, len([]rune(*v.AliasId)), 13, 68)
-		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[10])
-	}
-	if v.ConnectionAliasPermissions != nil {
-		errs.length(join(path, "connectionAliasPermissions"), listString(v.ConnectionAliasPermissions), len(v.ConnectionAliasPermissions), 1, 25)
-		for i, elem := range v.ConnectionAliasPermissions {
-			(&elem).validate(member(join(path, "connectionAliasPermissions"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeConnectionAliasesInput is the model's DescribeConnectionAliasesRequest shape.
 type DescribeConnectionAliasesInput struct {
 	AliasIds   []string `json:"AliasIds,omitzero"`
@@ -2157,7 +1621,7 @@ func (v *DescribeConnectionAliasesInput) validate(path string, errs *ValidationE
 		errs.length(join(path, "aliasIds"), listString(v.AliasIds), len(v.AliasIds), 1, 25)
 		for i, elem := range v.AliasIds {
 			errs.length(member(join(path, "aliasIds"), i), *(&elem), len([]rune(*(&elem))), 13, 68)
-			errs.pattern(member(join(path, "aliasIds"), i), *(&elem), &patterns[10])
+			errs.pattern(member(join(path, "aliasIds"), i), *(&elem), &patterns[6])
 		}
 	}
 	if v.ResourceId != nil {
@@ -2184,18 +1648,6 @@ type DescribeConnectionAliasesOutput struct {
 	NextToken         *string           `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeConnectionAliasesOutput) validate(path string, errs *ValidationErrors) {
-	if v.ConnectionAliases != nil {
-		errs.length(join(path, "connectionAliases"), listString(v.ConnectionAliases), len(v.ConnectionAliases), 1, 25)
-		for i, elem := range v.ConnectionAliases {
-			(&elem).validate(member(join(path, "connectionAliases"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeCustomWorkspaceImageImportInput is the model's DescribeCustomWorkspaceImageImportRequest shape.
 type DescribeCustomWorkspaceImageImportInput struct {
 	ImageId *string `json:"ImageId,omitzero"`
@@ -2205,7 +1657,7 @@ func (v *DescribeCustomWorkspaceImageImportInput) validate(path string, errs *Va
 	if v.ImageId == nil {
 		errs.required(join(path, "imageId"))
 	} else {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
+		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[15])
 	}
 }
 
@@ -2230,40 +1682,6 @@ type DescribeCustomWorkspaceImageImportOutput struct {
 	ErrorDetails                   []CustomWorkspaceImageImportErrorDetails `json:"ErrorDetails,omitzero"`
 }
 
-func (v *DescribeCustomWorkspaceImageImportOutput) validate(path string, errs *ValidationErrors) {
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-	if v.InfrastructureConfigurationArn != nil {
-		errs.length(join(path, "infrastructureConfigurationArn"), *v.InfrastructureConfigurationArn, len([]rune(*v.InfrastructureConfigurationArn)), 1, 2048)
-		errs.pattern(join(path, "infrastructureConfigurationArn"), *v.InfrastructureConfigurationArn, &patterns[31])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, CustomWorkspaceImageImportStateValues)
-	}
-	if v.StateMessage != nil {
-		errs.length(join(path, "stateMessage"), *v.StateMessage, len([]rune(*v.StateMessage)), 1, 1000)
-	}
-	if v.ProgressPercentage != nil {
-		errs.rangeCheck(join(path, "progressPercentage"), int64(*v.ProgressPercentage), 0, 100, true, true)
-	}
-	if v.Created != nil {
-	}
-	if v.LastUpdatedTime != nil {
-	}
-	if v.ImageSource != nil {
-		v.ImageSource.validate(join(path, "imageSource"), errs)
-	}
-	if v.ImageBuilderInstanceId != nil {
-		errs.length(join(path, "imageBuilderInstanceId"), *v.ImageBuilderInstanceId, len([]rune(*v.ImageBuilderInstanceId)), 1, -1)
-	}
-	if v.ErrorDetails != nil {
-		for i, elem := range v.ErrorDetails {
-			(&elem).validate(member(join(path, "errorDetails"), i), errs)
-		}
-	}
-}
-
 // DescribeImageAssociationsInput is the model's DescribeImageAssociationsRequest shape.
 type DescribeImageAssociationsInput struct {
 	ImageId                 *string  `json:"ImageId,omitzero"`
@@ -2274,7 +1692,7 @@ func (v *DescribeImageAssociationsInput) validate(path string, errs *ValidationE
 	if v.ImageId == nil {
 		errs.required(join(path, "imageId"))
 	} else {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
+		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[15])
 	}
 	if v.AssociatedResourceTypes == nil {
 		errs.required(join(path, "associatedResourceTypes"))
@@ -2297,14 +1715,6 @@ type DescribeImageAssociationsOutput struct {
 	Associations []ImageResourceAssociation `json:"Associations,omitzero"`
 }
 
-func (v *DescribeImageAssociationsOutput) validate(path string, errs *ValidationErrors) {
-	if v.Associations != nil {
-		for i, elem := range v.Associations {
-			(&elem).validate(member(join(path, "associations"), i), errs)
-		}
-	}
-}
-
 // DescribeIpGroupsInput is the model's DescribeIpGroupsRequest shape.
 type DescribeIpGroupsInput struct {
 	GroupIds   []string `json:"GroupIds,omitzero"`
@@ -2315,7 +1725,7 @@ type DescribeIpGroupsInput struct {
 func (v *DescribeIpGroupsInput) validate(path string, errs *ValidationErrors) {
 	if v.GroupIds != nil {
 		for i, elem := range v.GroupIds {
-			errs.pattern(member(join(path, "groupIds"), i), *(&elem), &patterns[13])
+			errs.pattern(member(join(path, "groupIds"), i), *(&elem), &patterns[8])
 		}
 	}
 	if v.NextToken != nil {
@@ -2337,17 +1747,6 @@ func (v *DescribeIpGroupsInput) Validate() error {
 type DescribeIpGroupsOutput struct {
 	Result    []WorkspacesIpGroup `json:"Result,omitzero"`
 	NextToken *string             `json:"NextToken,omitzero"`
-}
-
-func (v *DescribeIpGroupsOutput) validate(path string, errs *ValidationErrors) {
-	if v.Result != nil {
-		for i, elem := range v.Result {
-			(&elem).validate(member(join(path, "result"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
 }
 
 // DescribeTagsInput is the model's DescribeTagsRequest shape.
@@ -2375,14 +1774,6 @@ type DescribeTagsOutput struct {
 	TagList []Tag `json:"TagList,omitzero"`
 }
 
-func (v *DescribeTagsOutput) validate(path string, errs *ValidationErrors) {
-	if v.TagList != nil {
-		for i, elem := range v.TagList {
-			(&elem).validate(member(join(path, "tagList"), i), errs)
-		}
-	}
-}
-
 // DescribeWorkspaceAssociationsInput is the model's DescribeWorkspaceAssociationsRequest shape.
 type DescribeWorkspaceAssociationsInput struct {
 	WorkspaceId             *string  `json:"WorkspaceId,omitzero"`
@@ -2393,7 +1784,7 @@ func (v *DescribeWorkspaceAssociationsInput) validate(path string, errs *Validat
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 	if v.AssociatedResourceTypes == nil {
 		errs.required(join(path, "associatedResourceTypes"))
@@ -2416,14 +1807,6 @@ type DescribeWorkspaceAssociationsOutput struct {
 	Associations []WorkspaceResourceAssociation `json:"Associations,omitzero"`
 }
 
-func (v *DescribeWorkspaceAssociationsOutput) validate(path string, errs *ValidationErrors) {
-	if v.Associations != nil {
-		for i, elem := range v.Associations {
-			(&elem).validate(member(join(path, "associations"), i), errs)
-		}
-	}
-}
-
 // DescribeWorkspaceBundlesInput is the model's DescribeWorkspaceBundlesRequest shape.
 type DescribeWorkspaceBundlesInput struct {
 	BundleIds []string `json:"BundleIds,omitzero"`
@@ -2435,7 +1818,7 @@ func (v *DescribeWorkspaceBundlesInput) validate(path string, errs *ValidationEr
 	if v.BundleIds != nil {
 		errs.length(join(path, "bundleIds"), listString(v.BundleIds), len(v.BundleIds), 1, 25)
 		for i, elem := range v.BundleIds {
-			errs.pattern(member(join(path, "bundleIds"), i), *(&elem), &patterns[15])
+			errs.pattern(member(join(path, "bundleIds"), i), *(&elem), &patterns[21])
 		}
 	}
 	if v.Owner != nil {
@@ -2458,17 +1841,6 @@ type DescribeWorkspaceBundlesOutput struct {
 	NextToken *string           `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeWorkspaceBundlesOutput) validate(path string, errs *ValidationErrors) {
-	if v.Bundles != nil {
-		for i, elem := range v.Bundles {
-			(&elem).validate(member(join(path, "bundles"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeWorkspaceDirectoriesFilter is the model's DescribeWorkspaceDirectoriesFilter shape.
 type DescribeWorkspaceDirectoriesFilter struct {
 	Name   *string  `json:"Name,omitzero"`
@@ -2486,7 +1858,7 @@ func (v *DescribeWorkspaceDirectoriesFilter) validate(path string, errs *Validat
 	} else {
 		errs.length(join(path, "values"), listString(v.Values), len(v.Values), 1, 25)
 		for i, elem := range v.Values {
-			errs.pattern(member(join(path, "values"), i), *(&elem), &patterns[32])
+			errs.pattern(member(join(path, "values"), i), *(&elem), &patterns[26])
 		}
 	}
 }
@@ -2505,13 +1877,13 @@ func (v *DescribeWorkspaceDirectoriesInput) validate(path string, errs *Validati
 		errs.length(join(path, "directoryIds"), listString(v.DirectoryIds), len(v.DirectoryIds), 1, 25)
 		for i, elem := range v.DirectoryIds {
 			errs.length(member(join(path, "directoryIds"), i), *(&elem), len([]rune(*(&elem))), 10, 65)
-			errs.pattern(member(join(path, "directoryIds"), i), *(&elem), &patterns[12])
+			errs.pattern(member(join(path, "directoryIds"), i), *(&elem), &patterns[7])
 		}
 	}
 	if v.WorkspaceDirectoryNames != nil {
 		errs.length(join(path, "workspaceDirectoryNames"), listString(v.WorkspaceDirectoryNames), len(v.WorkspaceDirectoryNames), 1, 25)
 		for i, elem := range v.WorkspaceDirectoryNames {
-			errs.pattern(member(join(path, "workspaceDirectoryNames"), i), *(&elem), &patterns[33])
+			errs.pattern(member(join(path, "workspaceDirectoryNames"), i), *(&elem), &patterns[27])
 		}
 	}
 	if v.Limit != nil {
@@ -2541,17 +1913,6 @@ type DescribeWorkspaceDirectoriesOutput struct {
 	NextToken   *string              `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeWorkspaceDirectoriesOutput) validate(path string, errs *ValidationErrors) {
-	if v.Directories != nil {
-		for i, elem := range v.Directories {
-			(&elem).validate(member(join(path, "directories"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeWorkspaceImagePermissionsInput is the model's DescribeWorkspaceImagePermissionsRequest shape.
 type DescribeWorkspaceImagePermissionsInput struct {
 	ImageId    *string `json:"ImageId,omitzero"`
@@ -2563,7 +1924,7 @@ func (v *DescribeWorkspaceImagePermissionsInput) validate(path string, errs *Val
 	if v.ImageId == nil {
 		errs.required(join(path, "imageId"))
 	} else {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
+		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[15])
 	}
 	if v.NextToken != nil {
 		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
@@ -2587,20 +1948,6 @@ type DescribeWorkspaceImagePermissionsOutput struct {
 	NextToken        *string           `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeWorkspaceImagePermissionsOutput) validate(path string, errs *ValidationErrors) {
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-	if v.ImagePermissions != nil {
-		for i, elem := range v.ImagePermissions {
-			(&elem).validate(member(join(path, "imagePermissions"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeWorkspaceImagesInput is the model's DescribeWorkspaceImagesRequest shape.
 type DescribeWorkspaceImagesInput struct {
 	ImageIds   []string `json:"ImageIds,omitzero"`
@@ -2613,7 +1960,7 @@ func (v *DescribeWorkspaceImagesInput) validate(path string, errs *ValidationErr
 	if v.ImageIds != nil {
 		errs.length(join(path, "imageIds"), listString(v.ImageIds), len(v.ImageIds), 1, 25)
 		for i, elem := range v.ImageIds {
-			errs.pattern(member(join(path, "imageIds"), i), *(&elem), &patterns[23])
+			errs.pattern(member(join(path, "imageIds"), i), *(&elem), &patterns[15])
 		}
 	}
 	if v.ImageType != nil {
@@ -2640,17 +1987,6 @@ type DescribeWorkspaceImagesOutput struct {
 	NextToken *string          `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeWorkspaceImagesOutput) validate(path string, errs *ValidationErrors) {
-	if v.Images != nil {
-		for i, elem := range v.Images {
-			(&elem).validate(member(join(path, "images"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeWorkspaceSnapshotsInput is the model's DescribeWorkspaceSnapshotsRequest shape.
 type DescribeWorkspaceSnapshotsInput struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
@@ -2660,7 +1996,7 @@ func (v *DescribeWorkspaceSnapshotsInput) validate(path string, errs *Validation
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 }
 
@@ -2677,19 +2013,6 @@ type DescribeWorkspaceSnapshotsOutput struct {
 	RestoreSnapshots []Snapshot `json:"RestoreSnapshots,omitzero"`
 }
 
-func (v *DescribeWorkspaceSnapshotsOutput) validate(path string, errs *ValidationErrors) {
-	if v.RebuildSnapshots != nil {
-		for i, elem := range v.RebuildSnapshots {
-			(&elem).validate(member(join(path, "rebuildSnapshots"), i), errs)
-		}
-	}
-	if v.RestoreSnapshots != nil {
-		for i, elem := range v.RestoreSnapshots {
-			(&elem).validate(member(join(path, "restoreSnapshots"), i), errs)
-		}
-	}
-}
-
 // DescribeWorkspacesConnectionStatusInput is the model's DescribeWorkspacesConnectionStatusRequest shape.
 type DescribeWorkspacesConnectionStatusInput struct {
 	WorkspaceIds []string `json:"WorkspaceIds,omitzero"`
@@ -2700,7 +2023,7 @@ func (v *DescribeWorkspacesConnectionStatusInput) validate(path string, errs *Va
 	if v.WorkspaceIds != nil {
 		errs.length(join(path, "workspaceIds"), listString(v.WorkspaceIds), len(v.WorkspaceIds), 1, 25)
 		for i, elem := range v.WorkspaceIds {
-			errs.pattern(member(join(path, "workspaceIds"), i), *(&elem), &patterns[14])
+			errs.pattern(member(join(path, "workspaceIds"), i), *(&elem), &patterns[9])
 		}
 	}
 	if v.NextToken != nil {
@@ -2721,17 +2044,6 @@ type DescribeWorkspacesConnectionStatusOutput struct {
 	NextToken                  *string                     `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeWorkspacesConnectionStatusOutput) validate(path string, errs *ValidationErrors) {
-	if v.WorkspacesConnectionStatus != nil {
-		for i, elem := range v.WorkspacesConnectionStatus {
-			(&elem).validate(member(join(path, "workspacesConnectionStatus"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeWorkspacesInput is the model's DescribeWorkspacesRequest shape.
 type DescribeWorkspacesInput struct {
 	WorkspaceIds  []string `json:"WorkspaceIds,omitzero"`
@@ -2747,18 +2059,18 @@ func (v *DescribeWorkspacesInput) validate(path string, errs *ValidationErrors) 
 	if v.WorkspaceIds != nil {
 		errs.length(join(path, "workspaceIds"), listString(v.WorkspaceIds), len(v.WorkspaceIds), 1, 25)
 		for i, elem := range v.WorkspaceIds {
-			errs.pattern(member(join(path, "workspaceIds"), i), *(&elem), &patterns[14])
+			errs.pattern(member(join(path, "workspaceIds"), i), *(&elem), &patterns[9])
 		}
 	}
 	if v.DirectoryId != nil {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.UserName != nil {
 		errs.length(join(path, "userName"), *v.UserName, len([]rune(*v.UserName)), 1, 63)
 	}
 	if v.BundleId != nil {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
+		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[21])
 	}
 	if v.Limit != nil {
 		errs.rangeCheck(join(path, "limit"), int64(*v.Limit), 1, 25, true, true)
@@ -2767,7 +2079,7 @@ func (v *DescribeWorkspacesInput) validate(path string, errs *ValidationErrors) 
 		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
 	}
 	if v.WorkspaceName != nil {
-		errs.pattern(join(path, "workspaceName"), *v.WorkspaceName, &patterns[34])
+		errs.pattern(join(path, "workspaceName"), *v.WorkspaceName, &patterns[28])
 	}
 }
 
@@ -2784,17 +2096,6 @@ type DescribeWorkspacesOutput struct {
 	NextToken  *string     `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeWorkspacesOutput) validate(path string, errs *ValidationErrors) {
-	if v.Workspaces != nil {
-		for i, elem := range v.Workspaces {
-			(&elem).validate(member(join(path, "workspaces"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeWorkspacesPoolSessionsInput is the model's DescribeWorkspacesPoolSessionsRequest shape.
 type DescribeWorkspacesPoolSessionsInput struct {
 	PoolId    *string `json:"PoolId,omitzero"`
@@ -2807,7 +2108,7 @@ func (v *DescribeWorkspacesPoolSessionsInput) validate(path string, errs *Valida
 	if v.PoolId == nil {
 		errs.required(join(path, "poolId"))
 	} else {
-		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[35])
+		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[29])
 	}
 	if v.UserId != nil {
 		errs.length(join(path, "userId"), *v.UserId, len([]rune(*v.UserId)), 2, 128)
@@ -2833,17 +2134,6 @@ type DescribeWorkspacesPoolSessionsOutput struct {
 	NextToken *string                 `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeWorkspacesPoolSessionsOutput) validate(path string, errs *ValidationErrors) {
-	if v.Sessions != nil {
-		for i, elem := range v.Sessions {
-			(&elem).validate(member(join(path, "sessions"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DescribeWorkspacesPoolsFilter is the model's DescribeWorkspacesPoolsFilter shape.
 type DescribeWorkspacesPoolsFilter struct {
 	Name     *string  `json:"Name,omitzero"`
@@ -2863,7 +2153,7 @@ func (v *DescribeWorkspacesPoolsFilter) validate(path string, errs *ValidationEr
 		errs.length(join(path, "values"), listString(v.Values), len(v.Values), 1, 25)
 		for i, elem := range v.Values {
 			errs.length(member(join(path, "values"), i), *(&elem), len([]rune(*(&elem))), 1, 128)
-			errs.pattern(member(join(path, "values"), i), *(&elem), &patterns[36])
+			errs.pattern(member(join(path, "values"), i), *(&elem), &patterns[30])
 		}
 	}
 	if v.Operator == nil {
@@ -2885,7 +2175,7 @@ func (v *DescribeWorkspacesPoolsInput) validate(path string, errs *ValidationErr
 	if v.PoolIds != nil {
 		errs.length(join(path, "poolIds"), listString(v.PoolIds), len(v.PoolIds), 1, 25)
 		for i, elem := range v.PoolIds {
-			errs.pattern(member(join(path, "poolIds"), i), *(&elem), &patterns[35])
+			errs.pattern(member(join(path, "poolIds"), i), *(&elem), &patterns[29])
 		}
 	}
 	if v.Filters != nil {
@@ -2915,17 +2205,6 @@ type DescribeWorkspacesPoolsOutput struct {
 	NextToken       *string          `json:"NextToken,omitzero"`
 }
 
-func (v *DescribeWorkspacesPoolsOutput) validate(path string, errs *ValidationErrors) {
-	if v.WorkspacesPools != nil {
-		for i, elem := range v.WorkspacesPools {
-			(&elem).validate(member(join(path, "workspacesPools"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // DisassociateConnectionAliasInput is the model's DisassociateConnectionAliasRequest shape.
 type DisassociateConnectionAliasInput struct {
 	AliasId *string `json:"AliasId,omitzero"`
@@ -2936,7 +2215,7 @@ func (v *DisassociateConnectionAliasInput) validate(path string, errs *Validatio
 		errs.required(join(path, "aliasId"))
 	} else {
 		errs.length(join(path, "aliasId"), *v.AliasId, len([]rune(*v.AliasId)), 13, 68)
-		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[10])
+		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[6])
 	}
 }
 
@@ -2951,9 +2230,6 @@ func (v *DisassociateConnectionAliasInput) Validate() error {
 type DisassociateConnectionAliasOutput struct {
 }
 
-func (v *DisassociateConnectionAliasOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // DisassociateIpGroupsInput is the model's DisassociateIpGroupsRequest shape.
 type DisassociateIpGroupsInput struct {
 	DirectoryId *string  `json:"DirectoryId,omitzero"`
@@ -2965,13 +2241,13 @@ func (v *DisassociateIpGroupsInput) validate(path string, errs *ValidationErrors
 		errs.required(join(path, "directoryId"))
 	} else {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.GroupIds == nil {
 		errs.required(join(path, "groupIds"))
 	} else {
 		for i, elem := range v.GroupIds {
-			errs.pattern(member(join(path, "groupIds"), i), *(&elem), &patterns[13])
+			errs.pattern(member(join(path, "groupIds"), i), *(&elem), &patterns[8])
 		}
 	}
 }
@@ -2987,9 +2263,6 @@ func (v *DisassociateIpGroupsInput) Validate() error {
 type DisassociateIpGroupsOutput struct {
 }
 
-func (v *DisassociateIpGroupsOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // DisassociateWorkspaceApplicationInput is the model's DisassociateWorkspaceApplicationRequest shape.
 type DisassociateWorkspaceApplicationInput struct {
 	WorkspaceId   *string `json:"WorkspaceId,omitzero"`
@@ -3000,12 +2273,12 @@ func (v *DisassociateWorkspaceApplicationInput) validate(path string, errs *Vali
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 	if v.ApplicationId == nil {
 		errs.required(join(path, "applicationId"))
 	} else {
-		errs.pattern(join(path, "applicationId"), *v.ApplicationId, &patterns[7])
+		errs.pattern(join(path, "applicationId"), *v.ApplicationId, &patterns[10])
 	}
 }
 
@@ -3021,24 +2294,10 @@ type DisassociateWorkspaceApplicationOutput struct {
 	Association *WorkspaceResourceAssociation `json:"Association,omitzero"`
 }
 
-func (v *DisassociateWorkspaceApplicationOutput) validate(path string, errs *ValidationErrors) {
-	if v.Association != nil {
-		v.Association.validate(join(path, "association"), errs)
-	}
-}
-
 // ErrorDetails is the model's ErrorDetails shape.
 type ErrorDetails struct {
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
-}
-
-func (v *ErrorDetails) validate(path string, errs *ValidationErrors) {
-	if v.ErrorCode != nil {
-		errs.enum(join(path, "errorCode"), *v.ErrorCode, WorkspaceImageErrorDetailCodeValues)
-	}
-	if v.ErrorMessage != nil {
-	}
 }
 
 // FailedCreateStandbyWorkspacesRequest is the model's FailedCreateStandbyWorkspacesRequest shape.
@@ -3048,16 +2307,6 @@ type FailedCreateStandbyWorkspacesRequest struct {
 	ErrorMessage            *string           `json:"ErrorMessage,omitzero"`
 }
 
-func (v *FailedCreateStandbyWorkspacesRequest) validate(path string, errs *ValidationErrors) {
-	if v.StandbyWorkspaceRequest != nil {
-		v.StandbyWorkspaceRequest.validate(join(path, "standbyWorkspaceRequest"), errs)
-	}
-	if v.ErrorCode != nil {
-	}
-	if v.ErrorMessage != nil {
-	}
-}
-
 // FailedCreateWorkspaceRequest is the model's FailedCreateWorkspaceRequest shape.
 type FailedCreateWorkspaceRequest struct {
 	WorkspaceRequest *WorkspaceRequest `json:"WorkspaceRequest,omitzero"`
@@ -3065,31 +2314,11 @@ type FailedCreateWorkspaceRequest struct {
 	ErrorMessage     *string           `json:"ErrorMessage,omitzero"`
 }
 
-func (v *FailedCreateWorkspaceRequest) validate(path string, errs *ValidationErrors) {
-	if v.WorkspaceRequest != nil {
-		v.WorkspaceRequest.validate(join(path, "workspaceRequest"), errs)
-	}
-	if v.ErrorCode != nil {
-	}
-	if v.ErrorMessage != nil {
-	}
-}
-
 // FailedWorkspaceChangeRequest is the model's FailedWorkspaceChangeRequest shape.
 type FailedWorkspaceChangeRequest struct {
 	WorkspaceId  *string `json:"WorkspaceId,omitzero"`
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
-}
-
-func (v *FailedWorkspaceChangeRequest) validate(path string, errs *ValidationErrors) {
-	if v.WorkspaceId != nil {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
-	}
-	if v.ErrorCode != nil {
-	}
-	if v.ErrorMessage != nil {
-	}
 }
 
 // GetAccountLinkInput is the model's GetAccountLinkRequest shape.
@@ -3103,7 +2332,7 @@ func (v *GetAccountLinkInput) validate(path string, errs *ValidationErrors) {
 		errs.pattern(join(path, "linkId"), *v.LinkId, &patterns[0])
 	}
 	if v.LinkedAccountId != nil {
-		errs.pattern(join(path, "linkedAccountId"), *v.LinkedAccountId, &patterns[3])
+		errs.pattern(join(path, "linkedAccountId"), *v.LinkedAccountId, &patterns[12])
 	}
 }
 
@@ -3117,12 +2346,6 @@ func (v *GetAccountLinkInput) Validate() error {
 // GetAccountLinkOutput is the model's GetAccountLinkResult shape.
 type GetAccountLinkOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
-}
-
-func (v *GetAccountLinkOutput) validate(path string, errs *ValidationErrors) {
-	if v.AccountLink != nil {
-		v.AccountLink.validate(join(path, "accountLink"), errs)
-	}
 }
 
 // GlobalAcceleratorForDirectory is the model's GlobalAcceleratorForDirectory shape.
@@ -3165,24 +2388,9 @@ type IDCConfig struct {
 	ApplicationArn *string `json:"ApplicationArn,omitzero"`
 }
 
-func (v *IDCConfig) validate(path string, errs *ValidationErrors) {
-	if v.InstanceArn != nil {
-		errs.pattern(join(path, "instanceArn"), *v.InstanceArn, &patterns[29])
-	}
-	if v.ApplicationArn != nil {
-		errs.pattern(join(path, "applicationArn"), *v.ApplicationArn, &patterns[29])
-	}
-}
-
 // ImagePermission is the model's ImagePermission shape.
 type ImagePermission struct {
 	SharedAccountId *string `json:"SharedAccountId,omitzero"`
-}
-
-func (v *ImagePermission) validate(path string, errs *ValidationErrors) {
-	if v.SharedAccountId != nil {
-		errs.pattern(join(path, "sharedAccountId"), *v.SharedAccountId, &patterns[3])
-	}
 }
 
 // ImageResourceAssociation is the model's ImageResourceAssociation shape.
@@ -3196,28 +2404,6 @@ type ImageResourceAssociation struct {
 	StateReason            *AssociationStateReason `json:"StateReason,omitzero"`
 }
 
-func (v *ImageResourceAssociation) validate(path string, errs *ValidationErrors) {
-	if v.AssociatedResourceId != nil {
-		errs.length(join(path, "associatedResourceId"), *v.AssociatedResourceId, len([]rune(*v.AssociatedResourceId)), 1, -1)
-	}
-	if v.AssociatedResourceType != nil {
-		errs.enum(join(path, "associatedResourceType"), *v.AssociatedResourceType, ImageAssociatedResourceTypeValues)
-	}
-	if v.Created != nil {
-	}
-	if v.LastUpdatedTime != nil {
-	}
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, AssociationStateValues)
-	}
-	if v.StateReason != nil {
-		v.StateReason.validate(join(path, "stateReason"), errs)
-	}
-}
-
 // ImageSourceIdentifier is a union: exactly one member is set.
 type ImageSourceIdentifier struct {
 	Ec2ImportTaskId      *string `json:"Ec2ImportTaskId,omitzero"`
@@ -3229,14 +2415,14 @@ func (v *ImageSourceIdentifier) validate(path string, errs *ValidationErrors) {
 	errs.union(path, v.Ec2ImportTaskId != nil, v.ImageBuildVersionArn != nil, v.Ec2ImageId != nil)
 	if v.Ec2ImportTaskId != nil {
 		errs.length(join(path, "ec2ImportTaskId"), *v.Ec2ImportTaskId, len([]rune(*v.Ec2ImportTaskId)), 19, 28)
-		errs.pattern(join(path, "ec2ImportTaskId"), *v.Ec2ImportTaskId, &patterns[37])
+		errs.pattern(join(path, "ec2ImportTaskId"), *v.Ec2ImportTaskId, &patterns[31])
 	}
 	if v.ImageBuildVersionArn != nil {
 		errs.length(join(path, "imageBuildVersionArn"), *v.ImageBuildVersionArn, len([]rune(*v.ImageBuildVersionArn)), 1, 2048)
-		errs.pattern(join(path, "imageBuildVersionArn"), *v.ImageBuildVersionArn, &patterns[38])
+		errs.pattern(join(path, "imageBuildVersionArn"), *v.ImageBuildVersionArn, &patterns[32])
 	}
 	if v.Ec2ImageId != nil {
-		errs.pattern(join(path, "ec2ImageId"), *v.Ec2ImageId, &patterns[39])
+		errs.pattern(join(path, "ec2ImageId"), *v.Ec2ImageId, &patterns[33])
 	}
 }
 
@@ -3256,7 +2442,7 @@ func (v *ImportClientBrandingInput) validate(path string, errs *ValidationErrors
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.DeviceTypeWindows != nil {
 		v.DeviceTypeWindows.validate(join(path, "deviceTypeWindows"), errs)
@@ -3295,27 +2481,6 @@ type ImportClientBrandingOutput struct {
 	DeviceTypeWeb     *DefaultClientBrandingAttributes `json:"DeviceTypeWeb,omitzero"`
 }
 
-func (v *ImportClientBrandingOutput) validate(path string, errs *ValidationErrors) {
-	if v.DeviceTypeWindows != nil {
-		v.DeviceTypeWindows.validate(join(path, "deviceTypeWindows"), errs)
-	}
-	if v.DeviceTypeOsx != nil {
-		v.DeviceTypeOsx.validate(join(path, "deviceTypeOsx"), errs)
-	}
-	if v.DeviceTypeAndroid != nil {
-		v.DeviceTypeAndroid.validate(join(path, "deviceTypeAndroid"), errs)
-	}
-	if v.DeviceTypeIos != nil {
-		v.DeviceTypeIos.validate(join(path, "deviceTypeIos"), errs)
-	}
-	if v.DeviceTypeLinux != nil {
-		v.DeviceTypeLinux.validate(join(path, "deviceTypeLinux"), errs)
-	}
-	if v.DeviceTypeWeb != nil {
-		v.DeviceTypeWeb.validate(join(path, "deviceTypeWeb"), errs)
-	}
-}
-
 // ImportCustomWorkspaceImageInput is the model's ImportCustomWorkspaceImageRequest shape.
 type ImportCustomWorkspaceImageInput struct {
 	ImageName                      *string                `json:"ImageName,omitzero"`
@@ -3334,13 +2499,13 @@ func (v *ImportCustomWorkspaceImageInput) validate(path string, errs *Validation
 		errs.required(join(path, "imageName"))
 	} else {
 		errs.length(join(path, "imageName"), *v.ImageName, len([]rune(*v.ImageName)), 1, 64)
-		errs.pattern(join(path, "imageName"), *v.ImageName, &patterns[21])
+		errs.pattern(join(path, "imageName"), *v.ImageName, &patterns[13])
 	}
 	if v.ImageDescription == nil {
 		errs.required(join(path, "imageDescription"))
 	} else {
 		errs.length(join(path, "imageDescription"), *v.ImageDescription, len([]rune(*v.ImageDescription)), 1, 256)
-		errs.pattern(join(path, "imageDescription"), *v.ImageDescription, &patterns[22])
+		errs.pattern(join(path, "imageDescription"), *v.ImageDescription, &patterns[14])
 	}
 	if v.ComputeType == nil {
 		errs.required(join(path, "computeType"))
@@ -3361,7 +2526,7 @@ func (v *ImportCustomWorkspaceImageInput) validate(path string, errs *Validation
 		errs.required(join(path, "infrastructureConfigurationArn"))
 	} else {
 		errs.length(join(path, "infrastructureConfigurationArn"), *v.InfrastructureConfigurationArn, len([]rune(*v.InfrastructureConfigurationArn)), 1, 2048)
-		errs.pattern(join(path, "infrastructureConfigurationArn"), *v.InfrastructureConfigurationArn, &patterns[31])
+		errs.pattern(join(path, "infrastructureConfigurationArn"), *v.InfrastructureConfigurationArn, &patterns[34])
 	}
 	if v.Platform == nil {
 		errs.required(join(path, "platform"))
@@ -3393,15 +2558,6 @@ type ImportCustomWorkspaceImageOutput struct {
 	State   *string `json:"State,omitzero"`
 }
 
-func (v *ImportCustomWorkspaceImageOutput) validate(path string, errs *ValidationErrors) {
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, CustomWorkspaceImageImportStateValues)
-	}
-}
-
 // ImportWorkspaceImageInput is the model's ImportWorkspaceImageRequest shape.
 type ImportWorkspaceImageInput struct {
 	Ec2ImageId       *string  `json:"Ec2ImageId,omitzero"`
@@ -3416,7 +2572,7 @@ func (v *ImportWorkspaceImageInput) validate(path string, errs *ValidationErrors
 	if v.Ec2ImageId == nil {
 		errs.required(join(path, "ec2ImageId"))
 	} else {
-		errs.pattern(join(path, "ec2ImageId"), *v.Ec2ImageId, &patterns[39])
+		errs.pattern(join(path, "ec2ImageId"), *v.Ec2ImageId, &patterns[33])
 	}
 	if v.IngestionProcess == nil {
 		errs.required(join(path, "ingestionProcess"))
@@ -3427,13 +2583,13 @@ func (v *ImportWorkspaceImageInput) validate(path string, errs *ValidationErrors
 		errs.required(join(path, "imageName"))
 	} else {
 		errs.length(join(path, "imageName"), *v.ImageName, len([]rune(*v.ImageName)), 1, 64)
-		errs.pattern(join(path, "imageName"), *v.ImageName, &patterns[21])
+		errs.pattern(join(path, "imageName"), *v.ImageName, &patterns[13])
 	}
 	if v.ImageDescription == nil {
 		errs.required(join(path, "imageDescription"))
 	} else {
 		errs.length(join(path, "imageDescription"), *v.ImageDescription, len([]rune(*v.ImageDescription)), 1, 256)
-		errs.pattern(join(path, "imageDescription"), *v.ImageDescription, &patterns[22])
+		errs.pattern(join(path, "imageDescription"), *v.ImageDescription, &patterns[14])
 	}
 	if v.Tags != nil {
 		for i, elem := range v.Tags {
@@ -3460,12 +2616,6 @@ type ImportWorkspaceImageOutput struct {
 	ImageId *string `json:"ImageId,omitzero"`
 }
 
-func (v *ImportWorkspaceImageOutput) validate(path string, errs *ValidationErrors) {
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-}
-
 // IosClientBrandingAttributes is the model's IosClientBrandingAttributes shape.
 type IosClientBrandingAttributes struct {
 	LogoUrl            *string           `json:"LogoUrl,omitzero"`
@@ -3475,41 +2625,6 @@ type IosClientBrandingAttributes struct {
 	SupportLink        *string           `json:"SupportLink,omitzero"`
 	ForgotPasswordLink *string           `json:"ForgotPasswordLink,omitzero"`
 	LoginMessage       map[string]string `json:"LoginMessage,omitzero"`
-}
-
-func (v *IosClientBrandingAttributes) validate(path string, errs *ValidationErrors) {
-	if v.LogoUrl != nil {
-		errs.length(join(path, "logoUrl"), *v.LogoUrl, len([]rune(*v.LogoUrl)), 1, 200)
-		errs.pattern(join(path, "logoUrl"), *v.LogoUrl, &patterns[19])
-	}
-	if v.Logo2xUrl != nil {
-		errs.length(join(path, "logo2xUrl"), *v.Logo2xUrl, len([]rune(*v.Logo2xUrl)), 1, 200)
-		errs.pattern(join(path, "logo2xUrl"), *v.Logo2xUrl, &patterns[19])
-	}
-	if v.Logo3xUrl != nil {
-		errs.length(join(path, "logo3xUrl"), *v.Logo3xUrl, len([]rune(*v.Logo3xUrl)), 1, 200)
-		errs.pattern(join(path, "logo3xUrl"), *v.Logo3xUrl, &patterns[19])
-	}
-	if v.SupportEmail != nil {
-		errs.length(join(path, "supportEmail"), *v.SupportEmail, len([]rune(*v.SupportEmail)), 6, 64)
-		errs.pattern(join(path, "supportEmail"), *v.SupportEmail, &patterns[26])
-	}
-	if v.SupportLink != nil {
-		errs.length(join(path, "supportLink"), *v.SupportLink, len([]rune(*v.SupportLink)), 1, 200)
-		errs.pattern(join(path, "supportLink"), *v.SupportLink, &patterns[19])
-	}
-	if v.ForgotPasswordLink != nil {
-		errs.length(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, len([]rune(*v.ForgotPasswordLink)), 1, 200)
-		errs.pattern(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, &patterns[19])
-	}
-	if v.LoginMessage != nil {
-		for key, value := range v.LoginMessage {
-			errs.length(join(join(path, "loginMessage"), key), *(&key), len([]rune(*(&key))), 5, 5)
-			errs.pattern(join(join(path, "loginMessage"), key), *(&key), &patterns[27])
-			errs.length(join(join(path, "loginMessage"), key), *(&value), len([]rune(*(&value))), 0, 2000)
-			errs.pattern(join(join(path, "loginMessage"), key), *(&value), &patterns[18])
-		}
-	}
 }
 
 // IosImportClientBrandingAttributes is the model's IosImportClientBrandingAttributes shape.
@@ -3535,22 +2650,22 @@ func (v *IosImportClientBrandingAttributes) validate(path string, errs *Validati
 	}
 	if v.SupportEmail != nil {
 		errs.length(join(path, "supportEmail"), *v.SupportEmail, len([]rune(*v.SupportEmail)), 6, 64)
-		errs.pattern(join(path, "supportEmail"), *v.SupportEmail, &patterns[26])
+		errs.pattern(join(path, "supportEmail"), *v.SupportEmail, &patterns[22])
 	}
 	if v.SupportLink != nil {
 		errs.length(join(path, "supportLink"), *v.SupportLink, len([]rune(*v.SupportLink)), 1, 200)
-		errs.pattern(join(path, "supportLink"), *v.SupportLink, &patterns[19])
+		errs.pattern(join(path, "supportLink"), *v.SupportLink, &patterns[18])
 	}
 	if v.ForgotPasswordLink != nil {
 		errs.length(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, len([]rune(*v.ForgotPasswordLink)), 1, 200)
-		errs.pattern(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, &patterns[19])
+		errs.pattern(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, &patterns[18])
 	}
 	if v.LoginMessage != nil {
 		for key, value := range v.LoginMessage {
 			errs.length(join(join(path, "loginMessage"), key), *(&key), len([]rune(*(&key))), 5, 5)
-			errs.pattern(join(join(path, "loginMessage"), key), *(&key), &patterns[27])
+			errs.pattern(join(join(path, "loginMessage"), key), *(&key), &patterns[23])
 			errs.length(join(join(path, "loginMessage"), key), *(&value), len([]rune(*(&value))), 0, 2000)
-			errs.pattern(join(join(path, "loginMessage"), key), *(&value), &patterns[18])
+			errs.pattern(join(join(path, "loginMessage"), key), *(&value), &patterns[17])
 		}
 	}
 }
@@ -3602,17 +2717,6 @@ type ListAccountLinksOutput struct {
 	NextToken    *string       `json:"NextToken,omitzero"`
 }
 
-func (v *ListAccountLinksOutput) validate(path string, errs *ValidationErrors) {
-	if v.AccountLinks != nil {
-		for i, elem := range v.AccountLinks {
-			(&elem).validate(member(join(path, "accountLinks"), i), errs)
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // ListAvailableManagementCidrRangesInput is the model's ListAvailableManagementCidrRangesRequest shape.
 type ListAvailableManagementCidrRangesInput struct {
 	ManagementCidrRangeConstraint *string `json:"ManagementCidrRangeConstraint,omitzero"`
@@ -3624,7 +2728,7 @@ func (v *ListAvailableManagementCidrRangesInput) validate(path string, errs *Val
 	if v.ManagementCidrRangeConstraint == nil {
 		errs.required(join(path, "managementCidrRangeConstraint"))
 	} else {
-		errs.pattern(join(path, "managementCidrRangeConstraint"), *v.ManagementCidrRangeConstraint, &patterns[40])
+		errs.pattern(join(path, "managementCidrRangeConstraint"), *v.ManagementCidrRangeConstraint, &patterns[35])
 	}
 	if v.MaxResults != nil {
 		errs.rangeCheck(join(path, "maxResults"), int64(*v.MaxResults), 1, 5, true, true)
@@ -3647,17 +2751,6 @@ type ListAvailableManagementCidrRangesOutput struct {
 	NextToken            *string  `json:"NextToken,omitzero"`
 }
 
-func (v *ListAvailableManagementCidrRangesOutput) validate(path string, errs *ValidationErrors) {
-	if v.ManagementCidrRanges != nil {
-		for i, elem := range v.ManagementCidrRanges {
-			errs.pattern(member(join(path, "managementCidrRanges"), i), *(&elem), &patterns[4])
-		}
-	}
-	if v.NextToken != nil {
-		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
-	}
-}
-
 // MicrosoftEntraConfig is the model's MicrosoftEntraConfig shape.
 type MicrosoftEntraConfig struct {
 	TenantId                   *string `json:"TenantId,omitzero"`
@@ -3666,10 +2759,10 @@ type MicrosoftEntraConfig struct {
 
 func (v *MicrosoftEntraConfig) validate(path string, errs *ValidationErrors) {
 	if v.TenantId != nil {
-		errs.pattern(join(path, "tenantId"), *v.TenantId, &patterns[41])
+		errs.pattern(join(path, "tenantId"), *v.TenantId, &patterns[36])
 	}
 	if v.ApplicationConfigSecretArn != nil {
-		errs.pattern(join(path, "applicationConfigSecretArn"), *v.ApplicationConfigSecretArn, &patterns[6])
+		errs.pattern(join(path, "applicationConfigSecretArn"), *v.ApplicationConfigSecretArn, &patterns[4])
 	}
 }
 
@@ -3683,12 +2776,12 @@ func (v *MigrateWorkspaceInput) validate(path string, errs *ValidationErrors) {
 	if v.SourceWorkspaceId == nil {
 		errs.required(join(path, "sourceWorkspaceId"))
 	} else {
-		errs.pattern(join(path, "sourceWorkspaceId"), *v.SourceWorkspaceId, &patterns[14])
+		errs.pattern(join(path, "sourceWorkspaceId"), *v.SourceWorkspaceId, &patterns[9])
 	}
 	if v.BundleId == nil {
 		errs.required(join(path, "bundleId"))
 	} else {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
+		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[21])
 	}
 }
 
@@ -3705,28 +2798,10 @@ type MigrateWorkspaceOutput struct {
 	TargetWorkspaceId *string `json:"TargetWorkspaceId,omitzero"`
 }
 
-func (v *MigrateWorkspaceOutput) validate(path string, errs *ValidationErrors) {
-	if v.SourceWorkspaceId != nil {
-		errs.pattern(join(path, "sourceWorkspaceId"), *v.SourceWorkspaceId, &patterns[14])
-	}
-	if v.TargetWorkspaceId != nil {
-		errs.pattern(join(path, "targetWorkspaceId"), *v.TargetWorkspaceId, &patterns[14])
-	}
-}
-
 // ModificationState is the model's ModificationState shape.
 type ModificationState struct {
 	Resource *string `json:"Resource,omitzero"`
 	State    *string `json:"State,omitzero"`
-}
-
-func (v *ModificationState) validate(path string, errs *ValidationErrors) {
-	if v.Resource != nil {
-		errs.enum(join(path, "resource"), *v.Resource, ModificationResourceEnumValues)
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, ModificationStateEnumValues)
-	}
 }
 
 // ModifyAccountInput is the model's ModifyAccountRequest shape.
@@ -3740,7 +2815,7 @@ func (v *ModifyAccountInput) validate(path string, errs *ValidationErrors) {
 		errs.enum(join(path, "dedicatedTenancySupport"), *v.DedicatedTenancySupport, DedicatedTenancySupportEnumValues)
 	}
 	if v.DedicatedTenancyManagementCidrRange != nil {
-		errs.pattern(join(path, "dedicatedTenancyManagementCidrRange"), *v.DedicatedTenancyManagementCidrRange, &patterns[4])
+		errs.pattern(join(path, "dedicatedTenancyManagementCidrRange"), *v.DedicatedTenancyManagementCidrRange, &patterns[37])
 	}
 }
 
@@ -3756,11 +2831,6 @@ type ModifyAccountOutput struct {
 	Message *string `json:"Message,omitzero"`
 }
 
-func (v *ModifyAccountOutput) validate(path string, errs *ValidationErrors) {
-	if v.Message != nil {
-	}
-}
-
 // ModifyCertificateBasedAuthPropertiesInput is the model's ModifyCertificateBasedAuthPropertiesRequest shape.
 type ModifyCertificateBasedAuthPropertiesInput struct {
 	ResourceId                     *string                         `json:"ResourceId,omitzero"`
@@ -3773,7 +2843,7 @@ func (v *ModifyCertificateBasedAuthPropertiesInput) validate(path string, errs *
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.CertificateBasedAuthProperties != nil {
 		v.CertificateBasedAuthProperties.validate(join(path, "certificateBasedAuthProperties"), errs)
@@ -3794,9 +2864,6 @@ func (v *ModifyCertificateBasedAuthPropertiesInput) Validate() error {
 
 // ModifyCertificateBasedAuthPropertiesOutput is the model's ModifyCertificateBasedAuthPropertiesResult shape.
 type ModifyCertificateBasedAuthPropertiesOutput struct {
-}
-
-func (v *ModifyCertificateBasedAuthPropertiesOutput) validate(path string, errs *ValidationErrors) {
 }
 
 // ModifyClientPropertiesInput is the model's ModifyClientPropertiesRequest shape.
@@ -3829,9 +2896,6 @@ func (v *ModifyClientPropertiesInput) Validate() error {
 type ModifyClientPropertiesOutput struct {
 }
 
-func (v *ModifyClientPropertiesOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // ModifyEndpointEncryptionModeInput is the model's ModifyEndpointEncryptionModeRequest shape.
 type ModifyEndpointEncryptionModeInput struct {
 	DirectoryId            *string `json:"DirectoryId,omitzero"`
@@ -3843,7 +2907,7 @@ func (v *ModifyEndpointEncryptionModeInput) validate(path string, errs *Validati
 		errs.required(join(path, "directoryId"))
 	} else {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.EndpointEncryptionMode == nil {
 		errs.required(join(path, "endpointEncryptionMode"))
@@ -3863,9 +2927,6 @@ func (v *ModifyEndpointEncryptionModeInput) Validate() error {
 type ModifyEndpointEncryptionModeOutput struct {
 }
 
-func (v *ModifyEndpointEncryptionModeOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // ModifySamlPropertiesInput is the model's ModifySamlPropertiesRequest shape.
 type ModifySamlPropertiesInput struct {
 	ResourceId         *string         `json:"ResourceId,omitzero"`
@@ -3878,7 +2939,7 @@ func (v *ModifySamlPropertiesInput) validate(path string, errs *ValidationErrors
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.SamlProperties != nil {
 		v.SamlProperties.validate(join(path, "samlProperties"), errs)
@@ -3901,9 +2962,6 @@ func (v *ModifySamlPropertiesInput) Validate() error {
 type ModifySamlPropertiesOutput struct {
 }
 
-func (v *ModifySamlPropertiesOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // ModifySelfservicePermissionsInput is the model's ModifySelfservicePermissionsRequest shape.
 type ModifySelfservicePermissionsInput struct {
 	ResourceId             *string                 `json:"ResourceId,omitzero"`
@@ -3915,7 +2973,7 @@ func (v *ModifySelfservicePermissionsInput) validate(path string, errs *Validati
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.SelfservicePermissions == nil {
 		errs.required(join(path, "selfservicePermissions"))
@@ -3935,9 +2993,6 @@ func (v *ModifySelfservicePermissionsInput) Validate() error {
 type ModifySelfservicePermissionsOutput struct {
 }
 
-func (v *ModifySelfservicePermissionsOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // ModifyStreamingPropertiesInput is the model's ModifyStreamingPropertiesRequest shape.
 type ModifyStreamingPropertiesInput struct {
 	ResourceId          *string              `json:"ResourceId,omitzero"`
@@ -3949,7 +3004,7 @@ func (v *ModifyStreamingPropertiesInput) validate(path string, errs *ValidationE
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.StreamingProperties != nil {
 		v.StreamingProperties.validate(join(path, "streamingProperties"), errs)
@@ -3967,9 +3022,6 @@ func (v *ModifyStreamingPropertiesInput) Validate() error {
 type ModifyStreamingPropertiesOutput struct {
 }
 
-func (v *ModifyStreamingPropertiesOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // ModifyWorkspaceAccessPropertiesInput is the model's ModifyWorkspaceAccessPropertiesRequest shape.
 type ModifyWorkspaceAccessPropertiesInput struct {
 	ResourceId                *string                    `json:"ResourceId,omitzero"`
@@ -3981,7 +3033,7 @@ func (v *ModifyWorkspaceAccessPropertiesInput) validate(path string, errs *Valid
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.WorkspaceAccessProperties == nil {
 		errs.required(join(path, "workspaceAccessProperties"))
@@ -4001,9 +3053,6 @@ func (v *ModifyWorkspaceAccessPropertiesInput) Validate() error {
 type ModifyWorkspaceAccessPropertiesOutput struct {
 }
 
-func (v *ModifyWorkspaceAccessPropertiesOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // ModifyWorkspaceCreationPropertiesInput is the model's ModifyWorkspaceCreationPropertiesRequest shape.
 type ModifyWorkspaceCreationPropertiesInput struct {
 	ResourceId                  *string                      `json:"ResourceId,omitzero"`
@@ -4015,7 +3064,7 @@ func (v *ModifyWorkspaceCreationPropertiesInput) validate(path string, errs *Val
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.WorkspaceCreationProperties == nil {
 		errs.required(join(path, "workspaceCreationProperties"))
@@ -4035,9 +3084,6 @@ func (v *ModifyWorkspaceCreationPropertiesInput) Validate() error {
 type ModifyWorkspaceCreationPropertiesOutput struct {
 }
 
-func (v *ModifyWorkspaceCreationPropertiesOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // ModifyWorkspacePropertiesInput is the model's ModifyWorkspacePropertiesRequest shape.
 type ModifyWorkspacePropertiesInput struct {
 	WorkspaceId         *string              `json:"WorkspaceId,omitzero"`
@@ -4049,7 +3095,7 @@ func (v *ModifyWorkspacePropertiesInput) validate(path string, errs *ValidationE
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 	if v.WorkspaceProperties != nil {
 		v.WorkspaceProperties.validate(join(path, "workspaceProperties"), errs)
@@ -4070,9 +3116,6 @@ func (v *ModifyWorkspacePropertiesInput) Validate() error {
 type ModifyWorkspacePropertiesOutput struct {
 }
 
-func (v *ModifyWorkspacePropertiesOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // ModifyWorkspaceStateInput is the model's ModifyWorkspaceStateRequest shape.
 type ModifyWorkspaceStateInput struct {
 	WorkspaceId    *string `json:"WorkspaceId,omitzero"`
@@ -4083,7 +3126,7 @@ func (v *ModifyWorkspaceStateInput) validate(path string, errs *ValidationErrors
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 	if v.WorkspaceState == nil {
 		errs.required(join(path, "workspaceState"))
@@ -4103,33 +3146,15 @@ func (v *ModifyWorkspaceStateInput) Validate() error {
 type ModifyWorkspaceStateOutput struct {
 }
 
-func (v *ModifyWorkspaceStateOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // NetworkAccessConfiguration is the model's NetworkAccessConfiguration shape.
 type NetworkAccessConfiguration struct {
 	EniPrivateIpAddress *string `json:"EniPrivateIpAddress,omitzero"`
 	EniId               *string `json:"EniId,omitzero"`
 }
 
-func (v *NetworkAccessConfiguration) validate(path string, errs *ValidationErrors) {
-	if v.EniPrivateIpAddress != nil {
-		errs.length(join(path, "eniPrivateIpAddress"), *v.EniPrivateIpAddress, len([]rune(*v.EniPrivateIpAddress)), 1, -1)
-	}
-	if v.EniId != nil {
-		errs.length(join(path, "eniId"), *v.EniId, len([]rune(*v.EniId)), 1, -1)
-	}
-}
-
 // OperatingSystem is the model's OperatingSystem shape.
 type OperatingSystem struct {
 	Type *string `json:"Type,omitzero"`
-}
-
-func (v *OperatingSystem) validate(path string, errs *ValidationErrors) {
-	if v.Type != nil {
-		errs.enum(join(path, "type"), *v.Type, OperatingSystemTypeValues)
-	}
 }
 
 // PendingCreateStandbyWorkspacesRequest is the model's PendingCreateStandbyWorkspacesRequest shape.
@@ -4138,22 +3163,6 @@ type PendingCreateStandbyWorkspacesRequest struct {
 	DirectoryId *string `json:"DirectoryId,omitzero"`
 	State       *string `json:"State,omitzero"`
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
-}
-
-func (v *PendingCreateStandbyWorkspacesRequest) validate(path string, errs *ValidationErrors) {
-	if v.UserName != nil {
-		errs.length(join(path, "userName"), *v.UserName, len([]rune(*v.UserName)), 1, 63)
-	}
-	if v.DirectoryId != nil {
-		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkspaceStateValues)
-	}
-	if v.WorkspaceId != nil {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
-	}
 }
 
 // RebootRequest is the model's RebootRequest shape.
@@ -4165,7 +3174,7 @@ func (v *RebootRequest) validate(path string, errs *ValidationErrors) {
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 }
 
@@ -4197,14 +3206,6 @@ type RebootWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
-func (v *RebootWorkspacesOutput) validate(path string, errs *ValidationErrors) {
-	if v.FailedRequests != nil {
-		for i, elem := range v.FailedRequests {
-			(&elem).validate(member(join(path, "failedRequests"), i), errs)
-		}
-	}
-}
-
 // RebuildRequest is the model's RebuildRequest shape.
 type RebuildRequest struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
@@ -4214,7 +3215,7 @@ func (v *RebuildRequest) validate(path string, errs *ValidationErrors) {
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 }
 
@@ -4246,14 +3247,6 @@ type RebuildWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
-func (v *RebuildWorkspacesOutput) validate(path string, errs *ValidationErrors) {
-	if v.FailedRequests != nil {
-		for i, elem := range v.FailedRequests {
-			(&elem).validate(member(join(path, "failedRequests"), i), errs)
-		}
-	}
-}
-
 // RegisterWorkspaceDirectoryInput is the model's RegisterWorkspaceDirectoryRequest shape.
 type RegisterWorkspaceDirectoryInput struct {
 	DirectoryId                   *string                `json:"DirectoryId,omitzero"`
@@ -4273,13 +3266,13 @@ type RegisterWorkspaceDirectoryInput struct {
 func (v *RegisterWorkspaceDirectoryInput) validate(path string, errs *ValidationErrors) {
 	if v.DirectoryId != nil {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.SubnetIds != nil {
 		errs.length(join(path, "subnetIds"), listString(v.SubnetIds), len(v.SubnetIds), -1, 2)
 		for i, elem := range v.SubnetIds {
 			errs.length(member(join(path, "subnetIds"), i), *(&elem), len([]rune(*(&elem))), 15, 24)
-			errs.pattern(member(join(path, "subnetIds"), i), *(&elem), &patterns[42])
+			errs.pattern(member(join(path, "subnetIds"), i), *(&elem), &patterns[38])
 		}
 	}
 	if v.EnableSelfService != nil {
@@ -4293,16 +3286,16 @@ func (v *RegisterWorkspaceDirectoryInput) validate(path string, errs *Validation
 		}
 	}
 	if v.WorkspaceDirectoryName != nil {
-		errs.pattern(join(path, "workspaceDirectoryName"), *v.WorkspaceDirectoryName, &patterns[33])
+		errs.pattern(join(path, "workspaceDirectoryName"), *v.WorkspaceDirectoryName, &patterns[27])
 	}
 	if v.WorkspaceDirectoryDescription != nil {
-		errs.pattern(join(path, "workspaceDirectoryDescription"), *v.WorkspaceDirectoryDescription, &patterns[43])
+		errs.pattern(join(path, "workspaceDirectoryDescription"), *v.WorkspaceDirectoryDescription, &patterns[39])
 	}
 	if v.UserIdentityType != nil {
 		errs.enum(join(path, "userIdentityType"), *v.UserIdentityType, UserIdentityTypeValues)
 	}
 	if v.IdcInstanceArn != nil {
-		errs.pattern(join(path, "idcInstanceArn"), *v.IdcInstanceArn, &patterns[29])
+		errs.pattern(join(path, "idcInstanceArn"), *v.IdcInstanceArn, &patterns[40])
 	}
 	if v.MicrosoftEntraConfig != nil {
 		v.MicrosoftEntraConfig.validate(join(path, "microsoftEntraConfig"), errs)
@@ -4326,16 +3319,6 @@ func (v *RegisterWorkspaceDirectoryInput) Validate() error {
 type RegisterWorkspaceDirectoryOutput struct {
 	DirectoryId *string `json:"DirectoryId,omitzero"`
 	State       *string `json:"State,omitzero"`
-}
-
-func (v *RegisterWorkspaceDirectoryOutput) validate(path string, errs *ValidationErrors) {
-	if v.DirectoryId != nil {
-		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkspaceDirectoryStateValues)
-	}
 }
 
 // RejectAccountLinkInvitationInput is the model's RejectAccountLinkInvitationRequest shape.
@@ -4367,34 +3350,12 @@ type RejectAccountLinkInvitationOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
 }
 
-func (v *RejectAccountLinkInvitationOutput) validate(path string, errs *ValidationErrors) {
-	if v.AccountLink != nil {
-		v.AccountLink.validate(join(path, "accountLink"), errs)
-	}
-}
-
 // RelatedWorkspaceProperties is the model's RelatedWorkspaceProperties shape.
 type RelatedWorkspaceProperties struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
 	Region      *string `json:"Region,omitzero"`
 	State       *string `json:"State,omitzero"`
 	Type        *string `json:"Type,omitzero"`
-}
-
-func (v *RelatedWorkspaceProperties) validate(path string, errs *ValidationErrors) {
-	if v.WorkspaceId != nil {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
-	}
-	if v.Region != nil {
-		errs.length(join(path, "region"), *v.Region, len([]rune(*v.Region)), 1, 31)
-		errs.pattern(join(path, "region"), *v.Region, &patterns[24])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkspaceStateValues)
-	}
-	if v.Type != nil {
-		errs.enum(join(path, "type"), *v.Type, StandbyWorkspaceRelationshipTypeValues)
-	}
 }
 
 // RestoreWorkspaceInput is the model's RestoreWorkspaceRequest shape.
@@ -4406,7 +3367,7 @@ func (v *RestoreWorkspaceInput) validate(path string, errs *ValidationErrors) {
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 }
 
@@ -4421,9 +3382,6 @@ func (v *RestoreWorkspaceInput) Validate() error {
 type RestoreWorkspaceOutput struct {
 }
 
-func (v *RestoreWorkspaceOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // RevokeIpRulesInput is the model's RevokeIpRulesRequest shape.
 type RevokeIpRulesInput struct {
 	GroupId   *string  `json:"GroupId,omitzero"`
@@ -4434,7 +3392,7 @@ func (v *RevokeIpRulesInput) validate(path string, errs *ValidationErrors) {
 	if v.GroupId == nil {
 		errs.required(join(path, "groupId"))
 	} else {
-		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[13])
+		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[8])
 	}
 	if v.UserRules == nil {
 		errs.required(join(path, "userRules"))
@@ -4451,9 +3409,6 @@ func (v *RevokeIpRulesInput) Validate() error {
 
 // RevokeIpRulesOutput is the model's RevokeIpRulesResult shape.
 type RevokeIpRulesOutput struct {
-}
-
-func (v *RevokeIpRulesOutput) validate(path string, errs *ValidationErrors) {
 }
 
 // RootStorage is the model's RootStorage shape.
@@ -4482,7 +3437,7 @@ func (v *SamlProperties) validate(path string, errs *ValidationErrors) {
 	}
 	if v.UserAccessUrl != nil {
 		errs.length(join(path, "userAccessUrl"), *v.UserAccessUrl, len([]rune(*v.UserAccessUrl)), 8, 200)
-		errs.pattern(join(path, "userAccessUrl"), *v.UserAccessUrl, &patterns[44])
+		errs.pattern(join(path, "userAccessUrl"), *v.UserAccessUrl, &patterns[41])
 	}
 	if v.RelayStateParameterName != nil {
 		errs.length(join(path, "relayStateParameterName"), *v.RelayStateParameterName, len([]rune(*v.RelayStateParameterName)), 1, -1)
@@ -4521,11 +3476,6 @@ type Snapshot struct {
 	SnapshotTime *Timestamp `json:"SnapshotTime,omitzero"`
 }
 
-func (v *Snapshot) validate(path string, errs *ValidationErrors) {
-	if v.SnapshotTime != nil {
-	}
-}
-
 // StandbyWorkspace is the model's StandbyWorkspace shape.
 type StandbyWorkspace struct {
 	PrimaryWorkspaceId  *string `json:"PrimaryWorkspaceId,omitzero"`
@@ -4539,7 +3489,7 @@ func (v *StandbyWorkspace) validate(path string, errs *ValidationErrors) {
 	if v.PrimaryWorkspaceId == nil {
 		errs.required(join(path, "primaryWorkspaceId"))
 	} else {
-		errs.pattern(join(path, "primaryWorkspaceId"), *v.PrimaryWorkspaceId, &patterns[14])
+		errs.pattern(join(path, "primaryWorkspaceId"), *v.PrimaryWorkspaceId, &patterns[9])
 	}
 	if v.VolumeEncryptionKey != nil {
 	}
@@ -4547,7 +3497,7 @@ func (v *StandbyWorkspace) validate(path string, errs *ValidationErrors) {
 		errs.required(join(path, "directoryId"))
 	} else {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.Tags != nil {
 		for i, elem := range v.Tags {
@@ -4566,17 +3516,6 @@ type StandbyWorkspacesProperties struct {
 	RecoverySnapshotTime *Timestamp `json:"RecoverySnapshotTime,omitzero"`
 }
 
-func (v *StandbyWorkspacesProperties) validate(path string, errs *ValidationErrors) {
-	if v.StandbyWorkspaceId != nil {
-		errs.pattern(join(path, "standbyWorkspaceId"), *v.StandbyWorkspaceId, &patterns[14])
-	}
-	if v.DataReplication != nil {
-		errs.enum(join(path, "dataReplication"), *v.DataReplication, DataReplicationValues)
-	}
-	if v.RecoverySnapshotTime != nil {
-	}
-}
-
 // StartRequest is the model's StartRequest shape.
 type StartRequest struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
@@ -4584,7 +3523,7 @@ type StartRequest struct {
 
 func (v *StartRequest) validate(path string, errs *ValidationErrors) {
 	if v.WorkspaceId != nil {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 }
 
@@ -4616,14 +3555,6 @@ type StartWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
-func (v *StartWorkspacesOutput) validate(path string, errs *ValidationErrors) {
-	if v.FailedRequests != nil {
-		for i, elem := range v.FailedRequests {
-			(&elem).validate(member(join(path, "failedRequests"), i), errs)
-		}
-	}
-}
-
 // StartWorkspacesPoolInput is the model's StartWorkspacesPoolRequest shape.
 type StartWorkspacesPoolInput struct {
 	PoolId *string `json:"PoolId,omitzero"`
@@ -4633,7 +3564,7 @@ func (v *StartWorkspacesPoolInput) validate(path string, errs *ValidationErrors)
 	if v.PoolId == nil {
 		errs.required(join(path, "poolId"))
 	} else {
-		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[35])
+		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[29])
 	}
 }
 
@@ -4648,9 +3579,6 @@ func (v *StartWorkspacesPoolInput) Validate() error {
 type StartWorkspacesPoolOutput struct {
 }
 
-func (v *StartWorkspacesPoolOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // StopRequest is the model's StopRequest shape.
 type StopRequest struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
@@ -4658,7 +3586,7 @@ type StopRequest struct {
 
 func (v *StopRequest) validate(path string, errs *ValidationErrors) {
 	if v.WorkspaceId != nil {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 }
 
@@ -4690,14 +3618,6 @@ type StopWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
-func (v *StopWorkspacesOutput) validate(path string, errs *ValidationErrors) {
-	if v.FailedRequests != nil {
-		for i, elem := range v.FailedRequests {
-			(&elem).validate(member(join(path, "failedRequests"), i), errs)
-		}
-	}
-}
-
 // StopWorkspacesPoolInput is the model's StopWorkspacesPoolRequest shape.
 type StopWorkspacesPoolInput struct {
 	PoolId *string `json:"PoolId,omitzero"`
@@ -4707,7 +3627,7 @@ func (v *StopWorkspacesPoolInput) validate(path string, errs *ValidationErrors) 
 	if v.PoolId == nil {
 		errs.required(join(path, "poolId"))
 	} else {
-		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[35])
+		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[29])
 	}
 }
 
@@ -4720,9 +3640,6 @@ func (v *StopWorkspacesPoolInput) Validate() error {
 
 // StopWorkspacesPoolOutput is the model's StopWorkspacesPoolResult shape.
 type StopWorkspacesPoolOutput struct {
-}
-
-func (v *StopWorkspacesPoolOutput) validate(path string, errs *ValidationErrors) {
 }
 
 // StorageConnector is the model's StorageConnector shape.
@@ -4799,7 +3716,7 @@ func (v *TerminateRequest) validate(path string, errs *ValidationErrors) {
 	if v.WorkspaceId == nil {
 		errs.required(join(path, "workspaceId"))
 	} else {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
+		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[9])
 	}
 }
 
@@ -4831,14 +3748,6 @@ type TerminateWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
-func (v *TerminateWorkspacesOutput) validate(path string, errs *ValidationErrors) {
-	if v.FailedRequests != nil {
-		for i, elem := range v.FailedRequests {
-			(&elem).validate(member(join(path, "failedRequests"), i), errs)
-		}
-	}
-}
-
 // TerminateWorkspacesPoolInput is the model's TerminateWorkspacesPoolRequest shape.
 type TerminateWorkspacesPoolInput struct {
 	PoolId *string `json:"PoolId,omitzero"`
@@ -4848,7 +3757,7 @@ func (v *TerminateWorkspacesPoolInput) validate(path string, errs *ValidationErr
 	if v.PoolId == nil {
 		errs.required(join(path, "poolId"))
 	} else {
-		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[35])
+		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[29])
 	}
 }
 
@@ -4863,9 +3772,6 @@ func (v *TerminateWorkspacesPoolInput) Validate() error {
 type TerminateWorkspacesPoolOutput struct {
 }
 
-func (v *TerminateWorkspacesPoolOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // TerminateWorkspacesPoolSessionInput is the model's TerminateWorkspacesPoolSessionRequest shape.
 type TerminateWorkspacesPoolSessionInput struct {
 	SessionId *string `json:"SessionId,omitzero"`
@@ -4876,7 +3782,7 @@ func (v *TerminateWorkspacesPoolSessionInput) validate(path string, errs *Valida
 		errs.required(join(path, "sessionId"))
 	} else {
 		errs.length(join(path, "sessionId"), *v.SessionId, len([]rune(*v.SessionId)), 36, 36)
-		errs.pattern(join(path, "sessionId"), *v.SessionId, &patterns[17])
+		errs.pattern(join(path, "sessionId"), *v.SessionId, &patterns[24])
 	}
 }
 
@@ -4889,9 +3795,6 @@ func (v *TerminateWorkspacesPoolSessionInput) Validate() error {
 
 // TerminateWorkspacesPoolSessionOutput is the model's TerminateWorkspacesPoolSessionResult shape.
 type TerminateWorkspacesPoolSessionOutput struct {
-}
-
-func (v *TerminateWorkspacesPoolSessionOutput) validate(path string, errs *ValidationErrors) {
 }
 
 // TimeoutSettings is the model's TimeoutSettings shape.
@@ -4926,21 +3829,21 @@ func (v *UpdateConnectClientAddInInput) validate(path string, errs *ValidationEr
 		errs.required(join(path, "addInId"))
 	} else {
 		errs.length(join(path, "addInId"), *v.AddInId, len([]rune(*v.AddInId)), 36, 36)
-		errs.pattern(join(path, "addInId"), *v.AddInId, &patterns[17])
+		errs.pattern(join(path, "addInId"), *v.AddInId, &patterns[24])
 	}
 	if v.ResourceId == nil {
 		errs.required(join(path, "resourceId"))
 	} else {
 		errs.length(join(path, "resourceId"), *v.ResourceId, len([]rune(*v.ResourceId)), 10, 65)
-		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[12])
+		errs.pattern(join(path, "resourceId"), *v.ResourceId, &patterns[7])
 	}
 	if v.Name != nil {
 		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, 64)
-		errs.pattern(join(path, "name"), *v.Name, &patterns[18])
+		errs.pattern(join(path, "name"), *v.Name, &patterns[17])
 	}
 	if v.URL != nil {
 		errs.length(join(path, "uRL"), *v.URL, len([]rune(*v.URL)), 1, 1024)
-		errs.pattern(join(path, "uRL"), *v.URL, &patterns[19])
+		errs.pattern(join(path, "uRL"), *v.URL, &patterns[18])
 	}
 }
 
@@ -4955,9 +3858,6 @@ func (v *UpdateConnectClientAddInInput) Validate() error {
 type UpdateConnectClientAddInOutput struct {
 }
 
-func (v *UpdateConnectClientAddInOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // UpdateConnectionAliasPermissionInput is the model's UpdateConnectionAliasPermissionRequest shape.
 type UpdateConnectionAliasPermissionInput struct {
 	AliasId                   *string                    `json:"AliasId,omitzero"`
@@ -4969,7 +3869,7 @@ func (v *UpdateConnectionAliasPermissionInput) validate(path string, errs *Valid
 		errs.required(join(path, "aliasId"))
 	} else {
 		errs.length(join(path, "aliasId"), *v.AliasId, len([]rune(*v.AliasId)), 13, 68)
-		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[10])
+		errs.pattern(join(path, "aliasId"), *v.AliasId, &patterns[6])
 	}
 	if v.ConnectionAliasPermission == nil {
 		errs.required(join(path, "connectionAliasPermission"))
@@ -4989,22 +3889,10 @@ func (v *UpdateConnectionAliasPermissionInput) Validate() error {
 type UpdateConnectionAliasPermissionOutput struct {
 }
 
-func (v *UpdateConnectionAliasPermissionOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // UpdateResult is the model's UpdateResult shape.
 type UpdateResult struct {
 	UpdateAvailable *bool   `json:"UpdateAvailable,omitzero"`
 	Description     *string `json:"Description,omitzero"`
-}
-
-func (v *UpdateResult) validate(path string, errs *ValidationErrors) {
-	if v.UpdateAvailable != nil {
-	}
-	if v.Description != nil {
-		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 255)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
-	}
 }
 
 // UpdateRulesOfIpGroupInput is the model's UpdateRulesOfIpGroupRequest shape.
@@ -5017,7 +3905,7 @@ func (v *UpdateRulesOfIpGroupInput) validate(path string, errs *ValidationErrors
 	if v.GroupId == nil {
 		errs.required(join(path, "groupId"))
 	} else {
-		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[13])
+		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[8])
 	}
 	if v.UserRules == nil {
 		errs.required(join(path, "userRules"))
@@ -5039,9 +3927,6 @@ func (v *UpdateRulesOfIpGroupInput) Validate() error {
 type UpdateRulesOfIpGroupOutput struct {
 }
 
-func (v *UpdateRulesOfIpGroupOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // UpdateWorkspaceBundleInput is the model's UpdateWorkspaceBundleRequest shape.
 type UpdateWorkspaceBundleInput struct {
 	BundleId *string `json:"BundleId,omitzero"`
@@ -5050,10 +3935,10 @@ type UpdateWorkspaceBundleInput struct {
 
 func (v *UpdateWorkspaceBundleInput) validate(path string, errs *ValidationErrors) {
 	if v.BundleId != nil {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
+		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[21])
 	}
 	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
+		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[15])
 	}
 }
 
@@ -5068,9 +3953,6 @@ func (v *UpdateWorkspaceBundleInput) Validate() error {
 type UpdateWorkspaceBundleOutput struct {
 }
 
-func (v *UpdateWorkspaceBundleOutput) validate(path string, errs *ValidationErrors) {
-}
-
 // UpdateWorkspaceImagePermissionInput is the model's UpdateWorkspaceImagePermissionRequest shape.
 type UpdateWorkspaceImagePermissionInput struct {
 	ImageId         *string `json:"ImageId,omitzero"`
@@ -5082,7 +3964,7 @@ func (v *UpdateWorkspaceImagePermissionInput) validate(path string, errs *Valida
 	if v.ImageId == nil {
 		errs.required(join(path, "imageId"))
 	} else {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
+		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[15])
 	}
 	if v.AllowCopyImage == nil {
 		errs.required(join(path, "allowCopyImage"))
@@ -5091,7 +3973,7 @@ func (v *UpdateWorkspaceImagePermissionInput) validate(path string, errs *Valida
 	if v.SharedAccountId == nil {
 		errs.required(join(path, "sharedAccountId"))
 	} else {
-		errs.pattern(join(path, "sharedAccountId"), *v.SharedAccountId, &patterns[3])
+		errs.pattern(join(path, "sharedAccountId"), *v.SharedAccountId, &patterns[12])
 	}
 }
 
@@ -5104,9 +3986,6 @@ func (v *UpdateWorkspaceImagePermissionInput) Validate() error {
 
 // UpdateWorkspaceImagePermissionOutput is the model's UpdateWorkspaceImagePermissionResult shape.
 type UpdateWorkspaceImagePermissionOutput struct {
-}
-
-func (v *UpdateWorkspaceImagePermissionOutput) validate(path string, errs *ValidationErrors) {
 }
 
 // UpdateWorkspacesPoolInput is the model's UpdateWorkspacesPoolRequest shape.
@@ -5125,18 +4004,18 @@ func (v *UpdateWorkspacesPoolInput) validate(path string, errs *ValidationErrors
 	if v.PoolId == nil {
 		errs.required(join(path, "poolId"))
 	} else {
-		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[35])
+		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[29])
 	}
 	if v.Description != nil {
 		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 255)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
+		errs.pattern(join(path, "description"), *v.Description, &patterns[14])
 	}
 	if v.BundleId != nil {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
+		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[21])
 	}
 	if v.DirectoryId != nil {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.Capacity != nil {
 		v.Capacity.validate(join(path, "capacity"), errs)
@@ -5162,12 +4041,6 @@ func (v *UpdateWorkspacesPoolInput) Validate() error {
 // UpdateWorkspacesPoolOutput is the model's UpdateWorkspacesPoolResult shape.
 type UpdateWorkspacesPoolOutput struct {
 	WorkspacesPool *WorkspacesPool `json:"WorkspacesPool,omitzero"`
-}
-
-func (v *UpdateWorkspacesPoolOutput) validate(path string, errs *ValidationErrors) {
-	if v.WorkspacesPool != nil {
-		v.WorkspacesPool.validate(join(path, "workspacesPool"), errs)
-	}
 }
 
 // UserSetting is the model's UserSetting shape.
@@ -5219,50 +4092,9 @@ type WorkSpaceApplication struct {
 	SupportedOperatingSystemNames []string   `json:"SupportedOperatingSystemNames,omitzero"`
 }
 
-func (v *WorkSpaceApplication) validate(path string, errs *ValidationErrors) {
-	if v.ApplicationId != nil {
-		errs.pattern(join(path, "applicationId"), *v.ApplicationId, &patterns[7])
-	}
-	if v.Created != nil {
-	}
-	if v.Description != nil {
-		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 0, 2048)
-	}
-	if v.LicenseType != nil {
-		errs.enum(join(path, "licenseType"), *v.LicenseType, WorkSpaceApplicationLicenseTypeValues)
-	}
-	if v.Name != nil {
-		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, -1)
-	}
-	if v.Owner != nil {
-		errs.pattern(join(path, "owner"), *v.Owner, &patterns[30])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkSpaceApplicationStateValues)
-	}
-	if v.SupportedComputeTypeNames != nil {
-		for i, elem := range v.SupportedComputeTypeNames {
-			errs.enum(member(join(path, "supportedComputeTypeNames"), i), *(&elem), ComputeValues)
-		}
-	}
-	if v.SupportedOperatingSystemNames != nil {
-		for i, elem := range v.SupportedOperatingSystemNames {
-			errs.enum(member(join(path, "supportedOperatingSystemNames"), i), *(&elem), OperatingSystemNameValues)
-		}
-	}
-}
-
 // WorkSpaceApplicationDeployment is the model's WorkSpaceApplicationDeployment shape.
 type WorkSpaceApplicationDeployment struct {
 	Associations []WorkspaceResourceAssociation `json:"Associations,omitzero"`
-}
-
-func (v *WorkSpaceApplicationDeployment) validate(path string, errs *ValidationErrors) {
-	if v.Associations != nil {
-		for i, elem := range v.Associations {
-			(&elem).validate(member(join(path, "associations"), i), errs)
-		}
-	}
 }
 
 // Workspace is the model's Workspace shape.
@@ -5287,70 +4119,6 @@ type Workspace struct {
 	RelatedWorkspaces           []RelatedWorkspaceProperties  `json:"RelatedWorkspaces,omitzero"`
 	DataReplicationSettings     *DataReplicationSettings      `json:"DataReplicationSettings,omitzero"`
 	StandbyWorkspacesProperties []StandbyWorkspacesProperties `json:"StandbyWorkspacesProperties,omitzero"`
-}
-
-func (v *Workspace) validate(path string, errs *ValidationErrors) {
-	if v.WorkspaceId != nil {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
-	}
-	if v.DirectoryId != nil {
-		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
-	}
-	if v.UserName != nil {
-		errs.length(join(path, "userName"), *v.UserName, len([]rune(*v.UserName)), 1, 63)
-	}
-	if v.IpAddress != nil {
-	}
-	if v.Ipv6Address != nil {
-		errs.pattern(join(path, "ipv6Address"), *v.Ipv6Address, &patterns[45])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkspaceStateValues)
-	}
-	if v.BundleId != nil {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
-	}
-	if v.SubnetId != nil {
-		errs.length(join(path, "subnetId"), *v.SubnetId, len([]rune(*v.SubnetId)), 15, 24)
-		errs.pattern(join(path, "subnetId"), *v.SubnetId, &patterns[42])
-	}
-	if v.ErrorMessage != nil {
-	}
-	if v.ErrorCode != nil {
-	}
-	if v.ComputerName != nil {
-	}
-	if v.VolumeEncryptionKey != nil {
-	}
-	if v.UserVolumeEncryptionEnabled != nil {
-	}
-	if v.RootVolumeEncryptionEnabled != nil {
-	}
-	if v.WorkspaceName != nil {
-		errs.pattern(join(path, "workspaceName"), *v.WorkspaceName, &patterns[34])
-	}
-	if v.WorkspaceProperties != nil {
-		v.WorkspaceProperties.validate(join(path, "workspaceProperties"), errs)
-	}
-	if v.ModificationStates != nil {
-		for i, elem := range v.ModificationStates {
-			(&elem).validate(member(join(path, "modificationStates"), i), errs)
-		}
-	}
-	if v.RelatedWorkspaces != nil {
-		for i, elem := range v.RelatedWorkspaces {
-			(&elem).validate(member(join(path, "relatedWorkspaces"), i), errs)
-		}
-	}
-	if v.DataReplicationSettings != nil {
-		v.DataReplicationSettings.validate(join(path, "dataReplicationSettings"), errs)
-	}
-	if v.StandbyWorkspacesProperties != nil {
-		for i, elem := range v.StandbyWorkspacesProperties {
-			(&elem).validate(member(join(path, "standbyWorkspacesProperties"), i), errs)
-		}
-	}
 }
 
 // WorkspaceAccessProperties is the model's WorkspaceAccessProperties shape.
@@ -5416,60 +4184,12 @@ type WorkspaceBundle struct {
 	BundleType      *string      `json:"BundleType,omitzero"`
 }
 
-func (v *WorkspaceBundle) validate(path string, errs *ValidationErrors) {
-	if v.BundleId != nil {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
-	}
-	if v.Name != nil {
-		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, -1)
-	}
-	if v.Owner != nil {
-	}
-	if v.Description != nil {
-	}
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-	if v.RootStorage != nil {
-		v.RootStorage.validate(join(path, "rootStorage"), errs)
-	}
-	if v.UserStorage != nil {
-		v.UserStorage.validate(join(path, "userStorage"), errs)
-	}
-	if v.ComputeType != nil {
-		v.ComputeType.validate(join(path, "computeType"), errs)
-	}
-	if v.LastUpdatedTime != nil {
-	}
-	if v.CreationTime != nil {
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkspaceBundleStateValues)
-	}
-	if v.BundleType != nil {
-		errs.enum(join(path, "bundleType"), *v.BundleType, BundleTypeValues)
-	}
-}
-
 // WorkspaceConnectionStatus is the model's WorkspaceConnectionStatus shape.
 type WorkspaceConnectionStatus struct {
 	WorkspaceId                      *string    `json:"WorkspaceId,omitzero"`
 	ConnectionState                  *string    `json:"ConnectionState,omitzero"`
 	ConnectionStateCheckTimestamp    *Timestamp `json:"ConnectionStateCheckTimestamp,omitzero"`
 	LastKnownUserConnectionTimestamp *Timestamp `json:"LastKnownUserConnectionTimestamp,omitzero"`
-}
-
-func (v *WorkspaceConnectionStatus) validate(path string, errs *ValidationErrors) {
-	if v.WorkspaceId != nil {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
-	}
-	if v.ConnectionState != nil {
-		errs.enum(join(path, "connectionState"), *v.ConnectionState, ConnectionStateValues)
-	}
-	if v.ConnectionStateCheckTimestamp != nil {
-	}
-	if v.LastKnownUserConnectionTimestamp != nil {
-	}
 }
 
 // WorkspaceCreationProperties is the model's WorkspaceCreationProperties shape.
@@ -5489,14 +4209,14 @@ func (v *WorkspaceCreationProperties) validate(path string, errs *ValidationErro
 	}
 	if v.CustomSecurityGroupId != nil {
 		errs.length(join(path, "customSecurityGroupId"), *v.CustomSecurityGroupId, len([]rune(*v.CustomSecurityGroupId)), 11, 20)
-		errs.pattern(join(path, "customSecurityGroupId"), *v.CustomSecurityGroupId, &patterns[28])
+		errs.pattern(join(path, "customSecurityGroupId"), *v.CustomSecurityGroupId, &patterns[42])
 	}
 	if v.UserEnabledAsLocalAdministrator != nil {
 	}
 	if v.EnableMaintenanceMode != nil {
 	}
 	if v.InstanceIamRoleArn != nil {
-		errs.pattern(join(path, "instanceIamRoleArn"), *v.InstanceIamRoleArn, &patterns[29])
+		errs.pattern(join(path, "instanceIamRoleArn"), *v.InstanceIamRoleArn, &patterns[40])
 	}
 }
 
@@ -5533,102 +4253,6 @@ type WorkspaceDirectory struct {
 	ErrorMessage                   *string                             `json:"ErrorMessage,omitzero"`
 }
 
-func (v *WorkspaceDirectory) validate(path string, errs *ValidationErrors) {
-	if v.DirectoryId != nil {
-		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
-	}
-	if v.Alias != nil {
-	}
-	if v.DirectoryName != nil {
-	}
-	if v.RegistrationCode != nil {
-		errs.length(join(path, "registrationCode"), *v.RegistrationCode, len([]rune(*v.RegistrationCode)), 1, 20)
-	}
-	if v.SubnetIds != nil {
-		errs.length(join(path, "subnetIds"), listString(v.SubnetIds), len(v.SubnetIds), -1, 2)
-		for i, elem := range v.SubnetIds {
-			errs.length(member(join(path, "subnetIds"), i), *(&elem), len([]rune(*(&elem))), 15, 24)
-			errs.pattern(member(join(path, "subnetIds"), i), *(&elem), &patterns[42])
-		}
-	}
-	if v.DnsIpAddresses != nil {
-	}
-	if v.DnsIpv6Addresses != nil {
-		for i, elem := range v.DnsIpv6Addresses {
-			errs.pattern(member(join(path, "dnsIpv6Addresses"), i), *(&elem), &patterns[45])
-		}
-	}
-	if v.CustomerUserName != nil {
-		errs.length(join(path, "customerUserName"), *v.CustomerUserName, len([]rune(*v.CustomerUserName)), 1, 63)
-	}
-	if v.IamRoleId != nil {
-		errs.pattern(join(path, "iamRoleId"), *v.IamRoleId, &patterns[29])
-	}
-	if v.DirectoryType != nil {
-		errs.enum(join(path, "directoryType"), *v.DirectoryType, WorkspaceDirectoryTypeValues)
-	}
-	if v.WorkspaceSecurityGroupId != nil {
-		errs.length(join(path, "workspaceSecurityGroupId"), *v.WorkspaceSecurityGroupId, len([]rune(*v.WorkspaceSecurityGroupId)), 11, 20)
-		errs.pattern(join(path, "workspaceSecurityGroupId"), *v.WorkspaceSecurityGroupId, &patterns[28])
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkspaceDirectoryStateValues)
-	}
-	if v.WorkspaceCreationProperties != nil {
-		v.WorkspaceCreationProperties.validate(join(path, "workspaceCreationProperties"), errs)
-	}
-	if v.IpGroupIds != nil {
-		for i, elem := range v.IpGroupIds {
-			errs.pattern(member(join(path, "ipGroupIds"), i), *(&elem), &patterns[13])
-		}
-	}
-	if v.WorkspaceAccessProperties != nil {
-		v.WorkspaceAccessProperties.validate(join(path, "workspaceAccessProperties"), errs)
-	}
-	if v.Tenancy != nil {
-		errs.enum(join(path, "tenancy"), *v.Tenancy, TenancyValues)
-	}
-	if v.SelfservicePermissions != nil {
-		v.SelfservicePermissions.validate(join(path, "selfservicePermissions"), errs)
-	}
-	if v.SamlProperties != nil {
-		v.SamlProperties.validate(join(path, "samlProperties"), errs)
-	}
-	if v.CertificateBasedAuthProperties != nil {
-		v.CertificateBasedAuthProperties.validate(join(path, "certificateBasedAuthProperties"), errs)
-	}
-	if v.EndpointEncryptionMode != nil {
-		errs.enum(join(path, "endpointEncryptionMode"), *v.EndpointEncryptionMode, EndpointEncryptionModeValues)
-	}
-	if v.MicrosoftEntraConfig != nil {
-		v.MicrosoftEntraConfig.validate(join(path, "microsoftEntraConfig"), errs)
-	}
-	if v.WorkspaceDirectoryName != nil {
-		errs.pattern(join(path, "workspaceDirectoryName"), *v.WorkspaceDirectoryName, &patterns[33])
-	}
-	if v.WorkspaceDirectoryDescription != nil {
-		errs.pattern(join(path, "workspaceDirectoryDescription"), *v.WorkspaceDirectoryDescription, &patterns[43])
-	}
-	if v.UserIdentityType != nil {
-		errs.enum(join(path, "userIdentityType"), *v.UserIdentityType, UserIdentityTypeValues)
-	}
-	if v.WorkspaceType != nil {
-		errs.enum(join(path, "workspaceType"), *v.WorkspaceType, WorkspaceTypeValues)
-	}
-	if v.IDCConfig != nil {
-		v.IDCConfig.validate(join(path, "iDCConfig"), errs)
-	}
-	if v.ActiveDirectoryConfig != nil {
-		v.ActiveDirectoryConfig.validate(join(path, "activeDirectoryConfig"), errs)
-	}
-	if v.StreamingProperties != nil {
-		v.StreamingProperties.validate(join(path, "streamingProperties"), errs)
-	}
-	if v.ErrorMessage != nil {
-	}
-}
-
 // WorkspaceImage is the model's WorkspaceImage shape.
 type WorkspaceImage struct {
 	ImageId         *string          `json:"ImageId,omitzero"`
@@ -5643,46 +4267,6 @@ type WorkspaceImage struct {
 	OwnerAccountId  *string          `json:"OwnerAccountId,omitzero"`
 	Updates         *UpdateResult    `json:"Updates,omitzero"`
 	ErrorDetails    []ErrorDetails   `json:"ErrorDetails,omitzero"`
-}
-
-func (v *WorkspaceImage) validate(path string, errs *ValidationErrors) {
-	if v.ImageId != nil {
-		errs.pattern(join(path, "imageId"), *v.ImageId, &patterns[23])
-	}
-	if v.Name != nil {
-		errs.length(join(path, "name"), *v.Name, len([]rune(*v.Name)), 1, 64)
-		errs.pattern(join(path, "name"), *v.Name, &patterns[21])
-	}
-	if v.Description != nil {
-		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 256)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
-	}
-	if v.OperatingSystem != nil {
-		v.OperatingSystem.validate(join(path, "operatingSystem"), errs)
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, WorkspaceImageStateValues)
-	}
-	if v.RequiredTenancy != nil {
-		errs.enum(join(path, "requiredTenancy"), *v.RequiredTenancy, WorkspaceImageRequiredTenancyValues)
-	}
-	if v.ErrorCode != nil {
-	}
-	if v.ErrorMessage != nil {
-	}
-	if v.Created != nil {
-	}
-	if v.OwnerAccountId != nil {
-		errs.pattern(join(path, "ownerAccountId"), *v.OwnerAccountId, &patterns[3])
-	}
-	if v.Updates != nil {
-		v.Updates.validate(join(path, "updates"), errs)
-	}
-	if v.ErrorDetails != nil {
-		for i, elem := range v.ErrorDetails {
-			(&elem).validate(member(join(path, "errorDetails"), i), errs)
-		}
-	}
 }
 
 // WorkspaceProperties is the model's WorkspaceProperties shape.
@@ -5742,7 +4326,7 @@ func (v *WorkspaceRequest) validate(path string, errs *ValidationErrors) {
 		errs.required(join(path, "directoryId"))
 	} else {
 		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
+		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.UserName == nil {
 		errs.required(join(path, "userName"))
@@ -5752,7 +4336,7 @@ func (v *WorkspaceRequest) validate(path string, errs *ValidationErrors) {
 	if v.BundleId == nil {
 		errs.required(join(path, "bundleId"))
 	} else {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
+		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[21])
 	}
 	if v.VolumeEncryptionKey != nil {
 	}
@@ -5769,10 +4353,10 @@ func (v *WorkspaceRequest) validate(path string, errs *ValidationErrors) {
 		}
 	}
 	if v.WorkspaceName != nil {
-		errs.pattern(join(path, "workspaceName"), *v.WorkspaceName, &patterns[34])
+		errs.pattern(join(path, "workspaceName"), *v.WorkspaceName, &patterns[28])
 	}
 	if v.Ipv6Address != nil {
-		errs.pattern(join(path, "ipv6Address"), *v.Ipv6Address, &patterns[45])
+		errs.pattern(join(path, "ipv6Address"), *v.Ipv6Address, &patterns[43])
 	}
 }
 
@@ -5787,49 +4371,12 @@ type WorkspaceResourceAssociation struct {
 	WorkspaceId            *string                 `json:"WorkspaceId,omitzero"`
 }
 
-func (v *WorkspaceResourceAssociation) validate(path string, errs *ValidationErrors) {
-	if v.AssociatedResourceId != nil {
-		errs.length(join(path, "associatedResourceId"), *v.AssociatedResourceId, len([]rune(*v.AssociatedResourceId)), 1, -1)
-	}
-	if v.AssociatedResourceType != nil {
-		errs.enum(join(path, "associatedResourceType"), *v.AssociatedResourceType, WorkSpaceAssociatedResourceTypeValues)
-	}
-	if v.Created != nil {
-	}
-	if v.LastUpdatedTime != nil {
-	}
-	if v.State != nil {
-		errs.enum(join(path, "state"), *v.State, AssociationStateValues)
-	}
-	if v.StateReason != nil {
-		v.StateReason.validate(join(path, "stateReason"), errs)
-	}
-	if v.WorkspaceId != nil {
-		errs.pattern(join(path, "workspaceId"), *v.WorkspaceId, &patterns[14])
-	}
-}
-
 // WorkspacesIpGroup is the model's WorkspacesIpGroup shape.
 type WorkspacesIpGroup struct {
 	GroupId   *string      `json:"groupId,omitzero"`
 	GroupName *string      `json:"groupName,omitzero"`
 	GroupDesc *string      `json:"groupDesc,omitzero"`
 	UserRules []IpRuleItem `json:"userRules,omitzero"`
-}
-
-func (v *WorkspacesIpGroup) validate(path string, errs *ValidationErrors) {
-	if v.GroupId != nil {
-		errs.pattern(join(path, "groupId"), *v.GroupId, &patterns[13])
-	}
-	if v.GroupName != nil {
-	}
-	if v.GroupDesc != nil {
-	}
-	if v.UserRules != nil {
-		for i, elem := range v.UserRules {
-			(&elem).validate(member(join(path, "userRules"), i), errs)
-		}
-	}
 }
 
 // WorkspacesPool is the model's WorkspacesPool shape.
@@ -5849,81 +4396,10 @@ type WorkspacesPool struct {
 	RunningMode         *string                      `json:"RunningMode,omitzero"`
 }
 
-func (v *WorkspacesPool) validate(path string, errs *ValidationErrors) {
-	if v.PoolId == nil {
-		errs.required(join(path, "poolId"))
-	} else {
-		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[35])
-	}
-	if v.PoolArn == nil {
-		errs.required(join(path, "poolArn"))
-	} else {
-		errs.pattern(join(path, "poolArn"), *v.PoolArn, &patterns[29])
-	}
-	if v.CapacityStatus == nil {
-		errs.required(join(path, "capacityStatus"))
-	} else {
-		v.CapacityStatus.validate(join(path, "capacityStatus"), errs)
-	}
-	if v.PoolName == nil {
-		errs.required(join(path, "poolName"))
-	} else {
-		errs.pattern(join(path, "poolName"), *v.PoolName, &patterns[25])
-	}
-	if v.Description != nil {
-		errs.length(join(path, "description"), *v.Description, len([]rune(*v.Description)), 1, 255)
-		errs.pattern(join(path, "description"), *v.Description, &patterns[22])
-	}
-	if v.State == nil {
-		errs.required(join(path, "state"))
-	} else {
-		errs.enum(join(path, "state"), *v.State, WorkspacesPoolStateValues)
-	}
-	if v.CreatedAt == nil {
-		errs.required(join(path, "createdAt"))
-	} else {
-	}
-	if v.BundleId == nil {
-		errs.required(join(path, "bundleId"))
-	} else {
-		errs.pattern(join(path, "bundleId"), *v.BundleId, &patterns[15])
-	}
-	if v.DirectoryId == nil {
-		errs.required(join(path, "directoryId"))
-	} else {
-		errs.length(join(path, "directoryId"), *v.DirectoryId, len([]rune(*v.DirectoryId)), 10, 65)
-		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[12])
-	}
-	if v.Errors != nil {
-		for i, elem := range v.Errors {
-			(&elem).validate(member(join(path, "errors"), i), errs)
-		}
-	}
-	if v.ApplicationSettings != nil {
-		v.ApplicationSettings.validate(join(path, "applicationSettings"), errs)
-	}
-	if v.TimeoutSettings != nil {
-		v.TimeoutSettings.validate(join(path, "timeoutSettings"), errs)
-	}
-	if v.RunningMode == nil {
-		errs.required(join(path, "runningMode"))
-	} else {
-		errs.enum(join(path, "runningMode"), *v.RunningMode, PoolsRunningModeValues)
-	}
-}
-
 // WorkspacesPoolError is the model's WorkspacesPoolError shape.
 type WorkspacesPoolError struct {
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
-}
-
-func (v *WorkspacesPoolError) validate(path string, errs *ValidationErrors) {
-	if v.ErrorCode != nil {
-		errs.enum(join(path, "errorCode"), *v.ErrorCode, WorkspacesPoolErrorCodeValues)
-	}
-	if v.ErrorMessage != nil {
-	}
 }
 
 // WorkspacesPoolSession is the model's WorkspacesPoolSession shape.
@@ -5937,39 +4413,4 @@ type WorkspacesPoolSession struct {
 	NetworkAccessConfiguration *NetworkAccessConfiguration `json:"NetworkAccessConfiguration,omitzero"`
 	StartTime                  *Timestamp                  `json:"StartTime,omitzero"`
 	UserId                     *string                     `json:"UserId,omitzero"`
-}
-
-func (v *WorkspacesPoolSession) validate(path string, errs *ValidationErrors) {
-	if v.AuthenticationType != nil {
-		errs.enum(join(path, "authenticationType"), *v.AuthenticationType, AuthenticationTypeValues)
-	}
-	if v.ConnectionState != nil {
-		errs.enum(join(path, "connectionState"), *v.ConnectionState, SessionConnectionStateValues)
-	}
-	if v.SessionId == nil {
-		errs.required(join(path, "sessionId"))
-	} else {
-		errs.length(join(path, "sessionId"), *v.SessionId, len([]rune(*v.SessionId)), 36, 36)
-		errs.pattern(join(path, "sessionId"), *v.SessionId, &patterns[17])
-	}
-	if v.InstanceId != nil {
-		errs.pattern(join(path, "instanceId"), *v.InstanceId, &patterns[46])
-	}
-	if v.PoolId == nil {
-		errs.required(join(path, "poolId"))
-	} else {
-		errs.pattern(join(path, "poolId"), *v.PoolId, &patterns[35])
-	}
-	if v.ExpirationTime != nil {
-	}
-	if v.NetworkAccessConfiguration != nil {
-		v.NetworkAccessConfiguration.validate(join(path, "networkAccessConfiguration"), errs)
-	}
-	if v.StartTime != nil {
-	}
-	if v.UserId == nil {
-		errs.required(join(path, "userId"))
-	} else {
-		errs.length(join(path, "userId"), *v.UserId, len([]rune(*v.UserId)), 2, 128)
-	}
 }

@@ -243,13 +243,14 @@ func parseModel(raw []byte) (*model, error) {
 
 type generator struct {
 	m        *model
+	inputs   map[string]bool   // shapes reachable from an operation input
 	typeName map[string]string // structure shape name → Go type name
 	patterns []string
 	patIndex map[string]int
 }
 
 func generate(m *model) (map[string][]byte, error) {
-	g := &generator{m: m, typeName: map[string]string{}, patIndex: map[string]int{}}
+	g := &generator{m: m, typeName: map[string]string{}, patIndex: map[string]int{}, inputs: map[string]bool{}}
 	for name, s := range m.Shapes {
 		if s.Type == "structure" {
 			g.typeName[name] = name
@@ -258,6 +259,9 @@ func generate(m *model) (map[string][]byte, error) {
 	for name, op := range m.Operations {
 		g.typeName[op.Input.Shape] = name + "Input"
 		g.typeName[op.Output.Shape] = name + "Output"
+	}
+	for _, op := range m.Operations {
+		g.markInput(op.Input.Shape)
 	}
 	files := map[string][]byte{}
 	for name, fn := range map[string]func(*bytes.Buffer) error{
@@ -278,6 +282,23 @@ func generate(m *model) (map[string][]byte, error) {
 		files[name] = src
 	}
 	return files, nil
+}
+
+// markInput records the shapes a request can carry: only they need validators.
+func (g *generator) markInput(name string) {
+	if g.inputs[name] {
+		return
+	}
+	g.inputs[name] = true
+	s := g.m.Shapes[name]
+	for _, r := range s.Members {
+		g.markInput(r.Shape)
+	}
+	for _, r := range []*ref{s.Member, s.Key, s.Value} {
+		if r != nil {
+			g.markInput(r.Shape)
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -382,6 +403,9 @@ func (g *generator) shapes(b *bytes.Buffer) error {
 			fmt.Fprintf(&body, "\t%s %s `json:\"%s,omitzero\"`\n", exported(mn), t, mn)
 		}
 		body.WriteString("}\n\n")
+		if !g.inputs[name] {
+			continue
+		}
 		if err := g.validator(&body, name, s); err != nil {
 			return err
 		}

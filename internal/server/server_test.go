@@ -1,0 +1,158 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/auth"
+	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/server"
+	"github.com/wsim/wsim/internal/service"
+	"github.com/wsim/wsim/internal/store"
+)
+
+// newServer returns the real request path over an in-memory store, with the
+// service clock frozen by a fixed real clock.
+func newServer(t testing.TB, h api.Handler) *server.Server {
+	t.Helper()
+	if h == nil {
+		st, err := store.Open(context.Background(), "memory", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		profile, _ := pipeline.LookupProfile(pipeline.ProfileRealistic)
+		h = service.New(service.Config{Profile: profile, Now: func() time.Time { return time.Unix(1796000000, 0) }}, st)
+	}
+	return server.New(server.Options{Handler: h, Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}, MaxBodyBytes: 1 << 10})
+}
+
+func call(h http.Handler, method, target, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, "/", strings.NewReader(body))
+	if target != "" {
+		r.Header.Set("X-Amz-Target", target)
+	}
+	r.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+type panicky struct{ api.UnimplementedHandler }
+
+func (panicky) DescribeWorkspaceImages(context.Context, *api.DescribeWorkspaceImagesInput) (*api.DescribeWorkspaceImagesOutput, error) {
+	panic("boom")
+}
+
+func (panicky) DescribeAccount(context.Context, *api.DescribeAccountInput) (*api.DescribeAccountOutput, error) {
+	return nil, errors.New("database password is hunter2")
+}
+
+func TestRequestPath(t *testing.T) {
+	tests := []struct {
+		name, method, target, body string
+		handler                    api.Handler
+		status                     int
+		code                       string // __type, "" for success
+		message                    string
+	}{
+		{"success", "POST", "WorkspacesService.DescribeWorkspaceImages", "{}", nil, 200, "", ""},
+		{"empty body", "POST", "WorkspacesService.DescribeWorkspaceImages", "", nil, 200, "", ""},
+		{"missing target", "POST", "", "{}", nil, 400, "UnknownOperationException", "Missing X-Amz-Target"},
+		{"GET without target", "GET", "", "", nil, 400, "UnknownOperationException", ""},
+		{"unknown operation", "POST", "WorkspacesService.Nope", "{}", nil, 400, "UnknownOperationException", `"WorkspacesService.Nope"`},
+		{"wrong prefix", "POST", "Other.DescribeWorkspaceImages", "{}", nil, 400, "UnknownOperationException", ""},
+		{"wrong method", "GET", "WorkspacesService.DescribeWorkspaceImages", "", nil, 405, "UnknownOperationException", "POST"},
+		{"unimplemented", "POST", "WorkspacesService.DescribeWorkspaces", "{}", nil, 501, "NotImplementedException", "DescribeWorkspaces"},
+		{"wrong type", "POST", "WorkspacesService.DescribeWorkspaceImages", `{"MaxResults":"x"}`, nil, 400, "SerializationException", "MaxResults"},
+		{"not an object", "POST", "WorkspacesService.DescribeWorkspaceImages", `[1]`, nil, 400, "SerializationException", ""},
+		{"constraint", "POST", "WorkspacesService.DescribeWorkspaceImages", `{"MaxResults":26}`, nil, 400, "ValidationException", "'maxResults'"},
+		{"oversized", "POST", "WorkspacesService.DescribeWorkspaceImages", `{"NextToken":"` + strings.Repeat("a", 2000) + `"}`, nil, 413, "RequestEntityTooLargeException", "1024 bytes"},
+		{"modelled error", "POST", "WorkspacesService.DescribeCustomWorkspaceImageImport", `{"ImageId":"wsi-123456789"}`, nil, 400, "ResourceNotFoundException", "wsi-123456789"},
+		{"panic", "POST", "WorkspacesService.DescribeWorkspaceImages", "{}", panicky{}, 500, "InternalFailure", "unknown error"},
+		{"internal error hides its cause", "POST", "WorkspacesService.DescribeAccount", "{}", panicky{}, 500, "InternalFailure", "unknown error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := call(newServer(t, tt.handler), tt.method, tt.target, tt.body)
+			if w.Code != tt.status {
+				t.Errorf("status = %d, want %d; body %s", w.Code, tt.status, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			if id := w.Header()["x-amzn-RequestId"]; len(id) != 1 || len(id[0]) != 36 {
+				t.Errorf("x-amzn-RequestId = %v", id)
+			}
+			var body map[string]any
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body is not JSON: %s", w.Body)
+			}
+			if strings.Contains(w.Body.String(), "null") {
+				t.Errorf("body contains null: %s", w.Body)
+			}
+			if tt.code == "" {
+				return
+			}
+			if body["__type"] != tt.code {
+				t.Errorf("__type = %v, want %s", body["__type"], tt.code)
+			}
+			msg, _ := body["message"].(string)
+			if !strings.Contains(msg, tt.message) || strings.Contains(msg, "hunter2") || strings.Contains(msg, "boom") {
+				t.Errorf("message = %q, want it to contain %q and no internal detail", msg, tt.message)
+			}
+		})
+	}
+}
+
+// FuzzRequestPath fails on any panic that escapes, and on any 5xx other than
+// the deliberate 501 of an unimplemented operation: a client's bytes must
+// never be the server's fault.
+func FuzzRequestPath(f *testing.F) {
+	f.Add("WorkspacesService.DescribeWorkspaceImages", `{"MaxResults":5}`)
+	f.Add("WorkspacesService.ImportCustomWorkspaceImage", `{"ImageName":"a","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10","Tags":[{"Key":"wsim:fail-at","Value":"GENERALIZING"}]}`)
+	f.Add("WorkspacesService.DescribeCustomWorkspaceImageImport", `{"ImageId":"wsi-abcdefghi"}`)
+	f.Add("WorkspacesService.DescribeWorkspaceImages", `{"NextToken":"djE6d3NpLQ"}`)
+	f.Add("WorkspacesService.CreateTags", `{"ResourceId":"x","Tags":[{"Key":null}]}`)
+	f.Add("WorkspacesService.", `{`)
+	h := newServer(f, nil)
+	f.Fuzz(func(t *testing.T, target, body string) {
+		w := call(h, "POST", target, body)
+		if w.Code >= 500 && w.Code != 501 {
+			t.Fatalf("%s %q → %d %s", target, body, w.Code, w.Body)
+		}
+		if !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%s %q → non-JSON body %q", target, body, w.Body)
+		}
+	})
+}
+
+// BenchmarkRequestPath measures decode → validate → dispatch → encode of a
+// small describe call on an import in flight.
+func BenchmarkRequestPath(b *testing.B) {
+	h := newServer(b, nil)
+	imp := `{"ImageName":"bench","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
+	w := call(h, "POST", "WorkspacesService.ImportCustomWorkspaceImage", imp)
+	var out struct{ ImageId string }
+	json.Unmarshal(w.Body.Bytes(), &out)
+	body := []byte(`{"ImageId":"` + out.ImageId + `"}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+		r.Header.Set("X-Amz-Target", "WorkspacesService.DescribeCustomWorkspaceImageImport")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
