@@ -48,7 +48,6 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-
 func TestEncodeError(t *testing.T) {
 	tests := []struct {
 		err  api.APIError
