@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -59,7 +60,8 @@ const (
 // read-modify-writes of one record) and aborts one side with 40001, which
 // Update hides by running fn again.
 type pgStore struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	closed atomic.Bool
 }
 
 func openPostgres(ctx context.Context, dsn string) (Store, error) {
@@ -132,6 +134,9 @@ func (p *pgStore) migrate(ctx context.Context) error {
 }
 
 func (p *pgStore) Get(ctx context.Context, k Key) (*Record, error) {
+	if p.closed.Load() {
+		return nil, errClosed
+	}
 	r, err := pgGet(ctx, p.pool, k)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, pgFail(ctx, "get", err)
@@ -140,6 +145,9 @@ func (p *pgStore) Get(ctx context.Context, k Key) (*Record, error) {
 }
 
 func (p *pgStore) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
+	if p.closed.Load() {
+		return nil, errClosed
+	}
 	out, err := pgList(ctx, p.pool, s, afterID, limit)
 	if err != nil {
 		return nil, pgFail(ctx, "list", err)
@@ -148,6 +156,9 @@ func (p *pgStore) List(ctx context.Context, s Scope, afterID string, limit int) 
 }
 
 func (p *pgStore) Ping(ctx context.Context) error {
+	if p.closed.Load() {
+		return errClosed
+	}
 	if err := p.pool.Ping(ctx); err != nil {
 		return pgFail(ctx, "ping", err)
 	}
@@ -155,11 +166,17 @@ func (p *pgStore) Ping(ctx context.Context) error {
 }
 
 func (p *pgStore) Close() error {
+	if p.closed.Swap(true) {
+		return nil
+	}
 	p.pool.Close()
 	return nil
 }
 
 func (p *pgStore) Update(ctx context.Context, fn func(Tx) error) error {
+	if p.closed.Load() {
+		return errClosed
+	}
 	for attempt := 1; ; attempt++ {
 		err, retry := p.attempt(ctx, fn)
 		if !retry {

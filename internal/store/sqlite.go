@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -59,18 +60,28 @@ type sqliteStore struct {
 	wdb   *sql.DB
 	wconn *sql.Conn
 	w     sqliteStmts // prepared on wconn
+	wb    sqliteBatchStmts
 
 	rdb *sql.DB
 	r   sqliteStmts // prepared on rdb, re-prepared per pooled connection by database/sql
 
 	mu     sync.RWMutex // held for reading while enqueuing, so Close can't race a send
 	closed bool
-	reqs   chan *sqliteReq
-	done   chan struct{}
+	// readClosed spares reads the lock; a read racing Close may still get
+	// database/sql's own "closed" error.
+	readClosed atomic.Bool
+	reqs       chan *sqliteReq
+	done       chan struct{}
 }
 
 type sqliteStmts struct {
 	get, list, count, version, owner, insert, update, del *sql.Stmt
+}
+
+// sqliteBatchStmts are the writer's per-request transaction control
+// statements, prepared once because they run for every Update.
+type sqliteBatchStmts struct {
+	savepoint, release, rollbackTo *sql.Stmt
 }
 
 type sqliteReq struct {
@@ -113,6 +124,14 @@ func openSQLite(ctx context.Context, path string) (_ Store, err error) {
 	}
 	if s.w, err = prepareSQLite(func(q string) (*sql.Stmt, error) { return s.wconn.PrepareContext(ctx, q) }); err != nil {
 		return nil, err
+	}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{{&s.wb.savepoint, `SAVEPOINT req`}, {&s.wb.release, `RELEASE req`}, {&s.wb.rollbackTo, `ROLLBACK TO req`}} {
+		if *p.dst, err = s.wconn.PrepareContext(ctx, p.q); err != nil {
+			return nil, fmt.Errorf("store: prepare %q: %w", p.q, err)
+		}
 	}
 
 	s.rdb, err = sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
@@ -221,17 +240,21 @@ func (st *sqliteStmts) close() {
 }
 
 func (s *sqliteStore) Get(ctx context.Context, k Key) (*Record, error) {
+	if s.readClosed.Load() {
+		return nil, errClosed
+	}
 	return sqliteGet(ctx, s.r.get, k)
 }
 
 func (s *sqliteStore) List(ctx context.Context, sc Scope, afterID string, limit int) ([]*Record, error) {
+	if s.readClosed.Load() {
+		return nil, errClosed
+	}
 	return sqliteList(ctx, s.r.list, sc, afterID, limit)
 }
 
 func (s *sqliteStore) Ping(ctx context.Context) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
+	if s.readClosed.Load() {
 		return errClosed
 	}
 	return s.rdb.PingContext(ctx)
@@ -271,6 +294,7 @@ func (s *sqliteStore) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.readClosed.Store(true)
 	close(s.reqs)
 	s.mu.Unlock()
 	<-s.done
@@ -287,6 +311,11 @@ func (s *sqliteStore) closeAll() error {
 		errs = append(errs, s.rdb.Close())
 	}
 	s.w.close()
+	for _, st := range []*sql.Stmt{s.wb.savepoint, s.wb.release, s.wb.rollbackTo} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	if s.wconn != nil {
 		errs = append(errs, s.wconn.Close())
 	}
@@ -346,14 +375,14 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 			r.err = err
 			continue
 		}
-		if _, err := c.ExecContext(ctx, `SAVEPOINT req`); err != nil {
+		if _, err := s.wb.savepoint.ExecContext(ctx); err != nil {
 			c.ExecContext(ctx, `ROLLBACK`)
 			failAll(fmt.Errorf("store: savepoint: %w", err))
 			return
 		}
 		s.call(r)
 		if r.err == nil && !r.panicked {
-			if _, err := c.ExecContext(ctx, `RELEASE req`); err != nil {
+			if _, err := s.wb.release.ExecContext(ctx); err != nil {
 				c.ExecContext(ctx, `ROLLBACK`)
 				failAll(fmt.Errorf("store: release savepoint: %w", err))
 				return
@@ -361,7 +390,7 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 			applied++
 			continue
 		}
-		if _, err := c.ExecContext(ctx, `ROLLBACK TO req; RELEASE req`); err != nil {
+		if err := execAll(ctx, s.wb.rollbackTo, s.wb.release); err != nil {
 			// The transaction is in an unknown state; nothing in it
 			// may be committed.
 			c.ExecContext(ctx, `ROLLBACK`)
@@ -392,17 +421,32 @@ func (s *sqliteStore) call(r *sqliteReq) {
 	r.err = r.fn(&sqliteTx{st: &s.w})
 }
 
+// sqliteTx runs its statements on the writer connection without the
+// caller's context. A cancelled context would make the driver call
+// sqlite3_interrupt, and an interrupted write inside a transaction rolls back
+// the whole transaction: everyone else's requests in the batch. The context
+// is still honoured between statements.
 type sqliteTx struct{ st *sqliteStmts }
 
 func (t *sqliteTx) Get(ctx context.Context, k Key) (*Record, error) {
-	return sqliteGet(ctx, t.st.get, k)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return sqliteGet(context.Background(), t.st.get, k)
 }
 
 func (t *sqliteTx) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
-	return sqliteList(ctx, t.st.list, s, afterID, limit)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return sqliteList(context.Background(), t.st.list, s, afterID, limit)
 }
 
 func (t *sqliteTx) Count(ctx context.Context, s Scope) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	ctx = context.Background()
 	var n int
 	if err := t.st.count.QueryRowContext(ctx, s.Account, s.Region, s.Kind).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count: %w", err)
@@ -424,6 +468,10 @@ func (t *sqliteTx) version(ctx context.Context, k Key) (int64, error) {
 }
 
 func (t *sqliteTx) Insert(ctx context.Context, r *Record, max int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx = context.Background()
 	if max > 0 {
 		n, err := t.Count(ctx, r.Scope())
 		if err != nil {
@@ -477,6 +525,10 @@ func (t *sqliteTx) nameTaken(ctx context.Context, r *Record) (bool, error) {
 }
 
 func (t *sqliteTx) Put(ctx context.Context, r *Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx = context.Background()
 	stored, err := t.version(ctx, r.Key)
 	if err != nil {
 		return err
@@ -503,6 +555,10 @@ func (t *sqliteTx) Put(ctx context.Context, r *Record) error {
 }
 
 func (t *sqliteTx) Delete(ctx context.Context, k Key) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx = context.Background()
 	res, err := t.st.del.ExecContext(ctx, k.Account, k.Region, k.Kind, k.ID)
 	if err != nil {
 		return fmt.Errorf("store: delete: %w", err)
@@ -557,6 +613,15 @@ func scanRecord(row interface{ Scan(...any) error }) (*Record, error) {
 	}
 	r.Created = time.UnixMicro(created).UTC()
 	return &r, nil
+}
+
+func execAll(ctx context.Context, stmts ...*sql.Stmt) error {
+	for _, st := range stmts {
+		if _, err := st.ExecContext(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func isSQLiteConstraint(err error) bool {

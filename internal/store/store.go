@@ -97,7 +97,9 @@ type Store interface {
 	// it durably before returning nil. If fn returns an error nothing of it is
 	// applied and that error is returned unchanged. fn may be run more than
 	// once (PostgreSQL retries serialization failures), so it must have no
-	// side effects beyond tx. fn must not call Update itself.
+	// side effects beyond tx. fn must read through tx, not through the Store
+	// (the memory store holds its lock while fn runs), and must not call
+	// Update: both would deadlock.
 	Update(ctx context.Context, fn func(Tx) error) error
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,0 +1,824 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// runConformance is the behaviour every backend shares. open must return a
+// fresh, empty store; it is called once per subtest.
+func runConformance(t *testing.T, open func(t *testing.T) Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s Store)
+	}{
+		{"CRUD", testCRUD},
+		{"RecordsAreCopies", testCopies},
+		{"CreatedPrecision", testCreated},
+		{"Versions", testVersions},
+		{"NameUniqueness", testNames},
+		{"Limits", testLimits},
+		{"ListOrderAndPagination", testList},
+		{"ScopeIsolation", testScopes},
+		{"RollbackOnError", testRollback},
+		{"TxSeesOwnWrites", testOwnWrites},
+		{"SentinelsThroughUpdate", testSentinels},
+		{"EmptyAccountAndRegion", testSettings},
+		{"CancelledContext", testCancelled},
+		{"CancelledMidTransaction", testCancelledMidTx},
+		{"ReadersNeverSeePartialTx", testAtomicVisibility},
+		{"ConcurrentSameName", testConcurrentName},
+		{"ConcurrentLimit", testConcurrentLimit},
+		{"ConcurrentReadModifyWrite", testConcurrentRMW},
+		{"UseAfterClose", testClosed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			if err := s.Ping(context.Background()); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			tc.fn(t, s)
+		})
+	}
+}
+
+var t0 = time.Date(2025, 3, 4, 5, 6, 7, 123456789, time.FixedZone("X", 3600))
+
+func rec(acct, id, name string) *Record {
+	return &Record{
+		Key:     Key{Account: acct, Region: "us-east-1", Kind: "workspace", ID: id},
+		Name:    name,
+		Created: t0,
+		Body:    []byte(`{"id":"` + id + `"}`),
+	}
+}
+
+func insert(t *testing.T, s Store, r *Record, max int) error {
+	t.Helper()
+	return s.Update(context.Background(), func(tx Tx) error { return tx.Insert(context.Background(), r, max) })
+}
+
+func put(s Store, r *Record) error {
+	return s.Update(context.Background(), func(tx Tx) error { return tx.Put(context.Background(), r) })
+}
+
+func del(s Store, k Key) error {
+	return s.Update(context.Background(), func(tx Tx) error { return tx.Delete(context.Background(), k) })
+}
+
+func mustGet(t *testing.T, s Store, k Key) *Record {
+	t.Helper()
+	r, err := s.Get(context.Background(), k)
+	if err != nil {
+		t.Fatalf("Get(%v): %v", k, err)
+	}
+	return r
+}
+
+func wantErr(t *testing.T, what string, got, want error) {
+	t.Helper()
+	if want == nil && got != nil || want != nil && !errors.Is(got, want) {
+		t.Fatalf("%s: got error %v, want %v", what, got, want)
+	}
+}
+
+func ids(rs []*Record) []string {
+	out := []string{}
+	for _, r := range rs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func sameRecord(t *testing.T, got, want *Record) {
+	t.Helper()
+	if got.Key != want.Key || got.Name != want.Name || got.Version != want.Version ||
+		!got.Created.Equal(want.Created.Truncate(time.Microsecond)) || !bytes.Equal(got.Body, want.Body) {
+		t.Fatalf("record = %+v (body %s), want %+v (body %s)", got, got.Body, want, want.Body)
+	}
+}
+
+func testCRUD(t *testing.T, s Store) {
+	ctx := context.Background()
+	r := rec("111111111111", "ws-1", "first")
+	wantErr(t, "insert", insert(t, s, r, 0), nil)
+	if r.Version != 1 {
+		t.Fatalf("Insert set Version %d, want 1", r.Version)
+	}
+	got := mustGet(t, s, r.Key)
+	sameRecord(t, got, r)
+
+	wantErr(t, "insert again", insert(t, s, rec("111111111111", "ws-1", ""), 0), ErrAlreadyExists)
+
+	_, err := s.Get(ctx, Key{"111111111111", "us-east-1", "workspace", "ws-2"})
+	wantErr(t, "get missing", err, ErrNotFound)
+
+	wantErr(t, "delete", del(s, r.Key), nil)
+	_, err = s.Get(ctx, r.Key)
+	wantErr(t, "get deleted", err, ErrNotFound)
+	wantErr(t, "delete again", del(s, r.Key), ErrNotFound)
+
+	// A deleted key and its name are free again.
+	r2 := rec("111111111111", "ws-1", "first")
+	wantErr(t, "re-insert", insert(t, s, r2, 0), nil)
+	if r2.Version != 1 {
+		t.Fatalf("re-insert Version %d, want 1", r2.Version)
+	}
+
+	// Empty and nil bodies round-trip as empty.
+	r3 := rec("111111111111", "ws-3", "")
+	r3.Body = nil
+	wantErr(t, "insert nil body", insert(t, s, r3, 0), nil)
+	if got := mustGet(t, s, r3.Key); len(got.Body) != 0 {
+		t.Fatalf("nil body came back as %q", got.Body)
+	}
+}
+
+func testCopies(t *testing.T, s Store) {
+	ctx := context.Background()
+	r := rec("1", "ws-1", "n")
+	wantErr(t, "insert", insert(t, s, r, 0), nil)
+	r.Body[2] = 'X' // the caller's record is not the store's
+	got := mustGet(t, s, r.Key)
+	if string(got.Body) != `{"id":"ws-1"}` {
+		t.Fatalf("store kept a reference to the inserted body: %s", got.Body)
+	}
+	got.Body[2] = 'Y'
+	got.Name = "changed"
+	if again := mustGet(t, s, r.Key); string(again.Body) != `{"id":"ws-1"}` || again.Name != "n" {
+		t.Fatalf("store handed out its own record: %+v %s", again, again.Body)
+	}
+	list, err := s.List(ctx, r.Scope(), "", 0)
+	wantErr(t, "list", err, nil)
+	list[0].Body[2] = 'Z'
+	if again := mustGet(t, s, r.Key); string(again.Body) != `{"id":"ws-1"}` {
+		t.Fatalf("List handed out the store's record: %s", again.Body)
+	}
+}
+
+func testCreated(t *testing.T, s Store) {
+	for i, c := range []time.Time{t0, time.Unix(0, 0), time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.UTC), {}} {
+		r := rec("1", fmt.Sprintf("ws-%d", i), "")
+		r.Created = c
+		wantErr(t, "insert", insert(t, s, r, 0), nil)
+		got := mustGet(t, s, r.Key)
+		want := c.Truncate(time.Microsecond)
+		if !got.Created.Equal(want) || got.Created.Location() != time.UTC {
+			t.Errorf("Created %v came back as %v, want %v in UTC", c, got.Created, want)
+		}
+	}
+}
+
+func testVersions(t *testing.T, s Store) {
+	r := rec("1", "ws-1", "a")
+	wantErr(t, "insert", insert(t, s, r, 0), nil)
+
+	stale := *r
+	r.Body = []byte(`{"v":2}`)
+	wantErr(t, "put", put(s, r), nil)
+	if r.Version != 2 {
+		t.Fatalf("Put set Version %d, want 2", r.Version)
+	}
+	sameRecord(t, mustGet(t, s, r.Key), r)
+
+	stale.Body = []byte(`{"stale":true}`)
+	wantErr(t, "stale put", put(s, &stale), ErrConflict)
+	if stale.Version != 1 {
+		t.Fatalf("failed Put changed Version to %d", stale.Version)
+	}
+	sameRecord(t, mustGet(t, s, r.Key), r)
+
+	blind := *r
+	blind.Version = 0
+	wantErr(t, "put over existing with version 0", put(s, &blind), ErrConflict)
+
+	// Put of an absent key inserts, but only if the caller knew it absent:
+	// a version means "I read it", and it has since gone.
+	fresh := rec("1", "ws-2", "b")
+	wantErr(t, "put new", put(s, fresh), nil)
+	if fresh.Version != 1 {
+		t.Fatalf("Put of new record set Version %d, want 1", fresh.Version)
+	}
+	wantErr(t, "delete", del(s, fresh.Key), nil)
+	wantErr(t, "put after concurrent delete", put(s, fresh), ErrConflict)
+	if _, err := s.Get(context.Background(), fresh.Key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("conflicting Put resurrected the record: %v", err)
+	}
+
+	for want := int64(3); want <= 5; want++ {
+		wantErr(t, "put", put(s, r), nil)
+		if r.Version != want || mustGet(t, s, r.Key).Version != want {
+			t.Fatalf("Version %d after Put, want %d", r.Version, want)
+		}
+	}
+}
+
+func testNames(t *testing.T, s Store) {
+	ctx := context.Background()
+	a := rec("1", "ws-a", "shared")
+	wantErr(t, "insert a", insert(t, s, a, 0), nil)
+	wantErr(t, "same name same scope", insert(t, s, rec("1", "ws-b", "shared"), 0), ErrNameTaken)
+
+	other := []*Record{rec("2", "ws-b", "shared"), rec("1", "ws-b", "shared"), rec("1", "ws-b", "shared")}
+	other[1].Region = "eu-west-1"
+	other[2].Kind = "bundle"
+	for _, r := range other {
+		wantErr(t, fmt.Sprintf("same name in scope %v", r.Scope()), insert(t, s, r, 0), nil)
+	}
+
+	// Unnamed records never clash.
+	for i := range 3 {
+		wantErr(t, "unnamed", insert(t, s, rec("1", fmt.Sprintf("ws-u%d", i), ""), 0), nil)
+	}
+
+	b := rec("1", "ws-b", "other")
+	wantErr(t, "insert b", insert(t, s, b, 0), nil)
+	b.Name = "shared"
+	wantErr(t, "rename onto taken name", put(s, b), ErrNameTaken)
+	b.Name = "other"
+	a.Body = []byte(`{"renamed":false}`)
+	wantErr(t, "put keeping own name", put(s, a), nil)
+
+	// A name can move between records within one transaction.
+	err := s.Update(ctx, func(tx Tx) error {
+		a.Name = "moved"
+		if err := tx.Put(ctx, a); err != nil {
+			return err
+		}
+		b.Name = "shared"
+		return tx.Put(ctx, b)
+	})
+	wantErr(t, "swap names", err, nil)
+	if got := mustGet(t, s, b.Key); got.Name != "shared" {
+		t.Fatalf("b.Name = %q", got.Name)
+	}
+	wantErr(t, "old name now taken by b", insert(t, s, rec("1", "ws-c", "shared"), 0), ErrNameTaken)
+	wantErr(t, "a's new name", insert(t, s, rec("1", "ws-c", "moved"), 0), ErrNameTaken)
+
+	// Deleting frees the name.
+	wantErr(t, "delete a", del(s, a.Key), nil)
+	wantErr(t, "reuse freed name", insert(t, s, rec("1", "ws-c", "moved"), 0), nil)
+}
+
+func testLimits(t *testing.T, s Store) {
+	for i := range 3 {
+		wantErr(t, "insert under limit", insert(t, s, rec("1", fmt.Sprintf("ws-%d", i), fmt.Sprintf("n%d", i)), 3), nil)
+	}
+	wantErr(t, "insert over limit", insert(t, s, rec("1", "ws-9", ""), 3), ErrLimitExceeded)
+	wantErr(t, "no limit", insert(t, s, rec("1", "ws-10", ""), 0), nil)
+	wantErr(t, "higher limit", insert(t, s, rec("1", "ws-11", ""), 6), nil)
+	wantErr(t, "other scope has its own count", insert(t, s, rec("2", "ws-0", ""), 1), nil)
+	// Duplicates are reported as such even when the scope is full.
+	wantErr(t, "duplicate key at limit", insert(t, s, rec("1", "ws-0", ""), 3), ErrAlreadyExists)
+	wantErr(t, "duplicate name at limit", insert(t, s, rec("1", "ws-x", "n1"), 3), ErrNameTaken)
+
+	wantErr(t, "delete", del(s, rec("1", "ws-0", "").Key), nil)
+	wantErr(t, "delete", del(s, rec("1", "ws-1", "").Key), nil)
+	wantErr(t, "delete", del(s, rec("1", "ws-2", "").Key), nil)
+	wantErr(t, "room again", insert(t, s, rec("1", "ws-12", ""), 3), nil)
+
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx Tx) error {
+		n, err := tx.Count(ctx, Scope{"1", "us-east-1", "workspace"})
+		if err != nil {
+			return err
+		}
+		if n != 3 {
+			return fmt.Errorf("Count = %d, want 3", n)
+		}
+		return nil
+	})
+	wantErr(t, "count", err, nil)
+}
+
+func testList(t *testing.T, s Store) {
+	ctx := context.Background()
+	// Byte order, not locale order: upper case sorts before lower case.
+	want := []string{"-", "0", "10", "9", "A", "B", "Z", "_", "a", "a1", "b", "é"}
+	shuffled := slices.Clone(want)
+	rand.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for _, id := range shuffled {
+		wantErr(t, "insert", insert(t, s, rec("1", id, ""), 0), nil)
+	}
+	sc := Scope{"1", "us-east-1", "workspace"}
+
+	all, err := s.List(ctx, sc, "", 0)
+	wantErr(t, "list", err, nil)
+	if !slices.Equal(ids(all), want) {
+		t.Fatalf("List = %q, want %q", ids(all), want)
+	}
+	sameRecord(t, all[0], mustGet(t, s, all[0].Key))
+
+	all, err = s.List(ctx, sc, "", -1)
+	wantErr(t, "list", err, nil)
+	if len(all) != len(want) {
+		t.Fatalf("List with limit -1 returned %d records", len(all))
+	}
+
+	var paged []string
+	after := ""
+	for pages := 0; ; pages++ {
+		page, err := s.List(ctx, sc, after, 5)
+		wantErr(t, "list page", err, nil)
+		if len(page) == 0 {
+			break
+		}
+		if len(page) > 5 || pages > len(want) {
+			t.Fatalf("page of %d records", len(page))
+		}
+		paged = append(paged, ids(page)...)
+		after = page[len(page)-1].ID
+	}
+	if !slices.Equal(paged, want) {
+		t.Fatalf("paged List = %q, want %q", paged, want)
+	}
+
+	tail, err := s.List(ctx, sc, "a", 0)
+	wantErr(t, "list after", err, nil)
+	if !slices.Equal(ids(tail), []string{"a1", "b", "é"}) {
+		t.Fatalf("List after \"a\" = %q", ids(tail))
+	}
+
+	none, err := s.List(ctx, Scope{"nobody", "us-east-1", "workspace"}, "", 0)
+	wantErr(t, "list empty scope", err, nil)
+	if len(none) != 0 {
+		t.Fatalf("empty scope listed %q", ids(none))
+	}
+
+	// Inside a transaction the same rules hold, over its own writes too.
+	err = s.Update(ctx, func(tx Tx) error {
+		if err := tx.Delete(ctx, Key{"1", "us-east-1", "workspace", "B"}); err != nil {
+			return err
+		}
+		if err := tx.Insert(ctx, rec("1", "Aa", ""), 0); err != nil {
+			return err
+		}
+		page, err := tx.List(ctx, sc, "9", 3)
+		if err != nil {
+			return err
+		}
+		if got := ids(page); !slices.Equal(got, []string{"A", "Aa", "Z"}) {
+			return fmt.Errorf("tx.List = %q", got)
+		}
+		return nil
+	})
+	wantErr(t, "list in tx", err, nil)
+}
+
+func testScopes(t *testing.T, s Store) {
+	ctx := context.Background()
+	keys := []Key{
+		{"1", "us-east-1", "workspace", "x"},
+		{"2", "us-east-1", "workspace", "x"},
+		{"1", "eu-west-1", "workspace", "x"},
+		{"1", "us-east-1", "bundle", "x"},
+	}
+	for i, k := range keys {
+		r := &Record{Key: k, Name: "same", Created: t0, Body: []byte(strconv.Itoa(i))}
+		wantErr(t, "insert", insert(t, s, r, 1), nil)
+	}
+	for i, k := range keys {
+		got := mustGet(t, s, k)
+		if string(got.Body) != strconv.Itoa(i) {
+			t.Fatalf("Get(%v) body %s, want %d", k, got.Body, i)
+		}
+		list, err := s.List(ctx, k.Scope(), "", 0)
+		wantErr(t, "list", err, nil)
+		if len(list) != 1 || list[0].Key != k {
+			t.Fatalf("List(%v) = %v", k.Scope(), ids(list))
+		}
+	}
+	wantErr(t, "delete one", del(s, keys[0]), nil)
+	for _, k := range keys[1:] {
+		mustGet(t, s, k)
+	}
+	_, err := s.Get(ctx, Key{"3", "us-east-1", "workspace", "x"})
+	wantErr(t, "get in other account", err, ErrNotFound)
+}
+
+var errAbort = errors.New("abort requested by test")
+
+func testRollback(t *testing.T, s Store) {
+	ctx := context.Background()
+	keep := rec("1", "keep", "keep")
+	gone := rec("1", "gone", "gone")
+	wantErr(t, "insert", insert(t, s, keep, 0), nil)
+	wantErr(t, "insert", insert(t, s, gone, 0), nil)
+
+	err := s.Update(ctx, func(tx Tx) error {
+		if err := tx.Insert(ctx, rec("1", "new", "new"), 0); err != nil {
+			return err
+		}
+		keep.Body = []byte(`{"changed":true}`)
+		if err := tx.Put(ctx, keep); err != nil {
+			return err
+		}
+		if err := tx.Delete(ctx, gone.Key); err != nil {
+			return err
+		}
+		return errAbort
+	})
+	if err != errAbort {
+		t.Fatalf("Update returned %v, want the fn's error unchanged", err)
+	}
+	if _, err := s.Get(ctx, rec("1", "new", "").Key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("insert of aborted tx visible: %v", err)
+	}
+	if got := mustGet(t, s, keep.Key); got.Version != 1 || string(got.Body) != `{"id":"keep"}` {
+		t.Fatalf("put of aborted tx visible: %+v %s", got, got.Body)
+	}
+	mustGet(t, s, gone.Key)
+	// Names held by the aborted tx are free, and names it released are not.
+	wantErr(t, "name of aborted insert", insert(t, s, rec("1", "other", "new"), 0), nil)
+	wantErr(t, "name of aborted delete", insert(t, s, rec("1", "other2", "gone"), 0), ErrNameTaken)
+
+	// A failing fn in one Update does not affect another's.
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx Tx) error {
+				if err := tx.Insert(ctx, rec("1", fmt.Sprintf("par-%02d", i), ""), 0); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return errAbort
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		_, gerr := s.Get(ctx, rec("1", fmt.Sprintf("par-%02d", i), "").Key)
+		if i%2 == 1 && (err != errAbort || !errors.Is(gerr, ErrNotFound)) {
+			t.Errorf("aborted Update %d: err %v, get %v", i, err, gerr)
+		}
+		if i%2 == 0 && (err != nil || gerr != nil) {
+			t.Errorf("Update %d: err %v, get %v", i, err, gerr)
+		}
+	}
+}
+
+func testOwnWrites(t *testing.T, s Store) {
+	ctx := context.Background()
+	sc := Scope{"1", "us-east-1", "workspace"}
+	wantErr(t, "insert", insert(t, s, rec("1", "old", "old"), 0), nil)
+	err := s.Update(ctx, func(tx Tx) error {
+		r := rec("1", "new", "new")
+		if err := tx.Insert(ctx, r, 2); err != nil {
+			return err
+		}
+		got, err := tx.Get(ctx, r.Key)
+		if err != nil || got.Version != 1 {
+			return fmt.Errorf("tx.Get own insert: %v %v", got, err)
+		}
+		if n, err := tx.Count(ctx, sc); err != nil || n != 2 {
+			return fmt.Errorf("tx.Count = %d, %v; want 2", n, err)
+		}
+		if err := tx.Insert(ctx, rec("1", "third", ""), 2); !errors.Is(err, ErrLimitExceeded) {
+			return fmt.Errorf("limit counts own inserts: got %v", err)
+		}
+		if err := tx.Insert(ctx, rec("1", "dup", "new"), 0); !errors.Is(err, ErrNameTaken) {
+			return fmt.Errorf("name of own insert: got %v", err)
+		}
+		if err := tx.Put(ctx, r); err != nil || r.Version != 2 {
+			return fmt.Errorf("tx.Put own insert: %v, version %d", err, r.Version)
+		}
+		if err := tx.Delete(ctx, Key{"1", "us-east-1", "workspace", "old"}); err != nil {
+			return err
+		}
+		if _, err := tx.Get(ctx, Key{"1", "us-east-1", "workspace", "old"}); !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("tx.Get own delete: %v", err)
+		}
+		if n, _ := tx.Count(ctx, sc); n != 1 {
+			return fmt.Errorf("tx.Count after delete = %d", n)
+		}
+		// The transaction carries on after a sentinel error.
+		return tx.Insert(ctx, rec("1", "old2", "old"), 0)
+	})
+	wantErr(t, "update", err, nil)
+	if got := mustGet(t, s, rec("1", "new", "").Key); got.Version != 2 {
+		t.Fatalf("Version after Insert+Put in one tx = %d, want 2", got.Version)
+	}
+	mustGet(t, s, rec("1", "old2", "").Key)
+}
+
+func testSentinels(t *testing.T, s Store) {
+	ctx := context.Background()
+	wantErr(t, "insert", insert(t, s, rec("1", "a", "a"), 0), nil)
+	wrap := func(err error) error { return fmt.Errorf("service: %w", err) }
+	for _, c := range []struct {
+		name string
+		fn   func(tx Tx) error
+		want error
+	}{
+		{"not found", func(tx Tx) error { _, err := tx.Get(ctx, rec("1", "zz", "").Key); return err }, ErrNotFound},
+		{"already exists", func(tx Tx) error { return tx.Insert(ctx, rec("1", "a", ""), 0) }, ErrAlreadyExists},
+		{"name taken", func(tx Tx) error { return tx.Insert(ctx, rec("1", "b", "a"), 0) }, ErrNameTaken},
+		{"limit", func(tx Tx) error { return tx.Insert(ctx, rec("1", "b", ""), 1) }, ErrLimitExceeded},
+		{"conflict", func(tx Tx) error { return tx.Put(ctx, rec("1", "a", "")) }, ErrConflict},
+		{"delete missing", func(tx Tx) error { return tx.Delete(ctx, rec("1", "zz", "").Key) }, ErrNotFound},
+	} {
+		err := s.Update(ctx, func(tx Tx) error { return wrap(c.fn(tx)) })
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: Update returned %v, want errors.Is %v", c.name, err, c.want)
+		}
+	}
+}
+
+func testSettings(t *testing.T, s Store) {
+	ctx := context.Background()
+	k := Key{Account: "", Region: "", Kind: "setting", ID: "clock"}
+	r := &Record{Key: k, Name: "clock", Created: t0, Body: []byte(`{"offset":"1h"}`)}
+	wantErr(t, "insert setting", insert(t, s, r, 0), nil)
+	sameRecord(t, mustGet(t, s, k), r)
+	r.Body = []byte(`{"offset":"2h"}`)
+	wantErr(t, "put setting", put(s, r), nil)
+	list, err := s.List(ctx, k.Scope(), "", 0)
+	wantErr(t, "list settings", err, nil)
+	if len(list) != 1 || string(list[0].Body) != `{"offset":"2h"}` {
+		t.Fatalf("settings = %v", ids(list))
+	}
+	// Not visible from a real account.
+	_, err = s.Get(ctx, Key{"1", "", "setting", "clock"})
+	wantErr(t, "setting from account", err, ErrNotFound)
+	wantErr(t, "delete setting", del(s, k), nil)
+}
+
+func testCancelled(t *testing.T, s Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := s.Update(ctx, func(tx Tx) error {
+		ran = true
+		return tx.Insert(ctx, rec("1", "x", ""), 0)
+	})
+	if err == nil {
+		t.Fatalf("Update with cancelled context succeeded (fn ran: %v)", ran)
+	}
+	if _, err := s.Get(context.Background(), rec("1", "x", "").Key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("cancelled Update applied: %v", err)
+	}
+}
+
+// testCancelledMidTx cancels one transaction's context while it runs,
+// alongside other writers, which must be unaffected.
+func testCancelledMidTx(t *testing.T, s Store) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 10)
+	start := make(chan struct{})
+	for i := range errs {
+		wg.Go(func() {
+			<-start
+			errs[i] = insert(t, s, rec("1", fmt.Sprintf("ok-%d", i), ""), 0)
+		})
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	err := s.Update(cctx, func(tx Tx) error {
+		close(start)
+		if err := tx.Insert(cctx, rec("1", "cancelled", ""), 0); err != nil {
+			return err
+		}
+		cancel()
+		tx.Get(cctx, rec("1", "cancelled", "").Key)
+		return cctx.Err()
+	})
+	wg.Wait()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Update returned %v", err)
+	}
+	if _, err := s.Get(ctx, rec("1", "cancelled", "").Key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("cancelled Update applied: %v", err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Update %d: %v", i, err)
+		}
+		mustGet(t, s, rec("1", fmt.Sprintf("ok-%d", i), "").Key)
+	}
+	wantErr(t, "insert afterwards", insert(t, s, rec("1", "after", ""), 0), nil)
+}
+
+// testAtomicVisibility has writers insert records in pairs and readers check
+// that they never see an odd number.
+func testAtomicVisibility(t *testing.T, s Store) {
+	ctx := context.Background()
+	sc := Scope{"1", "us-east-1", "workspace"}
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	var bad atomic.Value
+	for range 4 {
+		wg.Go(func() {
+			for !done.Load() {
+				list, err := s.List(ctx, sc, "", 0)
+				if err != nil {
+					bad.Store(err)
+					return
+				}
+				if len(list)%2 != 0 {
+					bad.Store(fmt.Errorf("reader saw %d records: half a transaction", len(list)))
+					return
+				}
+			}
+		})
+	}
+	var writers sync.WaitGroup
+	for w := range 4 {
+		writers.Go(func() {
+			for i := range 25 {
+				err := s.Update(ctx, func(tx Tx) error {
+					for j := range 2 {
+						if err := tx.Insert(ctx, rec("1", fmt.Sprintf("w%d-%02d-%d", w, i, j), ""), 0); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					bad.Store(err)
+				}
+			}
+		})
+	}
+	writers.Wait()
+	done.Store(true)
+	wg.Wait()
+	if err := bad.Load(); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx, sc, "", 0)
+	wantErr(t, "list", err, nil)
+	if len(list) != 200 {
+		t.Fatalf("%d records, want 200", len(list))
+	}
+}
+
+func testConcurrentName(t *testing.T, s Store) {
+	ctx := context.Background()
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = insert(t, s, rec("1", fmt.Sprintf("ws-%02d", i), "contested"), 0)
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrNameTaken):
+			t.Errorf("insert %d: %v, want nil or ErrNameTaken", i, err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d inserts of one name succeeded, want exactly 1", ok)
+	}
+	list, err := s.List(ctx, Scope{"1", "us-east-1", "workspace"}, "", 0)
+	wantErr(t, "list", err, nil)
+	if len(list) != 1 {
+		t.Fatalf("%d records stored, want 1", len(list))
+	}
+}
+
+func testConcurrentLimit(t *testing.T, s Store) {
+	ctx := context.Background()
+	const n, limit = 20, 5
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = insert(t, s, rec("1", fmt.Sprintf("ws-%02d", i), ""), limit)
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrLimitExceeded):
+			t.Errorf("insert %d: %v, want nil or ErrLimitExceeded", i, err)
+		}
+	}
+	if ok != limit {
+		t.Fatalf("%d inserts succeeded under a limit of %d", ok, limit)
+	}
+	list, err := s.List(ctx, Scope{"1", "us-east-1", "workspace"}, "", 0)
+	wantErr(t, "list", err, nil)
+	if len(list) != limit {
+		t.Fatalf("%d records stored under a limit of %d", len(list), limit)
+	}
+}
+
+// testConcurrentRMW increments one counter from many goroutines. Half read
+// outside the transaction (optimistic: Put detects the stale version), half
+// inside it (serializable: the store detects the overlap); both retry on
+// ErrConflict. Any lost update shows as a short count.
+func testConcurrentRMW(t *testing.T, s Store) {
+	ctx := context.Background()
+	const workers, each = 10, 15
+	counter := rec("1", "counter", "counter")
+	counter.Body = []byte("0")
+	wantErr(t, "insert", insert(t, s, counter, 0), nil)
+
+	incr := func(r *Record) error {
+		n, err := strconv.Atoi(string(r.Body))
+		if err != nil {
+			return err
+		}
+		r.Body = []byte(strconv.Itoa(n + 1))
+		return nil
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, workers)
+	var conflicts atomic.Int64
+	for w := range workers {
+		wg.Go(func() {
+			for range each {
+				for {
+					var err error
+					if w%2 == 0 {
+						var r *Record
+						if r, err = s.Get(ctx, counter.Key); err == nil {
+							if err = incr(r); err == nil {
+								err = put(s, r)
+							}
+						}
+					} else {
+						err = s.Update(ctx, func(tx Tx) error {
+							r, err := tx.Get(ctx, counter.Key)
+							if err != nil {
+								return err
+							}
+							if err := incr(r); err != nil {
+								return err
+							}
+							return tx.Put(ctx, r)
+						})
+					}
+					if errors.Is(err, ErrConflict) {
+						conflicts.Add(1)
+						continue
+					}
+					if err != nil {
+						errc <- err
+						return
+					}
+					break
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	got := mustGet(t, s, counter.Key)
+	if string(got.Body) != strconv.Itoa(workers*each) {
+		t.Fatalf("counter = %s after %d increments (%d conflicts retried): lost updates", got.Body, workers*each, conflicts.Load())
+	}
+	if got.Version != workers*each+1 {
+		t.Fatalf("Version = %d, want %d", got.Version, workers*each+1)
+	}
+	t.Logf("%d conflicts retried", conflicts.Load())
+}
+
+func testClosed(t *testing.T, s Store) {
+	ctx := context.Background()
+	k := rec("1", "a", "").Key
+	wantErr(t, "insert", insert(t, s, rec("1", "a", ""), 0), nil)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	_, err := s.Get(ctx, k)
+	wantErr(t, "Get after Close", err, ErrUnavailable)
+	_, err = s.List(ctx, k.Scope(), "", 0)
+	wantErr(t, "List after Close", err, ErrUnavailable)
+	wantErr(t, "Update after Close", insert(t, s, rec("1", "b", ""), 0), ErrUnavailable)
+	wantErr(t, "Ping after Close", s.Ping(ctx), ErrUnavailable)
+}
