@@ -1,0 +1,525 @@
+// Package wsimtest starts the real wsim binary for end-to-end tests and gives
+// them what they need around it: an aws-sdk-go-v2 WorkSpaces client bound to an
+// account and Region, the control plane (service clock, fault rules) and raw
+// HTTP access for protocol tests.
+//
+// The binary is $WSIM_BIN when set, else ./cmd/wsim built once per test
+// process. Every server is stopped when its test ends, and its output is
+// printed when the test failed.
+package wsimtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/workspaces"
+)
+
+// ContentType is the media type of every AWS JSON 1.1 request and response.
+const ContentType = "application/x-amz-json-1.1"
+
+// TargetPrefix precedes the operation name in X-Amz-Target.
+const TargetPrefix = "WorkspacesService."
+
+// DefaultAccount and DefaultRegion are whom wsim serves unsigned requests as
+// (its --default-account and --default-region defaults), so Raw calls without
+// an Authorization header act for them.
+const (
+	DefaultAccount = "123456789012"
+	DefaultRegion  = "us-east-1"
+)
+
+// How long a server gets to become ready, and to stop after SIGTERM.
+const (
+	startTimeout = 20 * time.Second
+	stopTimeout  = 10 * time.Second
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildBin  string
+	buildErr  error
+)
+
+// Main runs the tests of a package with m and then removes the binary built
+// for them; call it from TestMain as os.Exit(wsimtest.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	return code
+}
+
+// binary returns the wsim binary to run, building it on first use.
+func binary(t testing.TB) string {
+	t.Helper()
+	if bin := os.Getenv("WSIM_BIN"); bin != "" {
+		return bin
+	}
+	buildOnce.Do(func() {
+		root, err := moduleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildDir, err = os.MkdirTemp("", "wsimtest-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildBin = filepath.Join(buildDir, "wsim")
+		cmd := exec.Command("go", "build", "-o", buildBin, "./cmd/wsim")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/wsim: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("wsimtest: %v", buildErr)
+	}
+	return buildBin
+}
+
+// moduleRoot finds the directory of wsim's go.mod: from `go env GOMOD`, else by
+// walking up from the working directory.
+func moduleRoot() (string, error) {
+	if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
+		if gomod := strings.TrimSpace(string(out)); gomod != "" && gomod != os.DevNull {
+			return filepath.Dir(gomod), nil
+		}
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cannot find go.mod above the working directory; set WSIM_BIN")
+		}
+		dir = parent
+	}
+}
+
+// Server is a running `wsim serve` process.
+type Server struct {
+	// URL is the base URL of the API and of the control plane, e.g. http://127.0.0.1:43121.
+	URL string
+
+	bin  string
+	args []string
+	addr string
+	http *http.Client
+	logs *syncBuffer
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+}
+
+// Start runs `wsim serve` with args and waits until it is healthy. Unless args
+// say otherwise it listens on a free loopback port, keeps its state in memory
+// and uses the instant timing profile. The server is stopped when the test ends.
+func Start(t testing.TB, args ...string) *Server {
+	t.Helper()
+	s := &Server{bin: binary(t), logs: &syncBuffer{}}
+	s.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}}
+	pickedPort := false
+	if v, ok := flagValue(args, "addr"); ok {
+		s.addr = v
+	} else {
+		pickedPort = true
+		s.addr = freeAddr(t)
+		args = append(args, "--addr", s.addr)
+	}
+	if !hasFlag(args, "store") {
+		args = append(args, "--store", "memory")
+	}
+	if !hasFlag(args, "profile") {
+		args = append(args, "--profile", "instant")
+	}
+	s.args = append([]string{"serve"}, args...)
+	s.URL = "http://" + s.addr
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("wsim %s output:\n%s", strings.Join(s.args, " "), s.Logs())
+		}
+	})
+	// A port found free can be taken before wsim binds it, by another test's
+	// server or an outgoing connection; then try another one.
+	for attempt := 0; ; attempt++ {
+		err := s.launch()
+		if err == nil {
+			return s
+		}
+		if !pickedPort || attempt == 4 || !errors.Is(err, errAddrInUse) {
+			t.Fatalf("wsimtest: %v", err)
+		}
+		old := s.addr
+		s.addr = freeAddr(t)
+		s.URL = "http://" + s.addr
+		for i, a := range s.args {
+			if a == old {
+				s.args[i] = s.addr
+			}
+		}
+	}
+}
+
+var errAddrInUse = errors.New("address already in use")
+
+func hasFlag(args []string, name string) bool {
+	_, ok := flagValue(args, name)
+	return ok
+}
+
+// flagValue finds --name value or --name=value (one or two dashes) in args.
+func flagValue(args []string, name string) (string, bool) {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if a == name {
+			if i+1 < len(args) {
+				return args[i+1], true
+			}
+			return "", true
+		}
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// freeAddr asks the kernel for a free loopback port. Another process can
+// take it before wsim binds it; Start then tries another.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("wsimtest: find a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// launch starts the process and waits until it is healthy.
+func (s *Server) launch() error {
+	logStart := len(s.Logs())
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Stdout = s.logs
+	cmd.Stderr = s.logs
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %v", s.bin, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
+
+	// Ready means this process said where it listens (wsim prints it once it
+	// has bound the port) and the health check answers: the health check
+	// alone could be answered by another server that took the port.
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if strings.Contains(s.Logs()[logStart:], "listening on http://") && s.healthy() {
+			return nil
+		}
+		select {
+		case <-done:
+			out := s.Logs()[logStart:]
+			if strings.Contains(out, "address already in use") {
+				return fmt.Errorf("wsim could not listen on %s: %w", s.addr, errAddrInUse)
+			}
+			return fmt.Errorf("wsim exited before becoming ready (%v):\n%s", cmd.ProcessState, out)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.Kill()
+			return fmt.Errorf("wsim not healthy after %s:\n%s", startTimeout, s.Logs()[logStart:])
+		}
+	}
+}
+
+func (s *Server) healthy() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/_wsim/health", nil)
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Stop ends the server gracefully: SIGTERM, then SIGKILL if it has not
+// exited within 10 s. Stopping a stopped server does nothing.
+func (s *Server) Stop() { s.stop(syscall.SIGTERM) }
+
+// Kill ends the server at once with SIGKILL, as a crash would.
+func (s *Server) Kill() { s.stop(syscall.SIGKILL) }
+
+func (s *Server) stop(sig syscall.Signal) {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	select {
+	case <-done:
+		return
+	default:
+	}
+	cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(stopTimeout):
+		cmd.Process.Kill()
+		<-done
+	}
+	s.http.CloseIdleConnections()
+}
+
+// Restart stops the server if it still runs and starts it again with the same
+// arguments on the same port. Clients made before keep working, but a fresh
+// one avoids reusing connections to the old process.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	fmt.Fprintf(s.logs, "---- wsimtest: restart ----\n")
+	if err := s.launch(); err != nil {
+		t.Fatalf("wsimtest: restart: %v", err)
+	}
+}
+
+// Logs returns everything the server (and its earlier runs) printed.
+func (s *Server) Logs() string { return s.logs.String() }
+
+// Client returns a WorkSpaces client for the account and Region: wsim takes a
+// 12-digit access key id as the account. It makes one attempt per call, so
+// error tests are fast and deterministic; optFns may change that.
+func (s *Server) Client(t testing.TB, account, region string, optFns ...func(*workspaces.Options)) *workspaces.Client {
+	t.Helper()
+	opts := workspaces.Options{
+		Region:           region,
+		BaseEndpoint:     aws.String(s.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider(account, "test", ""),
+		RetryMaxAttempts: 1,
+	}
+	return workspaces.New(opts, optFns...)
+}
+
+// ClockState is the service clock as GET /_wsim/clock shows it.
+type ClockState struct {
+	Now           time.Time `json:"now"`
+	Epoch         float64   `json:"epoch"`
+	Frozen        bool      `json:"frozen"`
+	OffsetSeconds float64   `json:"offsetSeconds"`
+}
+
+// Clock returns the state of the service clock.
+func (s *Server) Clock(t testing.TB) ClockState {
+	t.Helper()
+	var c ClockState
+	s.control(t, http.MethodGet, "/_wsim/clock", nil, http.StatusOK, &c)
+	return c
+}
+
+// ChangeClock posts a change to the service clock (action freeze, resume,
+// advance, set or reset) and returns its new state.
+func (s *Server) ChangeClock(t testing.TB, change map[string]string) ClockState {
+	t.Helper()
+	var c ClockState
+	s.control(t, http.MethodPost, "/_wsim/clock", change, http.StatusOK, &c)
+	return c
+}
+
+// Freeze stops the service clock and returns the time it stands at.
+func (s *Server) Freeze(t testing.TB) time.Time {
+	t.Helper()
+	return s.ChangeClock(t, map[string]string{"action": "freeze"}).Now
+}
+
+// FreezeRounded freezes the service clock at the next whole second and
+// returns that time. Timestamps travel as epoch seconds with millisecond
+// precision, so a test that compares them with the clock wants a round time.
+func (s *Server) FreezeRounded(t testing.TB) time.Time {
+	t.Helper()
+	now := s.Freeze(t)
+	return s.SetClock(t, now.Truncate(time.Second).Add(time.Second))
+}
+
+// Advance moves the service clock forward by d and returns the new time.
+func (s *Server) Advance(t testing.TB, d time.Duration) time.Time {
+	t.Helper()
+	return s.ChangeClock(t, map[string]string{"action": "advance", "by": d.String()}).Now
+}
+
+// SetClock moves the service clock forward to at.
+func (s *Server) SetClock(t testing.TB, at time.Time) time.Time {
+	t.Helper()
+	return s.ChangeClock(t, map[string]string{"action": "set", "to": at.Format(time.RFC3339Nano)}).Now
+}
+
+// ResetClock returns the service clock to real time, running.
+func (s *Server) ResetClock(t testing.TB) {
+	t.Helper()
+	s.ChangeClock(t, map[string]string{"action": "reset"})
+}
+
+// Now returns the service time.
+func (s *Server) Now(t testing.TB) time.Time {
+	t.Helper()
+	return s.Clock(t).Now
+}
+
+// AddFaultRule installs a server-side fault rule (fields as in POST
+// /_wsim/faults: account, region, namePattern, sourceId, kind, failAt,
+// errorCode, errorMessage) and returns the id wsim gave it.
+func (s *Server) AddFaultRule(t testing.TB, rule map[string]any) string {
+	t.Helper()
+	var created struct {
+		ID string `json:"id"`
+	}
+	s.control(t, http.MethodPost, "/_wsim/faults", rule, http.StatusCreated, &created)
+	if created.ID == "" {
+		t.Fatalf("wsimtest: fault rule created without an id")
+	}
+	return created.ID
+}
+
+// ClearFaultRules removes every fault rule.
+func (s *Server) ClearFaultRules(t testing.TB) {
+	t.Helper()
+	s.control(t, http.MethodDelete, "/_wsim/faults", nil, http.StatusNoContent, nil)
+}
+
+// control calls the control plane, failing the test unless it answers want.
+func (s *Server) control(t testing.TB, method, path string, in any, want int, out any) {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatalf("wsimtest: %v", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	status, _, resp := s.Do(t, method, path, body, map[string]string{"Content-Type": "application/json"})
+	if status != want {
+		t.Fatalf("wsimtest: %s %s: status %d, want %d: %s", method, path, status, want, resp)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp, out); err != nil {
+			t.Fatalf("wsimtest: %s %s: decode %s: %v", method, path, resp, err)
+		}
+	}
+}
+
+// Raw POSTs body to / as an AWS JSON 1.1 request for target (X-Amz-Target is
+// left out when target is empty). headers are added last and may override
+// Content-Type; without an Authorization header wsim acts for its default
+// account and Region (see AuthHeader).
+func (s *Server) Raw(t testing.TB, target, body string, headers map[string]string) (status int, hdr http.Header, respBody []byte) {
+	t.Helper()
+	h := map[string]string{"Content-Type": ContentType}
+	if target != "" {
+		h["X-Amz-Target"] = target
+	}
+	for k, v := range headers {
+		h[k] = v
+	}
+	return s.Do(t, http.MethodPost, "/", strings.NewReader(body), h)
+}
+
+// Do sends one HTTP request to the server and returns its response in full.
+func (s *Server) Do(t testing.TB, method, path string, body io.Reader, headers map[string]string) (status int, hdr http.Header, respBody []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, body)
+	if err != nil {
+		t.Fatalf("wsimtest: %v", err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		t.Fatalf("wsimtest: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	respBody, err = io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("wsimtest: %s %s: read response: %v", method, path, err)
+	}
+	return resp.StatusCode, resp.Header, respBody
+}
+
+// AuthHeader returns headers carrying a SigV4-shaped Authorization header for
+// account and region, for Raw requests that must act for a given caller. The
+// signature is not valid; wsim does not verify signatures yet.
+func AuthHeader(account, region string) map[string]string {
+	date := time.Now().UTC().Format("20060102")
+	return map[string]string{
+		"Authorization": "AWS4-HMAC-SHA256 Credential=" + account + "/" + date + "/" + region +
+			"/workspaces/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" +
+			strings.Repeat("0", 64),
+		"X-Amz-Date": time.Now().UTC().Format("20060102T150405Z"),
+	}
+}
+
+// Port returns the TCP port the server listens on.
+func (s *Server) Port() int {
+	_, p, _ := net.SplitHostPort(s.addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// syncBuffer is a bytes.Buffer safe for the two writers of a process's output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
