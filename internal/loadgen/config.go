@@ -1,0 +1,216 @@
+// Package loadgen drives a wsim endpoint with a weighted mix of signed
+// WorkSpaces requests and reports throughput, latency percentiles and errors.
+//
+// It is built to be pointed at a local emulator only: Run refuses any target
+// that is not a loopback address before it sends anything, and the dialer
+// re-checks every connection, so a typo cannot turn it on a real endpoint.
+// Every run is bounded by both a request count and a duration.
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Limits on a run. They are generous for an emulator on one machine and keep
+// a mistyped flag from running for hours or holding gigabytes of samples.
+const (
+	MaxRequests    = 10_000_000
+	MaxDuration    = 10 * time.Minute
+	MaxConcurrency = 1024
+	MaxPool        = 100_000
+)
+
+// DefaultImportsPerAccount keeps each generated account below the default
+// WorkSpaces image quota (40 per account and Region).
+const DefaultImportsPerAccount = 30
+
+// Operation names accepted in Config.Mix.
+const (
+	OpImport         = "import"
+	OpDescribeImport = "describe-import"
+	OpDescribeImages = "describe-images"
+)
+
+// opNames is every operation, in report order.
+var opNames = []string{OpDescribeImages, OpDescribeImport, OpImport}
+
+var opTargets = map[string]string{
+	OpImport:         "WorkspacesService.ImportCustomWorkspaceImage",
+	OpDescribeImport: "WorkspacesService.DescribeCustomWorkspaceImageImport",
+	OpDescribeImages: "WorkspacesService.DescribeWorkspaceImages",
+}
+
+// Config describes one load run.
+type Config struct {
+	// Target is the endpoint URL, e.g. http://127.0.0.1:4599. Its host must
+	// be a loopback IP literal or localhost resolving only to loopback.
+	Target string
+	// Mix maps an operation (OpImport, OpDescribeImport, OpDescribeImages)
+	// to its relative weight.
+	Mix map[string]int
+	// Concurrency is the number of workers, each with one request in flight.
+	Concurrency int
+	// Requests caps the measured requests (the pool is not counted).
+	Requests int
+	// Duration caps the whole run, pool creation included.
+	Duration time.Duration
+	// Region is signed into every credential scope.
+	Region string
+	// AccountsPrefix starts every generated 12-digit account id (the access
+	// key id); a counter fills the remaining digits. Empty picks a random
+	// 4-digit prefix, reported in Report.AccountsPrefix.
+	AccountsPrefix string
+	// ImportsPerAccount is how many images each generated account imports
+	// before the next account is used (DefaultImportsPerAccount when 0).
+	ImportsPerAccount int
+	// Pool is the number of images imported before the measured phase, which
+	// describe-import then picks from at random. Used only when the mix
+	// contains describe-import.
+	Pool int
+}
+
+func (c *Config) normalize() error {
+	if c.ImportsPerAccount == 0 {
+		c.ImportsPerAccount = DefaultImportsPerAccount
+	}
+	if c.AccountsPrefix == "" {
+		c.AccountsPrefix = fmt.Sprintf("%04d", randUint64()%10_000)
+	}
+	var errs []error
+	if c.Requests <= 0 || c.Requests > MaxRequests {
+		errs = append(errs, fmt.Errorf("requests must be between 1 and %d, got %d", MaxRequests, c.Requests))
+	}
+	if c.Duration <= 0 || c.Duration > MaxDuration {
+		errs = append(errs, fmt.Errorf("duration must be above 0 and at most %s, got %s", MaxDuration, c.Duration))
+	}
+	if c.Concurrency <= 0 || c.Concurrency > MaxConcurrency {
+		errs = append(errs, fmt.Errorf("concurrency must be between 1 and %d, got %d", MaxConcurrency, c.Concurrency))
+	}
+	if c.Region == "" {
+		errs = append(errs, errors.New("region is required"))
+	}
+	if c.ImportsPerAccount < 0 || c.ImportsPerAccount > 1000 {
+		errs = append(errs, fmt.Errorf("imports per account must be between 1 and 1000, got %d", c.ImportsPerAccount))
+	}
+	if len(c.AccountsPrefix) > 8 || strings.Trim(c.AccountsPrefix, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("accounts prefix must be at most 8 digits, got %q", c.AccountsPrefix))
+	}
+	total := 0
+	for op, w := range c.Mix {
+		if _, ok := opTargets[op]; !ok {
+			errs = append(errs, fmt.Errorf("unknown operation %q in mix (want %s)", op, strings.Join(opNames, ", ")))
+		}
+		if w < 0 {
+			errs = append(errs, fmt.Errorf("weight of %q must not be negative", op))
+		}
+		total += w
+	}
+	if total <= 0 {
+		errs = append(errs, errors.New("mix must give at least one operation a positive weight"))
+	}
+	if c.Mix[OpDescribeImport] > 0 && (c.Pool <= 0 || c.Pool > MaxPool) {
+		errs = append(errs, fmt.Errorf("describe-import needs a pool between 1 and %d, got %d", MaxPool, c.Pool))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	// Every import may need a fresh account slot; make sure the counter fits.
+	imports := int64(c.Requests)
+	if c.Mix[OpDescribeImport] > 0 {
+		imports += int64(c.Pool)
+	}
+	accounts := (imports + int64(c.ImportsPerAccount) - 1) / int64(c.ImportsPerAccount)
+	if capacity := pow10(12 - len(c.AccountsPrefix)); accounts > capacity {
+		return fmt.Errorf("accounts prefix %q leaves room for %d accounts, the run may need %d", c.AccountsPrefix, capacity, accounts)
+	}
+	return nil
+}
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// ErrRefusedTarget is returned, wrapped, for a target that is not loopback.
+var ErrRefusedTarget = errors.New("refused target")
+
+// lookupFunc resolves a host name; tests replace net.DefaultResolver.
+type lookupFunc func(ctx context.Context, host string) ([]netip.Addr, error)
+
+func defaultLookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+}
+
+// CheckTarget parses target and refuses it unless it is an http(s) URL whose
+// host is a loopback IP literal (127.0.0.0/8, ::1) or localhost resolving
+// only to loopback addresses. 0.0.0.0 and :: are refused: they mean "any
+// address" when listening, and only reach this host by an OS convention
+// that is not portable, so they are not an unambiguous local target.
+func CheckTarget(ctx context.Context, target string) (*url.URL, error) {
+	return checkTarget(ctx, target, defaultLookup)
+}
+
+func checkTarget(ctx context.Context, target string, lookup lookupFunc) (*url.URL, error) {
+	refuse := func(format string, args ...any) (*url.URL, error) {
+		return nil, fmt.Errorf("%w %q: %s", ErrRefusedTarget, target, fmt.Sprintf(format, args...))
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return refuse("%v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return refuse("scheme must be http or https")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+		return refuse("want scheme://host:port only, without user, path or query")
+	}
+	host := u.Hostname()
+	if addr, err := netip.ParseAddr(host); err == nil {
+		if !isLoopback(addr) {
+			return refuse("%s is not a loopback address", addr)
+		}
+		return u, nil
+	}
+	if !strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return refuse("host must be a loopback IP literal or localhost")
+	}
+	addrs, err := lookup(ctx, host)
+	if err != nil {
+		return refuse("resolving %s: %v", host, err)
+	}
+	if len(addrs) == 0 {
+		return refuse("%s resolves to no address", host)
+	}
+	for _, a := range addrs {
+		if !isLoopback(a) {
+			return refuse("%s resolves to %s, which is not loopback", host, a)
+		}
+	}
+	return u, nil
+}
+
+func isLoopback(a netip.Addr) bool { return a.Unmap().IsLoopback() }
+
+// loopbackControl runs before every connect and refuses non-loopback peers,
+// so a name that resolves differently after CheckTarget still cannot escape.
+func loopbackControl(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: cannot parse peer %q", ErrRefusedTarget, address)
+	}
+	if !isLoopback(ap.Addr()) {
+		return fmt.Errorf("%w: peer %s is not loopback", ErrRefusedTarget, ap.Addr())
+	}
+	return nil
+}

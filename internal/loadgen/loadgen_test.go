@@ -1,0 +1,489 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestCheckTarget(t *testing.T) {
+	loop := func(context.Context, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}, nil
+	}
+	mixed := func(context.Context, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("10.1.2.3")}, nil
+	}
+	failing := func(context.Context, string) ([]netip.Addr, error) { return nil, errors.New("no such host") }
+	empty := func(context.Context, string) ([]netip.Addr, error) { return nil, nil }
+	mustNotResolve := func(_ context.Context, h string) ([]netip.Addr, error) {
+		t.Errorf("resolved %q; only localhost may be resolved", h)
+		return nil, errors.New("unexpected lookup")
+	}
+	tests := []struct {
+		target string
+		lookup lookupFunc
+		ok     bool
+	}{
+		{"http://127.0.0.1:4599", mustNotResolve, true},
+		{"http://127.0.0.1:4599/", mustNotResolve, true},
+		{"http://127.8.9.10:80", mustNotResolve, true},
+		{"http://[::1]:4599", mustNotResolve, true},
+		{"http://[::ffff:127.0.0.1]:4599", mustNotResolve, true},
+		{"https://127.0.0.1:4599", mustNotResolve, true},
+		{"http://localhost:4599", loop, true},
+		{"http://LOCALHOST.:4599", loop, true},
+		{"http://localhost:4599", mixed, false},
+		{"http://localhost:4599", failing, false},
+		{"http://localhost:4599", empty, false},
+		{"http://10.0.0.1:4599", mustNotResolve, false},
+		{"http://192.168.1.1", mustNotResolve, false},
+		{"http://169.254.169.254/", mustNotResolve, false},
+		{"http://[fe80::1]:4599", mustNotResolve, false},
+		{"http://example.com", mustNotResolve, false},
+		{"http://workspaces.us-east-1.amazonaws.com", mustNotResolve, false},
+		{"http://localhost.example.com", mustNotResolve, false},
+		// 0.0.0.0 and :: are "any address"; reaching this host through them
+		// is an OS convention, so they are refused.
+		{"http://0.0.0.0:4599", mustNotResolve, false},
+		{"http://[::]:4599", mustNotResolve, false},
+		{"http://127.1:4599", mustNotResolve, false},
+		{"http://2130706433:4599", mustNotResolve, false},
+		{"ftp://127.0.0.1", mustNotResolve, false},
+		{"127.0.0.1:4599", mustNotResolve, false},
+		{"http://user:pw@127.0.0.1:4599", mustNotResolve, false},
+		{"http://127.0.0.1:4599/other", mustNotResolve, false},
+		{"http://127.0.0.1:4599/?x=1", mustNotResolve, false},
+		{"", mustNotResolve, false},
+	}
+	for _, tt := range tests {
+		_, err := checkTarget(context.Background(), tt.target, tt.lookup)
+		if (err == nil) != tt.ok {
+			t.Errorf("checkTarget(%q) = %v, want ok=%v", tt.target, err, tt.ok)
+		}
+		if err != nil && !errors.Is(err, ErrRefusedTarget) {
+			t.Errorf("checkTarget(%q) error %v is not ErrRefusedTarget", tt.target, err)
+		}
+	}
+}
+
+func TestRunRefusesBeforeSending(t *testing.T) {
+	for _, target := range []string{"http://10.0.0.1:4599", "http://example.com", "http://0.0.0.0:4599"} {
+		_, err := Run(context.Background(), Config{Target: target, Mix: map[string]int{OpDescribeImages: 1},
+			Concurrency: 1, Requests: 1, Duration: time.Second, Region: "us-east-1"})
+		if !errors.Is(err, ErrRefusedTarget) {
+			t.Errorf("Run(%q) error = %v, want ErrRefusedTarget", target, err)
+		}
+	}
+}
+
+func TestLoopbackControl(t *testing.T) {
+	for addr, ok := range map[string]bool{"127.0.0.1:1": true, "[::1]:1": true, "10.0.0.1:1": false, "[fe80::1]:1": false, "0.0.0.0:1": false} {
+		if err := loopbackControl("tcp", addr, nil); (err == nil) != ok {
+			t.Errorf("loopbackControl(%q) = %v, want ok=%v", addr, err, ok)
+		}
+	}
+}
+
+func TestConfigLimits(t *testing.T) {
+	valid := func() Config {
+		return Config{Target: "http://127.0.0.1:1", Mix: map[string]int{OpImport: 1}, Concurrency: 1, Requests: 1,
+			Duration: time.Second, Region: "us-east-1", AccountsPrefix: "42"}
+	}
+	tests := []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"no requests", func(c *Config) { c.Requests = 0 }},
+		{"too many requests", func(c *Config) { c.Requests = MaxRequests + 1 }},
+		{"no duration", func(c *Config) { c.Duration = 0 }},
+		{"too long", func(c *Config) { c.Duration = MaxDuration + time.Second }},
+		{"no concurrency", func(c *Config) { c.Concurrency = 0 }},
+		{"too much concurrency", func(c *Config) { c.Concurrency = MaxConcurrency + 1 }},
+		{"no region", func(c *Config) { c.Region = "" }},
+		{"unknown op", func(c *Config) { c.Mix = map[string]int{"noop": 1} }},
+		{"zero weights", func(c *Config) { c.Mix = map[string]int{OpImport: 0} }},
+		{"describe-import without pool", func(c *Config) { c.Mix = map[string]int{OpDescribeImport: 1} }},
+		{"prefix not digits", func(c *Config) { c.AccountsPrefix = "12a" }},
+		{"prefix leaves too few accounts", func(c *Config) {
+			c.AccountsPrefix, c.ImportsPerAccount, c.Requests = "12345678", 1, 10_001
+		}},
+	}
+	c := valid()
+	if err := c.normalize(); err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+	for _, tt := range tests {
+		c := valid()
+		tt.edit(&c)
+		if err := c.normalize(); err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+}
+
+func TestSigning(t *testing.T) {
+	c := newClient(Config{Target: "http://127.0.0.1:4599/", Region: "eu-west-2", Concurrency: 1})
+	now := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	body := []byte(`{"ImageId":"wsi-123456789"}`)
+	req, err := c.newRequest(context.Background(), OpDescribeImport, "123456789012", body, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := req.Header.Get("Authorization")
+	re := regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$`)
+	m := re.FindStringSubmatch(auth)
+	if m == nil {
+		t.Fatalf("Authorization = %q, not a SigV4 header", auth)
+	}
+	if want := "123456789012/20250304/eu-west-2/workspaces/aws4_request"; m[1] != want {
+		t.Errorf("credential = %q, want %q", m[1], want)
+	}
+	for _, h := range []string{"content-type", "host", "x-amz-date", "x-amz-target"} {
+		if !strings.Contains(";"+m[2]+";", ";"+h+";") {
+			t.Errorf("SignedHeaders %q lacks %s", m[2], h)
+		}
+	}
+	if got := req.Header.Get("X-Amz-Target"); got != "WorkspacesService.DescribeCustomWorkspaceImageImport" {
+		t.Errorf("X-Amz-Target = %q", got)
+	}
+	if got := req.Header.Get("X-Amz-Date"); got != "20250304T050607Z" {
+		t.Errorf("X-Amz-Date = %q", got)
+	}
+	// The signature covers the payload: another body signs differently.
+	other, err := c.newRequest(context.Background(), OpDescribeImport, "123456789012", []byte(`{}`), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Header.Get("Authorization") == auth {
+		t.Error("different payloads produced the same signature")
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	one2hundred := make([]int, 100)
+	for i := range one2hundred {
+		one2hundred[i] = i + 1
+	}
+	tests := []struct {
+		samples []time.Duration
+		p       float64
+		want    time.Duration
+	}{
+		{nil, 50, 0},
+		{ms(7), 50, 7 * time.Millisecond},
+		{ms(7), 99, 7 * time.Millisecond},
+		{ms(1, 2), 50, 1 * time.Millisecond},
+		{ms(1, 2), 51, 2 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 50, 5 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 90, 9 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 91, 10 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 99, 10 * time.Millisecond},
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 100, 10 * time.Millisecond},
+		{ms(one2hundred...), 50, 50 * time.Millisecond},
+		{ms(one2hundred...), 90, 90 * time.Millisecond},
+		{ms(one2hundred...), 99, 99 * time.Millisecond},
+		{ms(one2hundred...), 99.9, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := percentile(tt.samples, tt.p); got != tt.want {
+			t.Errorf("percentile(%d samples, %v) = %v, want %v", len(tt.samples), tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestSummarizeSortedMatchesConcatenation(t *testing.T) {
+	a := []time.Duration{1, 4, 4, 9, 20, 21}
+	b := []time.Duration{2, 3, 50}
+	c := []time.Duration{}
+	d := []time.Duration{5, 6, 7, 8, 10, 11, 12, 13, 100}
+	var all []time.Duration
+	for _, l := range [][]time.Duration{a, b, c, d} {
+		all = append(all, l...)
+	}
+	want := summarize(all)
+	got := summarizeSorted([][]time.Duration{a, b, c, d})
+	if got != want {
+		t.Errorf("summarizeSorted = %+v, want %+v", got, want)
+	}
+	if want.Min != 1 || want.Max != 100 || want.P50 != 8 || want.P90 != 50 || want.P99 != 100 {
+		t.Errorf("summarize = %+v", want)
+	}
+}
+
+// fakeWsim answers imports and describes like wsim and records who called.
+type fakeWsim struct {
+	mu       sync.Mutex
+	byTarget map[string]int
+	imports  map[string]int // account → imports
+	names    map[string]bool
+	ids      map[string]string // image id → owner account
+	n        int
+}
+
+func newFakeWsim() *fakeWsim {
+	return &fakeWsim{byTarget: map[string]int{}, imports: map[string]int{}, names: map[string]bool{}, ids: map[string]string{}}
+}
+
+var credentialRE = regexp.MustCompile(`Credential=([0-9]{12})/[0-9]{8}/([a-z0-9-]+)/workspaces/aws4_request`)
+
+func (f *fakeWsim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	m := credentialRE.FindStringSubmatch(r.Header.Get("Authorization"))
+	target := r.Header.Get("X-Amz-Target")
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	fail := func(status int, typ, msg string) {
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"__type":%q,"message":%q}`, typ, msg)
+	}
+	if m == nil || m[2] != "us-west-2" || r.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
+		fail(400, "IncompleteSignatureException", "bad request")
+		return
+	}
+	account := m[1]
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.byTarget[target]++
+	switch target {
+	case "WorkspacesService.ImportCustomWorkspaceImage":
+		var in struct{ ImageName string }
+		_ = json.Unmarshal(body, &in)
+		if f.names[account+"/"+in.ImageName] {
+			fail(400, "ResourceAlreadyExistsException", "name taken")
+			return
+		}
+		f.names[account+"/"+in.ImageName] = true
+		f.imports[account]++
+		f.n++
+		id := fmt.Sprintf("wsi-%09d", f.n)
+		f.ids[id] = account
+		fmt.Fprintf(w, `{"ImageId":%q,"State":"PENDING"}`, id)
+	case "WorkspacesService.DescribeCustomWorkspaceImageImport":
+		var in struct{ ImageId string }
+		_ = json.Unmarshal(body, &in)
+		if f.ids[in.ImageId] != account {
+			fail(400, "ResourceNotFoundException", "no such import")
+			return
+		}
+		fmt.Fprintf(w, `{"ImageId":%q,"State":"PENDING"}`, in.ImageId)
+	case "WorkspacesService.DescribeWorkspaceImages":
+		fmt.Fprint(w, `{"Images":[]}`)
+	default:
+		fail(400, "UnknownOperationException", target)
+	}
+}
+
+func TestRunRequestCap(t *testing.T) {
+	fake := newFakeWsim()
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	cfg := Config{
+		Target:            srv.URL,
+		Mix:               map[string]int{OpDescribeImport: 6, OpImport: 3, OpDescribeImages: 1},
+		Concurrency:       8,
+		Requests:          1003,
+		Duration:          time.Minute,
+		Region:            "us-west-2",
+		AccountsPrefix:    "9999",
+		ImportsPerAccount: 7,
+		Pool:              25,
+	}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if rep.Stopped != StoppedRequests {
+		t.Errorf("Stopped = %q, want %q", rep.Stopped, StoppedRequests)
+	}
+	if rep.Total.Requests != cfg.Requests || rep.Total.OK != cfg.Requests || rep.Total.Failed != 0 || rep.Aborted != 0 {
+		t.Errorf("total = %+v, aborted %d; want exactly %d ok", rep.Total, rep.Aborted, cfg.Requests)
+	}
+	if rep.Setup == nil || rep.Setup.OK != cfg.Pool || rep.Setup.Requests != cfg.Pool {
+		t.Errorf("setup = %+v, want %d ok", rep.Setup, cfg.Pool)
+	}
+	got := map[string]int{}
+	sum := 0
+	for _, s := range rep.Ops {
+		got[s.Op] = s.Requests
+		sum += s.Requests
+		if s.Requests > 0 && (s.Latency.Min <= 0 || s.Latency.P50 > s.Latency.P99 || s.Latency.P99 > s.Latency.Max) {
+			t.Errorf("%s latency %+v is not ordered", s.Op, s.Latency)
+		}
+	}
+	if sum != cfg.Requests {
+		t.Errorf("ops sum to %d, want %d", sum, cfg.Requests)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if n := fake.byTarget["WorkspacesService.ImportCustomWorkspaceImage"]; n != cfg.Pool+got[OpImport] {
+		t.Errorf("server saw %d imports, want pool %d + %d", n, cfg.Pool, got[OpImport])
+	}
+	if n := fake.byTarget["WorkspacesService.DescribeCustomWorkspaceImageImport"]; n != got[OpDescribeImport] {
+		t.Errorf("server saw %d describe-imports, report says %d", n, got[OpDescribeImport])
+	}
+	if n := fake.byTarget["WorkspacesService.DescribeWorkspaceImages"]; n != got[OpDescribeImages] {
+		t.Errorf("server saw %d describe-images, report says %d", n, got[OpDescribeImages])
+	}
+	for account, n := range fake.imports {
+		if !strings.HasPrefix(account, "9999") || n > cfg.ImportsPerAccount {
+			t.Errorf("account %s imported %d images (prefix 9999, at most %d)", account, n, cfg.ImportsPerAccount)
+		}
+	}
+	// The JSON form carries the same numbers.
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Total struct {
+			Requests int `json:"requests"`
+			Latency  struct {
+				P99 float64 `json:"p99_ms"`
+			} `json:"latency"`
+		} `json:"total"`
+		Wall float64 `json:"wall_seconds"`
+	}
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Total.Requests != cfg.Requests || back.Total.Latency.P99 <= 0 || back.Wall <= 0 {
+		t.Errorf("JSON report = %s", raw)
+	}
+}
+
+func TestRunDurationCap(t *testing.T) {
+	// The handler never answers, so the run can only end by its duration cap.
+	var seen atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Add(1)
+		// Draining the body lets the server notice the client hanging up.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := Config{Target: srv.URL, Mix: map[string]int{OpDescribeImages: 1}, Concurrency: 4,
+		Requests: MaxRequests, Duration: 50 * time.Millisecond, Region: "us-west-2"}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stopped != StoppedDuration {
+		t.Errorf("Stopped = %q, want %q", rep.Stopped, StoppedDuration)
+	}
+	if rep.Total.Requests != 0 || rep.Aborted != cfg.Concurrency {
+		t.Errorf("completed %d, aborted %d; want 0 completed and %d aborted", rep.Total.Requests, rep.Aborted, cfg.Concurrency)
+	}
+	if n := seen.Load(); n > int64(cfg.Concurrency) {
+		t.Errorf("server saw %d requests, more than the %d workers", n, cfg.Concurrency)
+	}
+}
+
+func TestRunCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		cancel()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	rep, err := Run(ctx, Config{Target: srv.URL, Mix: map[string]int{OpDescribeImages: 1}, Concurrency: 1,
+		Requests: 10, Duration: time.Minute, Region: "us-west-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stopped != StoppedCanceled || rep.Total.Requests != 0 || rep.Aborted != 1 {
+		t.Errorf("Stopped %q, completed %d, aborted %d", rep.Stopped, rep.Total.Requests, rep.Aborted)
+	}
+}
+
+func TestRunErrorAccounting(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("x-amzn-RequestId", "r-1")
+		if r.Header.Get("X-Amz-Target") == "WorkspacesService.ImportCustomWorkspaceImage" {
+			w.WriteHeader(400)
+			fmt.Fprint(w, `{"__type":"com.amazonaws.workspaces#ResourceLimitExceededException","message":"quota"}`)
+			return
+		}
+		w.WriteHeader(400)
+		fmt.Fprint(w, `{"__type":"ValidationException","message":"bad input"}`)
+	}))
+	defer srv.Close()
+	cfg := Config{Target: srv.URL, Mix: map[string]int{OpImport: 1, OpDescribeImages: 1}, Concurrency: 3,
+		Requests: 200, Duration: time.Minute, Region: "us-west-2"}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if rep.Total.Requests != 200 || rep.Total.OK != 0 || rep.Total.Failed != 200 {
+		t.Fatalf("total = %+v", rep.Total)
+	}
+	want := map[string]ErrorCount{
+		OpImport:         {Status: 400, Type: "ResourceLimitExceededException", Example: "quota"},
+		OpDescribeImages: {Status: 400, Type: "ValidationException", Example: "bad input"},
+	}
+	for _, s := range rep.Ops {
+		w := want[s.Op]
+		w.Count = s.Requests
+		if len(s.Errors) != 1 || s.Errors[0] != w {
+			t.Errorf("%s errors = %+v, want [%+v]", s.Op, s.Errors, w)
+		}
+	}
+	if len(rep.Total.Errors) != 2 {
+		t.Errorf("total errors = %+v, want two kinds", rep.Total.Errors)
+	}
+	if !strings.Contains(rep.String(), "ResourceLimitExceededException") {
+		t.Error("String() does not list the error type")
+	}
+
+	// A pool that cannot be built is an error, reported with its cause.
+	cfg.Mix, cfg.Pool = map[string]int{OpDescribeImport: 1}, 5
+	rep, err = Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "ResourceLimitExceededException") {
+		t.Errorf("pool error = %v", err)
+	}
+	if rep.Setup == nil || rep.Setup.Failed != 5 {
+		t.Errorf("setup = %+v", rep.Setup)
+	}
+}
+
+func TestBaseline(t *testing.T) {
+	rep, err := Baseline(context.Background(), Config{Mix: map[string]int{OpDescribeImport: 1, OpImport: 1},
+		Concurrency: 4, Requests: 300, Duration: time.Minute, Region: "us-west-2", Pool: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Baseline || rep.Total.OK != 300 || rep.Setup != nil || !strings.HasPrefix(rep.Target, "http://127.0.0.1:") {
+		t.Errorf("baseline report = %+v", rep)
+	}
+}
