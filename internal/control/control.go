@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/wsim/wsim/internal/clock"
@@ -32,6 +33,9 @@ func New(svc *service.Service) *Handler {
 	h.mux.HandleFunc("POST /_wsim/faults", h.addFault)
 	h.mux.HandleFunc("DELETE /_wsim/faults", h.deleteFault)
 	h.mux.HandleFunc("DELETE /_wsim/faults/{id}", h.deleteFault)
+	// Go's profiler, for measuring wsim under load (docs/performance.md).
+	h.mux.HandleFunc("GET /_wsim/debug/pprof/", pprof.Index)
+	h.mux.HandleFunc("GET /_wsim/debug/pprof/profile", pprof.Profile)
 	h.mux.HandleFunc("/_wsim/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no control endpoint %s %s", r.Method, r.URL.Path))
 	})

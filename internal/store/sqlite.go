@@ -72,7 +72,13 @@ type sqliteStore struct {
 	readClosed atomic.Bool
 	reqs       chan *sqliteReq
 	done       chan struct{}
+
+	// cache serves Get without the database; this process owns the file.
+	cache *readCache
 }
+
+// sqliteCacheSize bounds the read cache (records, of about a kilobyte each).
+const sqliteCacheSize = 100_000
 
 type sqliteStmts struct {
 	get, list, count, version, owner, insert, update, del *sql.Stmt
@@ -85,6 +91,9 @@ type sqliteBatchStmts struct {
 }
 
 type sqliteReq struct {
+	// writes are the records the request wrote (nil: deleted), applied to
+	// the read cache once its batch commits.
+	writes   map[Key]*Record
 	ctx      context.Context
 	fn       func(Tx) error
 	err      error
@@ -101,7 +110,7 @@ func openSQLite(ctx context.Context, path string) (_ Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sqliteStore{path: path, lock: lock}
+	s := &sqliteStore{path: path, lock: lock, cache: newReadCache(sqliteCacheSize)}
 	defer func() {
 		if err != nil {
 			s.closeAll()
@@ -243,7 +252,15 @@ func (s *sqliteStore) Get(ctx context.Context, k Key) (*Record, error) {
 	if s.readClosed.Load() {
 		return nil, errClosed
 	}
-	return sqliteGet(ctx, s.r.get, k)
+	if r, ok := s.cache.get(k); ok {
+		return r, nil
+	}
+	gen := s.cache.generation()
+	r, err := sqliteGet(ctx, s.r.get, k)
+	if err == nil {
+		s.cache.fill(r, gen)
+	}
+	return r, err
 }
 
 func (s *sqliteStore) List(ctx context.Context, sc Scope, afterID string, limit int) ([]*Record, error) {
@@ -404,10 +421,21 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 		}
 		return
 	}
+	writes := make(map[Key]*Record)
+	for _, r := range batch {
+		if r.err == nil && !r.panicked {
+			for k, w := range r.writes {
+				writes[k] = w
+			}
+		}
+	}
 	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
 		c.ExecContext(ctx, `ROLLBACK`)
 		failAll(fmt.Errorf("store: commit: %w", err))
+		s.cache.forget(writes)
+		return
 	}
+	s.cache.apply(writes)
 }
 
 // call runs one fn, turning a panic into a value the caller re-panics with,
@@ -418,7 +446,9 @@ func (s *sqliteStore) call(r *sqliteReq) {
 			r.panicked, r.panicVal = true, v
 		}
 	}()
-	r.err = r.fn(&sqliteTx{st: &s.w})
+	tx := &sqliteTx{st: &s.w, writes: make(map[Key]*Record)}
+	r.err = r.fn(tx)
+	r.writes = tx.writes
 }
 
 // sqliteTx runs its statements on the writer connection without the
@@ -426,7 +456,10 @@ func (s *sqliteStore) call(r *sqliteReq) {
 // sqlite3_interrupt, and an interrupted write inside a transaction rolls back
 // the whole transaction: everyone else's requests in the batch. The context
 // is still honoured between statements.
-type sqliteTx struct{ st *sqliteStmts }
+type sqliteTx struct {
+	st     *sqliteStmts
+	writes map[Key]*Record
+}
 
 func (t *sqliteTx) Get(ctx context.Context, k Key) (*Record, error) {
 	if err := ctx.Err(); err != nil {
@@ -493,6 +526,7 @@ func (t *sqliteTx) Insert(ctx context.Context, r *Record, max int) error {
 		return err
 	}
 	r.Version = 1
+	t.writes[r.Key] = cloneRecord(r)
 	return nil
 }
 
@@ -541,6 +575,7 @@ func (t *sqliteTx) Put(ctx context.Context, r *Record) error {
 			return err
 		}
 		r.Version = 1
+		t.writes[r.Key] = cloneRecord(r)
 		return nil
 	}
 	_, err = t.st.update.ExecContext(ctx, r.Name, r.Created.UnixMicro(), stored+1, nonNil(r.Body), r.Account, r.Region, r.Kind, r.ID)
@@ -551,6 +586,7 @@ func (t *sqliteTx) Put(ctx context.Context, r *Record) error {
 		return fmt.Errorf("store: update: %w", err)
 	}
 	r.Version = stored + 1
+	t.writes[r.Key] = cloneRecord(r)
 	return nil
 }
 
@@ -568,6 +604,7 @@ func (t *sqliteTx) Delete(ctx context.Context, k Key) error {
 	} else if n == 0 {
 		return ErrNotFound
 	}
+	t.writes[k] = nil
 	return nil
 }
 
