@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +156,25 @@ func BenchmarkRequestPath(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
+	}
+}
+
+// BenchmarkImportCreation measures ImportCustomWorkspaceImage through the
+// whole request path, spreading imports over accounts to stay under quota.
+func BenchmarkImportCreation(b *testing.B) {
+	h := newServer(b, nil)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		body := `{"ImageName":"bench-` + strconv.Itoa(i) + `","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.Header.Set("X-Amz-Target", "WorkspacesService.ImportCustomWorkspaceImage")
+		r.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%012d/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host, Signature=00", 100000000000+i/30))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		i++
 	}
 }

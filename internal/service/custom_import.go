@@ -21,6 +21,9 @@ func (s *Service) ImportCustomWorkspaceImage(ctx context.Context, in *api.Import
 	if err != nil {
 		return nil, err
 	}
+	if err := s.requireBYOL(ctx, req); err != nil {
+		return nil, err
+	}
 	if *in.OsVersion == api.OSVersionWindows11 && *in.Protocol == api.CustomImageProtocolPcoip {
 		return nil, &api.OperationNotSupportedException{Message: "Windows 11 does not support PCOIP protocol."}
 	}
@@ -101,12 +104,11 @@ func (s *Service) DescribeCustomWorkspaceImageImport(ctx context.Context, in *ap
 	if err != nil {
 		return nil, err
 	}
-	var img image
-	_, found, err := loadJSON(ctx, s.store, imageKey(req.account, req.region, *in.ImageId), &img)
+	img, err := readShared[image](ctx, s, imageKey(req.account, req.region, *in.ImageId))
 	if err != nil {
 		return nil, err
 	}
-	if !found || img.CustomImport == nil {
+	if img == nil || img.CustomImport == nil {
 		return nil, notFound(*in.ImageId, "The image import %s could not be found.", *in.ImageId)
 	}
 	st := img.Plan.At(req.now)

@@ -20,6 +20,9 @@ import (
 // Defaults for Config fields left zero.
 const (
 	DefaultImageQuota = 40
+	// DefaultBundleQuota is the AWS default of custom bundles per account
+	// and Region (not adjustable there; configurable here).
+	DefaultBundleQuota = 50
 	// MaxTags is the number of tags a resource may carry.
 	MaxTags = 50
 )
@@ -30,6 +33,11 @@ type Config struct {
 	Profile pipeline.Profile
 	// ImageQuota is the number of images an account may hold in a Region.
 	ImageQuota int
+	// BundleQuota is the number of custom bundles an account may hold in a Region.
+	BundleQuota int
+	// BYOL says whether accounts start enabled for BYOL (BYOLFriendly, the
+	// default) or must enable it with ModifyAccount first (BYOLStrict).
+	BYOL BYOLMode
 	// ClockCacheTTL lets a process that owns its store cache the clock state.
 	// It must be zero when replicas share the store.
 	ClockCacheTTL time.Duration
@@ -44,6 +52,8 @@ type Service struct {
 	cfg   Config
 	store store.Store
 	clock *clock.Clock
+	// decoded spares the describe paths from decoding unchanged records.
+	decoded *decodeCache
 }
 
 var _ api.Handler = (*Service)(nil)
@@ -53,10 +63,16 @@ func New(cfg Config, st store.Store) *Service {
 	if cfg.ImageQuota <= 0 {
 		cfg.ImageQuota = DefaultImageQuota
 	}
+	if cfg.BundleQuota <= 0 {
+		cfg.BundleQuota = DefaultBundleQuota
+	}
+	if cfg.BYOL == "" {
+		cfg.BYOL = BYOLFriendly
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, store: st}
+	s := &Service{cfg: cfg, store: st, decoded: newDecodeCache(100_000)}
 	s.clock = clock.New(clockSource{st}, cfg.Now, cfg.ClockCacheTTL)
 	return s
 }
