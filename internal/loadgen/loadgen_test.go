@@ -393,8 +393,10 @@ func TestRunDurationCap(t *testing.T) {
 	if rep.Stopped != StoppedDuration {
 		t.Errorf("Stopped = %q, want %q", rep.Stopped, StoppedDuration)
 	}
-	if rep.Total.Requests != 0 || rep.Aborted != cfg.Concurrency {
-		t.Errorf("completed %d, aborted %d; want 0 completed and %d aborted", rep.Total.Requests, rep.Aborted, cfg.Concurrency)
+	// A worker the scheduler starts only after the deadline sends nothing,
+	// so up to Concurrency requests are aborted, never more.
+	if rep.Total.Requests != 0 || rep.Aborted > cfg.Concurrency || rep.Aborted < int(seen.Load()) {
+		t.Errorf("completed %d, aborted %d (server saw %d); want 0 completed and at most %d aborted", rep.Total.Requests, rep.Aborted, seen.Load(), cfg.Concurrency)
 	}
 	if n := seen.Load(); n > int64(cfg.Concurrency) {
 		t.Errorf("server saw %d requests, more than the %d workers", n, cfg.Concurrency)
