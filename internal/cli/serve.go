@@ -35,6 +35,8 @@ type serveFlags struct {
 	profile        string
 	stageDurations []string
 	imageQuota     int
+	bundleQuota    int
+	byol           string
 	logFormat      string
 	logLevel       string
 }
@@ -73,6 +75,8 @@ func newServeCommand() *cobra.Command {
 	fl.StringVar(&f.profile, "profile", pipeline.DefaultProfile, "timing profile of long-running operations: "+strings.Join(pipeline.ProfileNames(), ", "))
 	fl.StringArrayVar(&f.stageDurations, "stage-duration", nil, "override one stage's duration, STAGE=DURATION (e.g. UPDATING_OPERATING_SYSTEM=10m); repeatable")
 	fl.IntVar(&f.imageQuota, "image-quota", service.DefaultImageQuota, "images an account may hold per Region")
+	fl.IntVar(&f.bundleQuota, "bundle-quota", service.DefaultBundleQuota, "custom bundles an account may hold per Region")
+	fl.StringVar(&f.byol, "byol", string(service.BYOLFriendly), "how accounts start: friendly (enabled for BYOL, imports work at once) or strict (BYOL imports refused until ModifyAccount has completed)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	return cmd
@@ -105,6 +109,10 @@ func serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) error {
 	if profile, err = pipeline.ParseOverrides(profile, f.stageDurations); err != nil {
 		return fmt.Errorf("--stage-duration: %w", err)
 	}
+	byol, err := service.ParseBYOLMode(f.byol)
+	if err != nil {
+		return fmt.Errorf("--byol: %w", err)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -120,7 +128,8 @@ func serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) error {
 		cacheTTL = time.Hour
 	}
 	svc := service.New(service.Config{
-		Profile: profile, ImageQuota: f.imageQuota, ClockCacheTTL: cacheTTL, Logger: logger,
+		Profile: profile, ImageQuota: f.imageQuota, BundleQuota: f.bundleQuota, BYOL: byol,
+		ClockCacheTTL: cacheTTL, Logger: logger,
 	}, st)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -7,19 +7,30 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/store"
 )
 
 // Store kinds of the records this package keeps.
 const (
-	kindImage   = "image"
-	kindSetting = "setting"
+	kindImage = "image"
+	// kindImageShare mirrors a grant of UpdateWorkspaceImagePermission in the
+	// grantee's scope, so the images shared with an account are one List.
+	kindImageShare = "image-share"
+	// kindBundleRecord is part B's bundle kind; images read it only to refuse
+	// deleting an image a bundle uses.
+	kindBundleRecord = "bundle"
+	kindSetting      = "setting"
 )
 
-// loadJSON reads the record at k into v; found is false for a missing record.
-func loadJSON(ctx context.Context, st interface {
+// getter is what both a store.Store and a store.Tx offer for reading one record.
+type getter interface {
 	Get(context.Context, store.Key) (*store.Record, error)
-}, k store.Key, v any) (rec *store.Record, found bool, err error) {
+}
+
+// loadJSON reads the record at k into v; found is false for a missing record.
+func loadJSON(ctx context.Context, st getter, k store.Key, v any) (rec *store.Record, found bool, err error) {
 	rec, err = st.Get(ctx, k)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
@@ -46,4 +57,22 @@ func newID(prefix string, n int) string {
 		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
 	}
 	return prefix + string(b)
+}
+
+// scriptedFailure returns how a new long-running operation is scripted to
+// fail: from its wsim:fail-at tags, else from the first fault rule matching
+// subject, else nil.
+func (s *Service) scriptedFailure(ctx context.Context, tags []api.Tag, subject pipeline.Subject) (*pipeline.Failure, error) {
+	failure, err := pipeline.ParseFailureTags(subject.Kind, tagMap(tags))
+	if err != nil {
+		return nil, invalidParameter("%v", err)
+	}
+	if failure != nil {
+		return failure, nil
+	}
+	rules, err := s.FaultRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.MatchFailure(rules, subject), nil
 }

@@ -1,0 +1,558 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/auth"
+	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/store"
+)
+
+const (
+	acctA   = "111122223333"
+	acctB   = "444455556666"
+	acctC   = "777788889999"
+	region1 = "us-east-1"
+	region2 = "eu-west-1"
+)
+
+// handClock is a real clock a test moves by hand.
+type handClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (f *handClock) now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
+func (f *handClock) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.t = f.t.Add(d)
+}
+
+type imageHarness struct {
+	t    *testing.T
+	svc  *Service
+	time *handClock
+}
+
+// newImageHarness is a service on a memory store, with the quick profile (so
+// every operation is PENDING for some seconds) and a hand-moved clock.
+func newImageHarness(t *testing.T, mutate ...func(*Config)) *imageHarness {
+	t.Helper()
+	st, err := store.Open(context.Background(), "memory", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	prof, err := pipeline.LookupProfile(pipeline.ProfileQuick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft := &handClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	cfg := Config{Profile: prof, Now: ft.now}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	return &imageHarness{t: t, svc: New(cfg, st), time: ft}
+}
+
+func as(account, region string) context.Context {
+	return auth.WithCaller(context.Background(), auth.Caller{Account: account, Region: region})
+}
+
+// importImage starts a legacy import and lets it finish.
+func (h *imageHarness) importImage(account, region, name string) string {
+	h.t.Helper()
+	id := h.startImport(account, region, name)
+	h.time.advance(time.Hour)
+	return id
+}
+
+func (h *imageHarness) startImport(account, region, name string, tags ...api.Tag) string {
+	h.t.Helper()
+	out, err := h.svc.ImportWorkspaceImage(as(account, region), &api.ImportWorkspaceImageInput{
+		Ec2ImageId: api.String("ami-0123456789abcdef0"), IngestionProcess: api.String(api.WorkspaceImageIngestionProcessByolRegularWsp),
+		ImageName: api.String(name), ImageDescription: api.String("test image"), Tags: tags,
+	})
+	if err != nil {
+		h.t.Fatalf("ImportWorkspaceImage(%s): %v", name, err)
+	}
+	return *out.ImageId
+}
+
+func (h *imageHarness) share(owner, region, id, grantee string, allow bool) error {
+	_, err := h.svc.UpdateWorkspaceImagePermission(as(owner, region), &api.UpdateWorkspaceImagePermissionInput{
+		ImageId: api.String(id), SharedAccountId: api.String(grantee), AllowCopyImage: api.Bool(allow),
+	})
+	return err
+}
+
+func (h *imageHarness) mustShare(owner, region, id, grantee string, allow bool) {
+	h.t.Helper()
+	if err := h.share(owner, region, id, grantee, allow); err != nil {
+		h.t.Fatalf("UpdateWorkspaceImagePermission(%s, %s, %v): %v", id, grantee, allow, err)
+	}
+}
+
+func (h *imageHarness) describe(account, region string, in *api.DescribeWorkspaceImagesInput) *api.DescribeWorkspaceImagesOutput {
+	h.t.Helper()
+	out, err := h.svc.DescribeWorkspaceImages(as(account, region), in)
+	if err != nil {
+		h.t.Fatalf("DescribeWorkspaceImages: %v", err)
+	}
+	return out
+}
+
+// walk pages through DescribeWorkspaceImages and returns the ids in order.
+func (h *imageHarness) walk(account, region string, in api.DescribeWorkspaceImagesInput) []string {
+	h.t.Helper()
+	var ids []string
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			h.t.Fatal("more than 100 pages")
+		}
+		out := h.describe(account, region, &in)
+		if in.MaxResults != nil && len(out.Images) > int(*in.MaxResults) {
+			h.t.Fatalf("page of %d images, MaxResults %d", len(out.Images), *in.MaxResults)
+		}
+		for _, img := range out.Images {
+			ids = append(ids, *img.ImageId)
+		}
+		if out.NextToken == nil {
+			return ids
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+func wantAPICode(t *testing.T, err error, code string, fragments ...string) {
+	t.Helper()
+	var apiErr api.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("got %v, want %s", err, code)
+	}
+	if apiErr.ErrorCode() != code {
+		t.Fatalf("got %s (%v), want %s", apiErr.ErrorCode(), err, code)
+	}
+	for _, f := range fragments {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("%v does not contain %q", err, f)
+		}
+	}
+}
+
+func TestImagePageTokens(t *testing.T) {
+	for _, p := range []imagePage{{phaseOwned, "wsi-abc123def"}, {phaseShared, ""}, {phaseShared, "wsi-zzz999zzz"}} {
+		got, err := decodeImagePage(encodeImagePage(p))
+		if err != nil || got != p {
+			t.Errorf("round trip of %+v = %+v, %v", p, got, err)
+		}
+	}
+	start, err := decodeImagePage(nil)
+	if err != nil || start != (imagePage{phase: phaseOwned}) {
+		t.Errorf("no token = %+v, %v; want the start of the owned phase", start, err)
+	}
+	// Tokens of the earlier single-phase format still work.
+	old, err := decodeImagePage(encodeToken("wsi-abc123def"))
+	if err != nil || old != (imagePage{phaseOwned, "wsi-abc123def"}) {
+		t.Errorf("v1 token = %+v, %v", old, err)
+	}
+	for _, bad := range []string{"", "!!!", "djE", "aTI6eDp3c2k", "aTI6b3dzaQ"} {
+		if _, err := decodeImagePage(api.String(bad)); err == nil {
+			t.Errorf("token %q accepted", bad)
+		} else {
+			wantAPICode(t, err, "ValidationException")
+		}
+	}
+}
+
+func TestPageCovers(t *testing.T) {
+	tests := []struct {
+		page      imagePage
+		phase, id string
+		want      bool
+	}{
+		{imagePage{phaseOwned, ""}, phaseOwned, "wsi-a", false},
+		{imagePage{phaseOwned, "wsi-b"}, phaseOwned, "wsi-a", true},
+		{imagePage{phaseOwned, "wsi-b"}, phaseOwned, "wsi-b", true},
+		{imagePage{phaseOwned, "wsi-b"}, phaseOwned, "wsi-c", false},
+		{imagePage{phaseOwned, "wsi-z"}, phaseShared, "wsi-a", false},
+		{imagePage{phaseShared, ""}, phaseOwned, "wsi-z", true},
+		{imagePage{phaseShared, "wsi-b"}, phaseShared, "wsi-a", true},
+		{imagePage{phaseShared, "wsi-b"}, phaseShared, "wsi-c", false},
+	}
+	for _, tt := range tests {
+		if got := tt.page.covers(tt.phase, tt.id); got != tt.want {
+			t.Errorf("%+v.covers(%s, %s) = %v, want %v", tt.page, tt.phase, tt.id, got, tt.want)
+		}
+	}
+}
+
+// TestDescribePagination walks owned and shared images with every page size
+// and filter: each image exactly once, owned first by id, then shared by id.
+func TestDescribePagination(t *testing.T) {
+	h := newImageHarness(t)
+	var owned, shared []string
+	for i := range 7 {
+		owned = append(owned, h.importImage(acctB, region1, fmt.Sprintf("own-%d", i)))
+	}
+	for i := range 5 {
+		id := h.importImage(acctA, region1, fmt.Sprintf("theirs-%d", i))
+		h.mustShare(acctA, region1, id, acctB, true)
+		shared = append(shared, id)
+	}
+	// Images of A that are not shared, and B's images elsewhere, stay out.
+	h.importImage(acctA, region1, "private")
+	h.importImage(acctB, region2, "other-region")
+	slices.Sort(owned)
+	slices.Sort(shared)
+
+	for _, typ := range []string{"", api.ImageTypeOwned, api.ImageTypeShared} {
+		want := map[string][]string{"": append(slices.Clone(owned), shared...), api.ImageTypeOwned: owned, api.ImageTypeShared: shared}[typ]
+		for size := int32(1); size <= 13; size++ {
+			in := api.DescribeWorkspaceImagesInput{MaxResults: api.Int32(size)}
+			if typ != "" {
+				in.ImageType = api.String(typ)
+			}
+			if got := h.walk(acctB, region1, in); !slices.Equal(got, want) {
+				t.Errorf("type %q, page size %d: walked %v, want %v", typ, size, got, want)
+			}
+			// The same with ImageIds naming them all, plus unknown ids.
+			in.ImageIds = append(slices.Clone(owned), shared...)
+			in.ImageIds = append(in.ImageIds, "wsi-000000000", shared[0])
+			if got := h.walk(acctB, region1, in); !slices.Equal(got, want) {
+				t.Errorf("type %q, page size %d, by ids: walked %v, want %v", typ, size, got, want)
+			}
+		}
+	}
+
+	// Shared images show their owner; only owned images show Updates.
+	out := h.describe(acctB, region1, &api.DescribeWorkspaceImagesInput{ImageIds: []string{owned[0], shared[0]}})
+	if len(out.Images) != 2 || *out.Images[0].OwnerAccountId != acctB || *out.Images[1].OwnerAccountId != acctA {
+		t.Fatalf("owners: %+v", out.Images)
+	}
+	if out.Images[0].Updates == nil || out.Images[1].Updates != nil {
+		t.Errorf("Updates: owned %+v, shared %+v", out.Images[0].Updates, out.Images[1].Updates)
+	}
+}
+
+func TestSharingRules(t *testing.T) {
+	h := newImageHarness(t)
+	id := h.importImage(acctA, region1, "base")
+
+	wantAPICode(t, h.share(acctA, region1, id, acctA, true), "InvalidParameterValuesException", "your own account")
+	wantAPICode(t, h.share(acctA, region1, "wsi-000000000", acctB, true), "ResourceNotFoundException")
+	wantAPICode(t, h.share(acctA, region2, id, acctB, true), "ResourceNotFoundException") // another Region
+	wantAPICode(t, h.share(acctA, region1, id, acctB, false), "InvalidParameterValuesException", "not shared")
+
+	pending := h.startImport(acctA, region1, "pending")
+	wantAPICode(t, h.share(acctA, region1, pending, acctB, true), "ResourceUnavailableException", "PENDING")
+
+	h.mustShare(acctA, region1, id, acctB, true)
+	h.mustShare(acctA, region1, id, acctB, true) // idempotent
+	h.mustShare(acctA, region1, id, acctC, true)
+	// B can't reshare, unshare, delete or read the permissions of A's image.
+	wantAPICode(t, h.share(acctB, region1, id, acctC, true), "AccessDeniedException", acctA)
+	wantAPICode(t, h.share(acctB, region1, id, acctB, false), "InvalidParameterValuesException")
+	_, err := h.svc.DescribeWorkspaceImagePermissions(as(acctB, region1), &api.DescribeWorkspaceImagePermissionsInput{ImageId: api.String(id)})
+	wantAPICode(t, err, "AccessDeniedException")
+	_, err = h.svc.DeleteWorkspaceImage(as(acctB, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
+	wantAPICode(t, err, "AccessDeniedException")
+
+	perms := func(max int32) []string {
+		var got []string
+		in := &api.DescribeWorkspaceImagePermissionsInput{ImageId: api.String(id), MaxResults: api.Int32(max)}
+		for {
+			out, err := h.svc.DescribeWorkspaceImagePermissions(as(acctA, region1), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *out.ImageId != id {
+				t.Errorf("ImageId = %s", *out.ImageId)
+			}
+			for _, p := range out.ImagePermissions {
+				got = append(got, *p.SharedAccountId)
+			}
+			if out.NextToken == nil {
+				return got
+			}
+			in.NextToken = out.NextToken
+		}
+	}
+	for _, max := range []int32{1, 2, 25} {
+		if got := perms(max); !slices.Equal(got, []string{acctB, acctC}) {
+			t.Errorf("permissions with MaxResults %d = %v", max, got)
+		}
+	}
+
+	// Deleting waits for unsharing; unsharing is immediate.
+	_, err = h.svc.DeleteWorkspaceImage(as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
+	wantAPICode(t, err, "ResourceAssociatedException", "Unshare", acctB, acctC)
+	h.mustShare(acctA, region1, id, acctB, false)
+	h.mustShare(acctA, region1, id, acctC, false)
+	if got := h.walk(acctB, region1, api.DescribeWorkspaceImagesInput{}); len(got) != 0 {
+		t.Errorf("B still sees %v after unsharing", got)
+	}
+	if got := perms(25); len(got) != 0 {
+		t.Errorf("permissions after unsharing: %v", got)
+	}
+	if _, err := h.svc.DeleteWorkspaceImage(as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestShareNeedsBYOLGrantee(t *testing.T) {
+	h := newImageHarness(t, func(c *Config) { c.BYOL = BYOLStrict })
+	// A enables BYOL so it can import; B does not.
+	if _, err := h.svc.ModifyAccount(as(acctA, region1), &api.ModifyAccountInput{
+		DedicatedTenancySupport: api.String("ENABLED"), DedicatedTenancyManagementCidrRange: api.String("10.0.0.0/16"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.time.advance(time.Hour)
+	id := h.importImage(acctA, region1, "base")
+	wantAPICode(t, h.share(acctA, region1, id, acctB, true), "InvalidParameterValuesException", "BYOL")
+}
+
+func TestDeleteImage(t *testing.T) {
+	h := newImageHarness(t, func(c *Config) { c.ImageQuota = 1 })
+	del := func(id string) error {
+		_, err := h.svc.DeleteWorkspaceImage(as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
+		return err
+	}
+	if err := del("wsi-000000000"); err != nil {
+		t.Errorf("deleting an unknown id: %v, want success", err)
+	}
+	id := h.startImport(acctA, region1, "base")
+	wantAPICode(t, del(id), "InvalidResourceStateException", "PENDING")
+	h.time.advance(time.Hour)
+
+	// A bundle on the image blocks deleting it.
+	if _, err := h.svc.CreateWorkspaceBundle(as(acctA, region1), &api.CreateWorkspaceBundleInput{
+		BundleName: api.String("b1"), BundleDescription: api.String("d"), ImageId: api.String(id),
+		ComputeType: &api.ComputeType{Name: api.String(api.ComputeStandard)}, UserStorage: &api.UserStorage{Capacity: api.String("50")},
+	}); err != nil {
+		t.Fatalf("CreateWorkspaceBundle: %v", err)
+	}
+	wantAPICode(t, del(id), "ResourceAssociatedException", "bundle")
+	recs, err := h.svc.store.List(context.Background(), store.Scope{Account: acctA, Region: region1, Kind: kindBundleRecord}, "", 0)
+	if err != nil || len(recs) != 1 {
+		t.Fatal(recs, err)
+	}
+	if _, err := h.svc.DeleteWorkspaceBundle(as(acctA, region1), &api.DeleteWorkspaceBundleInput{BundleId: api.String(recs[0].ID)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := del(id); err != nil {
+		t.Fatal(err)
+	}
+	// The name and the only quota slot are free again.
+	h.importImage(acctA, region1, "base")
+
+	// An ERROR image can be deleted.
+	h2 := newImageHarness(t)
+	failed := h2.startImport(acctA, region1, "broken", api.Tag{Key: api.String(pipeline.TagFailAt), Value: api.String("PENDING")})
+	h2.time.advance(time.Hour)
+	if _, err := h2.svc.DeleteWorkspaceImage(as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(failed)}); err != nil {
+		t.Errorf("deleting an ERROR image: %v", err)
+	}
+}
+
+func TestCopyImage(t *testing.T) {
+	h := newImageHarness(t, func(c *Config) { c.ImageQuota = 2 })
+	src := h.importImage(acctA, region1, "base")
+	cp := func(account, region, name, srcRegion, srcID string) (string, error) {
+		out, err := h.svc.CopyWorkspaceImage(as(account, region), &api.CopyWorkspaceImageInput{
+			Name: api.String(name), SourceImageId: api.String(srcID), SourceRegion: api.String(srcRegion),
+		})
+		if err != nil {
+			return "", err
+		}
+		return *out.ImageId, nil
+	}
+	_, err := cp(acctA, region2, "x", region1, "wsi-000000000")
+	wantAPICode(t, err, "ResourceNotFoundException")
+	_, err = cp(acctA, region2, "x", region2, src) // wrong source Region
+	wantAPICode(t, err, "ResourceNotFoundException")
+	_, err = cp(acctB, region1, "x", region1, src) // not shared with B
+	wantAPICode(t, err, "ResourceNotFoundException")
+	_, err = cp(acctA, region1, "base", region1, src) // same Region, same name
+	wantAPICode(t, err, "ResourceAlreadyExistsException")
+
+	id, err := cp(acctA, region2, "base", region1, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := h.describe(acctA, region2, &api.DescribeWorkspaceImagesInput{ImageIds: []string{id}}).Images[0]
+	if *img.State != api.WorkspaceImageStatePending || *img.OwnerAccountId != acctA {
+		t.Errorf("new copy: %+v", img)
+	}
+	// A pending copy can't be the source of another copy.
+	_, err = cp(acctA, region1, "again", region2, id)
+	wantAPICode(t, err, "ResourceUnavailableException", "PENDING")
+	h.time.advance(10 * time.Second)
+	if img := h.describe(acctA, region2, &api.DescribeWorkspaceImagesInput{ImageIds: []string{id}}).Images[0]; *img.State != api.WorkspaceImageStateAvailable {
+		t.Errorf("copy after 10s: %s", *img.State)
+	}
+	var stored image
+	if _, _, err := loadJSON(context.Background(), h.svc.store, imageKey(acctA, region2, id), &stored); err != nil || stored.Copy == nil ||
+		*stored.Copy != (imageCopy{SourceImageID: src, SourceRegion: region1, SourceOwner: acctA}) {
+		t.Errorf("the copy does not remember its source: %+v, %v", stored.Copy, err)
+	}
+	// The destination quota counts the copy.
+	if _, err := cp(acctA, region2, "c2", region1, src); err != nil {
+		t.Fatal(err)
+	}
+	_, err = cp(acctA, region2, "c3", region1, src)
+	wantAPICode(t, err, "ResourceLimitExceededException")
+
+	// Once shared, B copies A's image into its own account.
+	h.mustShare(acctA, region1, src, acctB, true)
+	bid, err := cp(acctB, region2, "from-a", region1, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := h.describe(acctB, region2, &api.DescribeWorkspaceImagesInput{ImageIds: []string{bid}}).Images[0]; *img.OwnerAccountId != acctB {
+		t.Errorf("B's copy is owned by %s", *img.OwnerAccountId)
+	}
+	h.mustShare(acctA, region1, src, acctB, false)
+	_, err = cp(acctB, region2, "from-a-2", region1, src)
+	wantAPICode(t, err, "ResourceNotFoundException")
+}
+
+func TestUpdatedImage(t *testing.T) {
+	h := newImageHarness(t)
+	src := h.importImage(acctA, region1, "base")
+	update := func(account, name, srcID string) (string, error) {
+		out, err := h.svc.CreateUpdatedWorkspaceImage(as(account, region1), &api.CreateUpdatedWorkspaceImageInput{
+			Name: api.String(name), Description: api.String("updated"), SourceImageId: api.String(srcID),
+		})
+		if err != nil {
+			return "", err
+		}
+		return *out.ImageId, nil
+	}
+	updates := func(id string) api.UpdateResult {
+		t.Helper()
+		img := h.describe(acctA, region1, &api.DescribeWorkspaceImagesInput{ImageIds: []string{id}}).Images[0]
+		if img.Updates == nil {
+			t.Fatalf("no Updates on %s (%s)", id, *img.State)
+		}
+		return *img.Updates
+	}
+	if u := updates(src); *u.UpdateAvailable {
+		t.Errorf("a new image has updates: %+v", u)
+	}
+	_, err := update(acctA, "new", src)
+	wantAPICode(t, err, "OperationNotSupportedException", "No updates")
+	_, err = update(acctA, "new", "wsi-000000000")
+	wantAPICode(t, err, "ResourceNotFoundException")
+
+	h.time.advance(UpdateInterval)
+	if u := updates(src); !*u.UpdateAvailable {
+		t.Errorf("no updates after %s: %+v", UpdateInterval, u)
+	}
+	// A copy made now has the source's old components.
+	out, err := h.svc.CopyWorkspaceImage(as(acctA, region1), &api.CopyWorkspaceImageInput{
+		Name: api.String("copy"), SourceImageId: api.String(src), SourceRegion: api.String(region1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.time.advance(time.Minute)
+	if u := updates(*out.ImageId); !*u.UpdateAvailable {
+		t.Errorf("a copy of an outdated image is up to date: %+v", u)
+	}
+
+	_, err = update(acctA, "base", src)
+	wantAPICode(t, err, "ResourceAlreadyExistsException")
+	h.mustShare(acctA, region1, src, acctB, true)
+	_, err = update(acctB, "mine", src)
+	wantAPICode(t, err, "AccessDeniedException")
+
+	id, err := update(acctA, "new", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := h.describe(acctA, region1, &api.DescribeWorkspaceImagesInput{ImageIds: []string{id}}).Images[0]
+	if *img.State != api.WorkspaceImageStatePending || img.Updates != nil {
+		t.Errorf("new updated image: %+v", img)
+	}
+	_, err = update(acctA, "newer", id)
+	wantAPICode(t, err, "InvalidResourceStateException", "PENDING")
+	h.time.advance(15 * time.Second)
+	if u := updates(id); *u.UpdateAvailable {
+		t.Errorf("the updated image has updates: %+v", u)
+	}
+}
+
+func TestCheckApplications(t *testing.T) {
+	const (
+		o16 = api.ApplicationMicrosoftOffice2016
+		o19 = api.ApplicationMicrosoftOffice2019
+		w10 = api.OSVersionWindows10
+		w11 = api.OSVersionWindows11
+	)
+	tests := []struct {
+		process string
+		apps    []string
+		os      string
+		want    string // error code, "" for none
+	}{
+		{"BYOL_REGULAR", nil, w11, ""},
+		{"BYOL_REGULAR", []string{o16, o19}, w10, "InvalidParameterValuesException"},
+		{"BYOL_REGULAR", []string{o16}, w11, ""},
+		{"BYOL_REGULAR_WSP", []string{o16}, w10, ""},
+		{"BYOL_REGULAR_WSP", []string{o16}, w11, "OperationNotSupportedException"},
+		{"BYOL_REGULAR_WSP", []string{o19}, w11, ""},
+		{"BYOL_GRAPHICS_G4DN_WSP", []string{o19}, w11, "OperationNotSupportedException"},
+		{"BYOL_GRAPHICS_G4DN_WSP", []string{o19}, w10, ""},
+		{"BYOL_GRAPHICS_G4DN_WSP", nil, w11, ""},
+	}
+	for _, tt := range tests {
+		err := checkApplications(tt.process, tt.apps, tt.os)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%s %v %s: %v", tt.process, tt.apps, tt.os, err)
+			}
+			continue
+		}
+		var apiErr api.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != tt.want {
+			t.Errorf("%s %v %s: %v, want %s", tt.process, tt.apps, tt.os, err, tt.want)
+		}
+	}
+	if v, err := legacyOSVersion(map[string]string{}); err != nil || v != w10 {
+		t.Errorf("default OS = %q, %v", v, err)
+	}
+	if _, err := legacyOSVersion(map[string]string{TagOSVersion: "Windows_7"}); err == nil {
+		t.Error("Windows_7 accepted")
+	}
+}
+
+func TestImageAssociations(t *testing.T) {
+	h := newImageHarness(t)
+	id := h.importImage(acctA, region1, "base")
+	assoc := func(account string) (*api.DescribeImageAssociationsOutput, error) {
+		return h.svc.DescribeImageAssociations(as(account, region1), &api.DescribeImageAssociationsInput{
+			ImageId: api.String(id), AssociatedResourceTypes: []string{api.ImageAssociatedResourceTypeApplication},
+		})
+	}
+	out, err := assoc(acctA)
+	if err != nil || out.Associations == nil || len(out.Associations) != 0 {
+		t.Errorf("owner: %+v, %v", out, err)
+	}
+	_, err = assoc(acctB)
+	wantAPICode(t, err, "ResourceNotFoundException")
+	h.mustShare(acctA, region1, id, acctB, true)
+	if out, err := assoc(acctB); err != nil || len(out.Associations) != 0 {
+		t.Errorf("grantee: %+v, %v", out, err)
+	}
+}
