@@ -197,6 +197,51 @@ func TestReplicasShareOnePostgreSQL(t *testing.T) {
 			t.Fatalf("import under a shared rule: %v, %v; want ERROR", out, err)
 		}
 	})
+	t.Run("concurrent tag changes on both replicas are all kept", func(t *testing.T) {
+		id := importImage(t, a.Client(t, accountB, usEast1), importInput("tagged"))
+		const n = 20
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := replicas[i%2].Client(t, accountB, usEast1).CreateTags(t.Context(), &workspaces.CreateTagsInput{
+					ResourceId: aws.String(id), Tags: []types.Tag{tag(fmt.Sprintf("k%d", i), "v")},
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		out, err := b.Client(t, accountB, usEast1).DescribeTags(t.Context(), &workspaces.DescribeTagsInput{ResourceId: aws.String(id)})
+		if err != nil || len(out.TagList) != n {
+			t.Fatalf("after %d concurrent CreateTags: %d tags, %v", n, len(out.TagList), err)
+		}
+	})
+	t.Run("racing deletes of one image leave it deleted exactly once", func(t *testing.T) {
+		c := a.Client(t, accountB, usEast1)
+		id := importImage(t, c, importInput("doomed-twice"))
+		a.Advance(t, 3*time.Hour) // realistic: the import is done, so it may be deleted
+		var wg sync.WaitGroup
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := replicas[i%2].Client(t, accountB, usEast1).DeleteWorkspaceImage(t.Context(),
+					&workspaces.DeleteWorkspaceImageInput{ImageId: aws.String(id)}); err != nil {
+					t.Error(err) // deleting is idempotent: every racer succeeds
+				}
+			}()
+		}
+		wg.Wait()
+		out, err := b.Client(t, accountB, usEast1).DescribeWorkspaceImages(t.Context(), &workspaces.DescribeWorkspaceImagesInput{ImageIds: []string{id}})
+		if err != nil || len(out.Images) != 0 {
+			t.Fatalf("after racing deletes: %v, %v", out, err)
+		}
+		// The name is free again, once.
+		importImage(t, c, importInput("doomed-twice"))
+	})
 }
 
 // TestStoreOutageIsA503AndHeals puts a proxy between wsim and PostgreSQL,
