@@ -306,13 +306,19 @@ func (s *Service) listImages(ctx context.Context, req request, wantOwned, wantSh
 		}
 		for _, rec := range recs {
 			after = rec.ID
-			ref, err := visibleImage(ctx, s.store, req.account, req.region, rec.ID)
+			var sh imageShare
+			if err := json.Unmarshal(rec.Body, &sh); err != nil {
+				return nil, nil, fmt.Errorf("decode image share %s: %w", rec.ID, err)
+			}
+			ref := &imageRef{owned: false}
+			imgRec, found, err := loadJSON(ctx, s.store, imageKey(sh.Owner, req.region, rec.ID), &ref.img)
 			if err != nil {
 				return nil, nil, err
 			}
-			// A grant whose image is gone, or an id the caller also owns
-			// (impossible: ids are unique), is skipped, not shown twice.
-			if ref != nil && !ref.owned {
+			// A grant is removed with its image in one transaction, so a
+			// grant without an image is only seen in a store edited by hand.
+			if found {
+				ref.rec = imgRec
 				out = append(out, ref)
 			}
 		}
