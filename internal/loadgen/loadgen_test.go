@@ -305,7 +305,7 @@ func TestRunRequestCap(t *testing.T) {
 		ImportsPerAccount: 7,
 		Pool:              25,
 	}
-	rep, err := Run(context.Background(), cfg)
+	rep, err := Run(bounded(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +386,7 @@ func TestRunDurationCap(t *testing.T) {
 	defer close(release)
 	cfg := Config{Target: srv.URL, Mix: map[string]int{OpDescribeImages: 1}, Concurrency: 4,
 		Requests: MaxRequests, Duration: 50 * time.Millisecond, Region: "us-west-2"}
-	rep, err := Run(context.Background(), cfg)
+	rep, err := Run(bounded(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +442,7 @@ func TestRunErrorAccounting(t *testing.T) {
 	defer srv.Close()
 	cfg := Config{Target: srv.URL, Mix: map[string]int{OpImport: 1, OpDescribeImages: 1}, Concurrency: 3,
 		Requests: 200, Duration: time.Minute, Region: "us-west-2"}
-	rep, err := Run(context.Background(), cfg)
+	rep, err := Run(bounded(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,4 +488,12 @@ func TestBaseline(t *testing.T) {
 	if !rep.Baseline || rep.Total.OK != 300 || rep.Setup != nil || !strings.HasPrefix(rep.Target, "http://127.0.0.1:") {
 		t.Errorf("baseline report = %+v", rep)
 	}
+}
+
+// bounded is a context that ends a hung run long before the test binary's
+// own timeout, so a hang fails one test with a clear message.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
