@@ -8,10 +8,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wsim/wsim/internal/api"
 	"github.com/wsim/wsim/internal/auth"
@@ -24,9 +29,14 @@ import (
 // newServer returns the real request path over an in-memory store, with the
 // service clock frozen by a fixed real clock.
 func newServer(t testing.TB, h api.Handler) *server.Server {
+	return newServerOn(t, h, "memory")
+}
+
+// newServerOn is newServer on the store spec (see store.Open).
+func newServerOn(t testing.TB, h api.Handler, spec string) *server.Server {
 	t.Helper()
 	if h == nil {
-		st, err := store.Open(context.Background(), "memory", "")
+		st, err := store.Open(context.Background(), spec, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,6 +45,30 @@ func newServer(t testing.TB, h api.Handler) *server.Server {
 		h = service.New(service.Config{Profile: profile, Now: func() time.Time { return time.Unix(1796000000, 0) }}, st)
 	}
 	return server.New(server.Options{Handler: h, Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}, MaxBodyBytes: 1 << 10})
+}
+
+// benchStores are the stores the request-path benchmarks run on: memory and
+// the default SQLite always, PostgreSQL when WSIM_TEST_POSTGRES names one
+// (each run in a schema of its own).
+func benchStores(b *testing.B) map[string]string {
+	specs := map[string]string{"memory": "memory", "sqlite": "sqlite:" + filepath.Join(b.TempDir(), "wsim.db")}
+	if dsn := os.Getenv("WSIM_TEST_POSTGRES"); dsn != "" {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+		if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+			b.Fatal(err)
+		}
+		u, _ := url.Parse(dsn)
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		specs["postgres"] = u.String()
+	}
+	return specs
 }
 
 func call(h http.Handler, method, target, body string) *httptest.ResponseRecorder {
@@ -138,43 +172,53 @@ func FuzzRequestPath(f *testing.F) {
 }
 
 // BenchmarkRequestPath measures decode → validate → dispatch → encode of a
-// small describe call on an import in flight.
+// small describe call on an import in flight, on each store.
 func BenchmarkRequestPath(b *testing.B) {
-	h := newServer(b, nil)
-	imp := `{"ImageName":"bench","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
-	w := call(h, "POST", "WorkspacesService.ImportCustomWorkspaceImage", imp)
-	var out struct{ ImageId string }
-	json.Unmarshal(w.Body.Bytes(), &out)
-	body := []byte(`{"ImageId":"` + out.ImageId + `"}`)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		r := httptest.NewRequest("POST", "/", bytes.NewReader(body))
-		r.Header.Set("X-Amz-Target", "WorkspacesService.DescribeCustomWorkspaceImageImport")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatalf("status %d: %s", w.Code, w.Body)
-		}
+	for name, spec := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			h := newServerOn(b, nil, spec)
+			imp := `{"ImageName":"bench","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
+			w := call(h, "POST", "WorkspacesService.ImportCustomWorkspaceImage", imp)
+			var out struct{ ImageId string }
+			json.Unmarshal(w.Body.Bytes(), &out)
+			body := []byte(`{"ImageId":"` + out.ImageId + `"}`)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				r := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+				r.Header.Set("X-Amz-Target", "WorkspacesService.DescribeCustomWorkspaceImageImport")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkImportCreation measures ImportCustomWorkspaceImage through the
-// whole request path, spreading imports over accounts to stay under quota.
+// whole request path on each store, one request at a time (durable stores
+// commit each alone: `wsim bench` measures them under concurrency), spreading
+// imports over accounts to stay under quota.
 func BenchmarkImportCreation(b *testing.B) {
-	h := newServer(b, nil)
-	i := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		body := `{"ImageName":"bench-` + strconv.Itoa(i) + `","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
-		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
-		r.Header.Set("X-Amz-Target", "WorkspacesService.ImportCustomWorkspaceImage")
-		r.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%012d/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host, Signature=00", 100000000000+i/30))
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatalf("status %d: %s", w.Code, w.Body)
-		}
-		i++
+	for name, spec := range benchStores(b) {
+		b.Run(name, func(b *testing.B) {
+			h := newServerOn(b, nil, spec)
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				body := `{"ImageName":"bench-` + strconv.Itoa(i) + `","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
+				r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+				r.Header.Set("X-Amz-Target", "WorkspacesService.ImportCustomWorkspaceImage")
+				r.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%012d/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host, Signature=00", 100000000000+i/30))
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 200 {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
+				i++
+			}
+		})
 	}
 }
