@@ -145,7 +145,7 @@ func serve(ctx context.Context, cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(cmd.OutOrStdout(), "wsim %s listening on http://%s (store: %s, profile: %s)\n",
 		version(), ln.Addr(), store.Describe(f.store, f.dataDir), profile.Name)
 	logger.Info("listening", "addr", ln.Addr().String(), "store", store.Describe(f.store, f.dataDir), "profile", profile.Name)
