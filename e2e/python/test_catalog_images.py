@@ -32,28 +32,15 @@ def fresh_account():
 
 def legacy_params(name, **overrides):
     """Valid ImportWorkspaceImage parameters; a value of None removes a member."""
-    params = {
+    return h.with_overrides({
         "Ec2ImageId": "ami-0123456789abcdef0",
         "IngestionProcess": "BYOL_REGULAR_WSP",
         "ImageName": name,
         "ImageDescription": "Imported by the wsim e2e suite",
-    }
-    for k, v in overrides.items():
-        if v is None:
-            params.pop(k, None)
-        else:
-            params[k] = v
-    return params
+    }, overrides)
 
 
-class CatalogTestBase(unittest.TestCase):
-    profile = "instant"
-    extra_args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = h.WsimServer(profile=cls.profile, extra_args=cls.extra_args).start()
-        cls.addClassCleanup(cls.server.stop)
+class CatalogTestBase(h.ServerTestCase):
 
     def new_client(self, region=h.DEFAULT_REGION, account=None):
         account = account or fresh_account()

@@ -46,14 +46,7 @@ def ts(value):
     return value.timestamp() if hasattr(value, "timestamp") else float(value)
 
 
-class ImportTestBase(unittest.TestCase):
-    profile = "instant"
-    extra_args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = h.WsimServer(profile=cls.profile, extra_args=cls.extra_args).start()
-        cls.addClassCleanup(cls.server.stop)
+class ImportTestBase(h.ServerTestCase):
 
     def new_client(self, region=h.DEFAULT_REGION):
         account = fresh_account()

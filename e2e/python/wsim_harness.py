@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.request
 
@@ -356,10 +357,33 @@ def sigv4_header(access_key=DEFAULT_ACCOUNT, region=DEFAULT_REGION, service="wor
 INFRA_ARN = "arn:aws:imagebuilder:us-east-1:111122223333:infrastructure-configuration/wsim-e2e-infra"
 
 
+def with_overrides(params, overrides):
+    """params with overrides applied: a value replaces a member, None removes it."""
+    for k, v in overrides.items():
+        if v is None:
+            params.pop(k, None)
+        else:
+            params[k] = v
+    return params
+
+
+class ServerTestCase(unittest.TestCase):
+    """Test cases sharing one wsim server per class, started with the class's
+    profile and extra arguments."""
+
+    profile = "instant"
+    extra_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = WsimServer(profile=cls.profile, extra_args=cls.extra_args).start()
+        cls.addClassCleanup(cls.server.stop)
+
+
 def import_params(name, **overrides):
     """Valid ImportCustomWorkspaceImage parameters; overrides replace members
     (a value of None removes the member)."""
-    params = {
+    return with_overrides({
         "ImageName": name,
         "ImageDescription": "Imported by the wsim e2e suite",
         "ComputeType": "BASE",
@@ -368,13 +392,7 @@ def import_params(name, **overrides):
         "InfrastructureConfigurationArn": INFRA_ARN,
         "Platform": "WINDOWS",
         "OsVersion": "Windows_11",
-    }
-    for k, v in overrides.items():
-        if v is None:
-            params.pop(k, None)
-        else:
-            params[k] = v
-    return params
+    }, overrides)
 
 
 def cli_import_args(params):
