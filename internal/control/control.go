@@ -1,20 +1,25 @@
 // Package control is wsim's own control plane, served under /_wsim/ on the
-// API port: the service clock, server-side fault rules and a health check,
-// as plain JSON over HTTP so that any test harness can drive them.
+// API port: the service clock, server-side fault rules, the list of every
+// pipeline and a health check, as plain JSON over HTTP so that any test
+// harness can drive them, and the dashboard (package webui) for people.
 package control
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/wsim/wsim/internal/clock"
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/service"
+	"github.com/wsim/wsim/internal/webui"
 )
 
 // Handler serves /_wsim/.
@@ -26,6 +31,8 @@ type Handler struct {
 // New returns the control plane of svc.
 func New(svc *service.Service) *Handler {
 	h := &Handler{svc: svc, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /_wsim/{$}", h.dashboard)
+	h.mux.HandleFunc("GET /_wsim/pipelines", h.pipelines)
 	h.mux.HandleFunc("GET /_wsim/health", h.health)
 	h.mux.HandleFunc("GET /_wsim/clock", h.getClock)
 	h.mux.HandleFunc("POST /_wsim/clock", h.changeClock)
@@ -195,4 +202,94 @@ func (h *Handler) deleteFault(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// pipelineFilter reads the query of /_wsim/pipelines and of the dashboard.
+// Unknown parameters are refused, so that a typo never silently shows
+// everything.
+func pipelineFilter(q url.Values) (service.PipelineFilter, error) {
+	for k := range q {
+		switch k {
+		case "account", "region", "kind", "state", "limit", "nextToken":
+		default:
+			return service.PipelineFilter{}, fmt.Errorf("unknown parameter %q: use account, region, kind, state, limit and nextToken", k)
+		}
+	}
+	f := service.PipelineFilter{
+		Account: q.Get("account"), Region: q.Get("region"), Kind: pipeline.Kind(q.Get("kind")),
+		Phase: q.Get("state"), NextToken: q.Get("nextToken"),
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return f, fmt.Errorf("limit %q is not a number between 1 and %d", v, service.MaxPipelineLimit)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+func (h *Handler) pipelines(w http.ResponseWriter, r *http.Request) {
+	f, err := pipelineFilter(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	page, err := h.svc.Pipelines(r.Context(), f)
+	switch {
+	case errors.Is(err, service.ErrInvalidFilter):
+		writeError(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, err)
+	default:
+		writeJSON(w, http.StatusOK, page)
+	}
+}
+
+// dashboard renders the page of package webui. A refused filter or an
+// unreachable store is shown on the page, with the matching status, so that
+// a browser polling it keeps its controls.
+func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := webui.Page{Profile: h.svc.Profile().Name}
+	status := http.StatusOK
+	fail := func(code int, err error) {
+		if status == http.StatusOK {
+			status, p.Problem = code, err.Error()
+		}
+	}
+	f, err := pipelineFilter(r.URL.Query())
+	p.Filter = f
+	if err != nil {
+		fail(http.StatusBadRequest, err)
+	}
+	if st, err := h.svc.Clock().State(ctx); err != nil {
+		fail(http.StatusServiceUnavailable, err)
+	} else {
+		p.Frozen = st.Frozen
+	}
+	if p.Problem == "" {
+		p.Pipelines, err = h.svc.Pipelines(ctx, f)
+		if errors.Is(err, service.ErrInvalidFilter) {
+			fail(http.StatusBadRequest, err)
+		} else if err != nil {
+			fail(http.StatusServiceUnavailable, err)
+		}
+	}
+	if p.Pipelines.Now.IsZero() {
+		// Still show the time of a page that could not list anything.
+		p.Pipelines.Now, _ = h.svc.Clock().Now(ctx)
+	}
+	if p.Rules, err = h.svc.FaultRules(ctx); err != nil {
+		fail(http.StatusServiceUnavailable, err)
+	}
+	var buf bytes.Buffer
+	if err := webui.Render(&buf, p); err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Errorf("render the dashboard: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }

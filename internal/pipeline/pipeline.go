@@ -220,6 +220,41 @@ func (p Plan) At(now time.Time) Status {
 	}
 }
 
+// Span is when one stage of a plan runs.
+type Span struct {
+	State      string
+	Start, End time.Time
+}
+
+// Timeline returns when each stage of p starts and ends as planned, as if
+// nothing failed; FailsAt says where a scripted failure cuts it short.
+func (p Plan) Timeline() []Span {
+	out := make([]Span, len(p.Stages))
+	var off time.Duration
+	for i, s := range p.Stages {
+		end := addSat(off, s.Duration)
+		out[i] = Span{State: s.State, Start: p.Start.Add(off), End: p.Start.Add(end)}
+		off = end
+	}
+	return out
+}
+
+// End is when p reaches its Final state, unless it fails first.
+func (p Plan) End() time.Time { return p.Start.Add(p.total()) }
+
+// FailsAt returns the stage index and the instant of p's scripted failure;
+// ok is false when p runs to its Final state.
+func (p Plan) FailsAt() (stage int, at time.Time, ok bool) {
+	if p.Failure == nil {
+		return 0, time.Time{}, false
+	}
+	k := p.stageIndexOf(p.Failure.Stage)
+	if k < 0 {
+		return 0, time.Time{}, false
+	}
+	return k, p.Start.Add(addSat(p.offset(k), p.Stages[k].Duration/2)), true
+}
+
 func (p Plan) failed(k int, failOff, total time.Duration) Status {
 	f := p.Failure.withDefaults(p.Kind)
 	return Status{

@@ -727,3 +727,46 @@ func BenchmarkAt(b *testing.B) {
 		i++
 	}
 }
+
+// TestTimelineAgreesWithAt checks the planned timeline against the states At
+// computes: each stage is current from its start to its end, the plan ends
+// at End, and a scripted failure happens exactly at FailsAt.
+func TestTimelineAgreesWithAt(t *testing.T) {
+	quick := mustProfile(t, ProfileQuick)
+	for _, kind := range Kinds() {
+		p := quick.Plan(kind, t0, nil)
+		spans := p.Timeline()
+		if len(spans) != len(p.Stages) || !spans[0].Start.Equal(t0) || !spans[len(spans)-1].End.Equal(p.End()) {
+			t.Fatalf("%s: timeline %v does not run from %v to End %v", kind, spans, t0, p.End())
+		}
+		for i, sp := range spans {
+			if i > 0 && !sp.Start.Equal(spans[i-1].End) {
+				t.Errorf("%s: stage %s starts at %v, the previous one ends at %v", kind, sp.State, sp.Start, spans[i-1].End)
+			}
+			for _, at := range []time.Time{sp.Start, sp.End.Add(-time.Nanosecond)} {
+				if st := p.At(at); st.State != sp.State || st.StageIndex != i {
+					t.Errorf("%s: At(%v) = %s (#%d), want %s (#%d)", kind, at, st.State, st.StageIndex, sp.State, i)
+				}
+			}
+		}
+		if st := p.At(p.End()); st.State != kind.Final() {
+			t.Errorf("%s: At(End) = %s, want %s", kind, st.State, kind.Final())
+		}
+		if _, _, ok := p.FailsAt(); ok {
+			t.Errorf("%s: a plan without a failure fails", kind)
+		}
+
+		last := kind.Stages()[len(kind.Stages())-1]
+		f := quick.Plan(kind, t0, &Failure{Stage: last})
+		k, at, ok := f.FailsAt()
+		if !ok || k != len(f.Stages)-1 {
+			t.Fatalf("%s: FailsAt = %d, %v, %v; want the last stage", kind, k, at, ok)
+		}
+		if before := f.At(at.Add(-time.Nanosecond)); before.Failed || before.State != last {
+			t.Errorf("%s: just before FailsAt the plan is %s", kind, before.State)
+		}
+		if after := f.At(at); !after.Failed || !after.LastUpdated.Equal(at) {
+			t.Errorf("%s: at FailsAt the plan is %s, last updated %v", kind, after.State, after.LastUpdated)
+		}
+	}
+}

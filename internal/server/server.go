@@ -76,6 +76,7 @@ func New(opts Options) *Server {
 	}
 	if opts.Control != nil {
 		s.mux.Handle("/_wsim/", opts.Control)
+		s.mux.HandleFunc("GET /{$}", s.serveRoot)
 	}
 	s.mux.HandleFunc("/", s.serveAPI)
 	return s
@@ -83,6 +84,16 @@ func New(opts Options) *Server {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// serveRoot sends a browser that opens wsim's address to the dashboard;
+// anything else asking GET / is an API client that gets the API's error.
+func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Amz-Target") == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		http.Redirect(w, r, "/_wsim/", http.StatusFound)
+		return
+	}
+	s.serveAPI(w, r)
+}
 
 // exchange is one API request on its way through the server.
 type exchange struct {

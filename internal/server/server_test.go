@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -220,5 +221,55 @@ func BenchmarkImportCreation(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// TestBrowsersGoToTheDashboard checks that a browser opening wsim's address
+// is sent to the dashboard, while every API-shaped request to / keeps its
+// JSON error.
+func TestBrowsersGoToTheDashboard(t *testing.T) {
+	control := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "control "+r.URL.Path) })
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	tests := []struct {
+		name, method, target, accept string
+		noControl                    bool
+		status                       int
+		location, code               string
+	}{
+		{name: "browser", method: "GET", accept: browser, status: 302, location: "/_wsim/"},
+		{name: "browser without a dashboard", method: "GET", accept: browser, noControl: true, status: 400, code: "UnknownOperationException"},
+		{name: "API client GET", method: "GET", accept: "application/json", status: 400, code: "UnknownOperationException"},
+		{name: "no Accept", method: "GET", status: 400, code: "UnknownOperationException"},
+		{name: "POST from a browser", method: "POST", accept: browser, status: 400, code: "UnknownOperationException"},
+		{name: "GET with a target", method: "GET", target: "WorkspacesService.DescribeWorkspaceImages", accept: browser, status: 405, code: "UnknownOperationException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := server.Options{Handler: api.UnimplementedHandler{}, Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}}
+			if !tt.noControl {
+				opts.Control = control
+			}
+			r := httptest.NewRequest(tt.method, "/", nil)
+			if tt.target != "" {
+				r.Header.Set("X-Amz-Target", tt.target)
+			}
+			if tt.accept != "" {
+				r.Header.Set("Accept", tt.accept)
+			}
+			w := httptest.NewRecorder()
+			server.New(opts).ServeHTTP(w, r)
+			if w.Code != tt.status || w.Header().Get("Location") != tt.location {
+				t.Fatalf("%s / = %d, Location %q; want %d, %q", tt.method, w.Code, w.Header().Get("Location"), tt.status, tt.location)
+			}
+			if tt.code != "" && !strings.Contains(w.Body.String(), `"__type":"`+tt.code+`"`) {
+				t.Errorf("body = %s, want a %s error", w.Body, tt.code)
+			}
+		})
+	}
+	// The dashboard itself is the control plane's.
+	w := httptest.NewRecorder()
+	server.New(server.Options{Handler: api.UnimplementedHandler{}, Control: control}).ServeHTTP(w, httptest.NewRequest("GET", "/_wsim/", nil))
+	if w.Body.String() != "control /_wsim/" {
+		t.Errorf("GET /_wsim/ = %d %s", w.Code, w.Body)
 	}
 }

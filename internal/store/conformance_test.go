@@ -29,6 +29,7 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 		{"Limits", testLimits},
 		{"ListOrderAndPagination", testList},
 		{"ScopeIsolation", testScopes},
+		{"ListKindAcrossScopes", testListKind},
 		{"RollbackOnError", testRollback},
 		{"TxSeesOwnWrites", testOwnWrites},
 		{"SentinelsThroughUpdate", testSentinels},
@@ -404,6 +405,115 @@ func testScopes(t *testing.T, s Store) {
 	}
 	_, err := s.Get(ctx, Key{"3", "us-east-1", "workspace", "x"})
 	wantErr(t, "get in other account", err, ErrNotFound)
+}
+
+func testListKind(t *testing.T, s Store) {
+	ctx := context.Background()
+	// Byte order at every level: "9" < "A" < "a" for accounts and IDs,
+	// and Regions sort before the IDs within them.
+	want := []Key{
+		{"1", "eu-west-1", "workspace", "z"},
+		{"1", "us-east-1", "workspace", "A"},
+		{"1", "us-east-1", "workspace", "a"},
+		{"1", "us-east-1", "workspace", "b"},
+		{"10", "ap-south-1", "workspace", "m"},
+		{"2", "eu-west-1", "workspace", "9"},
+		{"2", "eu-west-1", "workspace", "a"},
+		{"2", "us-east-1", "workspace", "a"},
+		{"A", "us-east-1", "workspace", "a"},
+	}
+	others := []Key{
+		{"1", "us-east-1", "bundle", "a0"},
+		{"1", "us-east-1", "bundle", "b"},
+		{"2", "eu-west-1", "image", "a1"},
+		{"", "", "setting", "clock"},
+	}
+	all := append(slices.Clone(want), others...)
+	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for _, k := range all {
+		r := &Record{Key: k, Name: "name-" + k.ID, Created: t0, Body: []byte(`{"k":"` + k.Kind + k.ID + `"}`)}
+		wantErr(t, "insert", insert(t, s, r, 0), nil)
+	}
+	keys := func(rs []*Record) []Key {
+		out := []Key{}
+		for _, r := range rs {
+			out = append(out, r.Key)
+		}
+		return out
+	}
+
+	got, err := s.ListKind(ctx, "workspace", Key{}, 0)
+	wantErr(t, "list kind", err, nil)
+	if !slices.Equal(keys(got), want) {
+		t.Fatalf("ListKind = %v\nwant %v", keys(got), want)
+	}
+	sameRecord(t, got[3], mustGet(t, s, want[3]))
+
+	// Pages of every size cross scope boundaries without losing or
+	// repeating a record.
+	for size := 1; size <= len(want)+1; size++ {
+		var paged []Key
+		var after Key
+		for pages := 0; ; pages++ {
+			page, err := s.ListKind(ctx, "workspace", after, size)
+			wantErr(t, "list kind page", err, nil)
+			if len(page) == 0 {
+				break
+			}
+			if len(page) > size || pages > len(want) {
+				t.Fatalf("page of %d records with limit %d", len(page), size)
+			}
+			paged = append(paged, keys(page)...)
+			after = page[len(page)-1].Key
+		}
+		if !slices.Equal(paged, want) {
+			t.Fatalf("ListKind in pages of %d = %v\nwant %v", size, paged, want)
+		}
+	}
+
+	// The cursor need not exist, and its Kind is ignored.
+	for _, tc := range []struct {
+		after Key
+		want  []Key
+	}{
+		{Key{"1", "us-east-1", "", "A"}, want[2:]},
+		{Key{"1", "us-east-1", "bundle", "a0"}, want[3:]},
+		{Key{"1", "us-east-1", "workspace", "zzz"}, want[4:]},
+		{Key{Account: "2"}, want[5:]},
+		{Key{"2", "eu-west-1", "workspace", "a"}, want[7:]},
+		{Key{Account: "B"}, nil},
+	} {
+		got, err := s.ListKind(ctx, "workspace", tc.after, 0)
+		wantErr(t, "list kind after", err, nil)
+		if !slices.Equal(keys(got), append([]Key{}, tc.want...)) {
+			t.Errorf("ListKind after %v = %v\nwant %v", tc.after, keys(got), tc.want)
+		}
+	}
+
+	// Kinds never mix.
+	for kind, wantKeys := range map[string][]Key{
+		"bundle":  others[:2],
+		"image":   others[2:3],
+		"setting": others[3:],
+		"nothing": {},
+	} {
+		got, err := s.ListKind(ctx, kind, Key{}, 0)
+		wantErr(t, "list kind "+kind, err, nil)
+		if !slices.Equal(keys(got), wantKeys) {
+			t.Errorf("ListKind(%s) = %v, want %v", kind, keys(got), wantKeys)
+		}
+	}
+
+	// Deletes and updates show at once.
+	wantErr(t, "delete", del(s, want[0]), nil)
+	r := mustGet(t, s, want[1])
+	r.Body = []byte(`{"v":2}`)
+	wantErr(t, "put", put(s, r), nil)
+	got, err = s.ListKind(ctx, "workspace", Key{}, 2)
+	wantErr(t, "list kind after changes", err, nil)
+	if !slices.Equal(keys(got), want[1:3]) || string(got[0].Body) != `{"v":2}` || got[0].Version != 2 {
+		t.Fatalf("after a delete and a put, ListKind = %v (first body %s)", keys(got), got[0].Body)
+	}
 }
 
 var errAbort = errors.New("abort requested by test")
@@ -819,6 +929,8 @@ func testClosed(t *testing.T, s Store) {
 	wantErr(t, "Get after Close", err, ErrUnavailable)
 	_, err = s.List(ctx, k.Scope(), "", 0)
 	wantErr(t, "List after Close", err, ErrUnavailable)
+	_, err = s.ListKind(ctx, k.Kind, Key{}, 0)
+	wantErr(t, "ListKind after Close", err, ErrUnavailable)
 	wantErr(t, "Update after Close", insert(t, s, rec("1", "b", ""), 0), ErrUnavailable)
 	wantErr(t, "Ping after Close", s.Ping(ctx), ErrUnavailable)
 }

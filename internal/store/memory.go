@@ -49,6 +49,36 @@ func (m *memStore) List(ctx context.Context, s Scope, afterID string, limit int)
 	return listFrom(m.scopes[s], nil, s, afterID, limit), nil
 }
 
+// ListKind walks every scope of kind: the memory store is for tests and
+// throw-away servers, where a full scan is cheap enough.
+func (m *memStore) ListKind(ctx context.Context, kind string, after Key, limit int) ([]*Record, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	var picked []*Record
+	for s, sc := range m.scopes {
+		if s.Kind != kind {
+			continue
+		}
+		for _, r := range sc.recs {
+			if compareKeys(r.Key, after) > 0 {
+				picked = append(picked, r)
+			}
+		}
+	}
+	slices.SortFunc(picked, func(a, b *Record) int { return compareKeys(a.Key, b.Key) })
+	if limit > 0 && len(picked) > limit {
+		picked = picked[:limit]
+	}
+	out := make([]*Record, len(picked))
+	for i, r := range picked {
+		out[i] = cloneRecord(r)
+	}
+	return out, nil
+}
+
 func (m *memStore) Update(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err

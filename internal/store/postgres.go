@@ -155,6 +155,31 @@ func (p *pgStore) List(ctx context.Context, s Scope, afterID string, limit int) 
 	return out, nil
 }
 
+// ListKind compares the whole primary key as a row value: with kind fixed,
+// its order is ListKind's (account, region, id), and the primary key index
+// serves both the range and the order.
+func (p *pgStore) ListKind(ctx context.Context, kind string, after Key, limit int) ([]*Record, error) {
+	if p.closed.Load() {
+		return nil, errClosed
+	}
+	var lim *int64 // NULL: LIMIT ALL
+	if limit > 0 {
+		l := int64(limit)
+		lim = &l
+	}
+	rows, err := p.pool.Query(ctx, `SELECT `+pgCols+` FROM records
+		WHERE (account, region, kind, id) > ($1, $2, $3, $4) AND kind = $3
+		ORDER BY account, region, kind, id LIMIT $5`, after.Account, after.Region, kind, after.ID, lim)
+	if err != nil {
+		return nil, pgFail(ctx, "list kind", err)
+	}
+	out, err := pgScanAll(rows)
+	if err != nil {
+		return nil, pgFail(ctx, "list kind", err)
+	}
+	return out, nil
+}
+
 func (p *pgStore) Ping(ctx context.Context) error {
 	if p.closed.Load() {
 		return errClosed
@@ -436,6 +461,11 @@ func pgList(ctx context.Context, q pgQuerier, s Scope, afterID string, limit int
 	if err != nil {
 		return nil, err
 	}
+	return pgScanAll(rows)
+}
+
+// pgScanAll reads every row of a listing and closes rows.
+func pgScanAll(rows pgx.Rows) ([]*Record, error) {
 	defer rows.Close()
 	var out []*Record
 	for rows.Next() {

@@ -93,6 +93,13 @@ type Store interface {
 	// Get and List outside a transaction read the latest committed state.
 	Get(ctx context.Context, k Key) (*Record, error)
 	List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error)
+	// ListKind returns records of kind in every account and Region, ordered
+	// by (Account, Region, ID) in byte order, strictly after after (whose
+	// Kind is ignored), at most limit of them (limit <= 0: all). Like List's
+	// afterID, the zero Key starts at the beginning. It serves views across
+	// scopes, such as the dashboard of every pipeline; it reads the latest
+	// committed state and is not offered inside transactions.
+	ListKind(ctx context.Context, kind string, after Key, limit int) ([]*Record, error)
 	// Update runs fn in one serializable read-write transaction and commits
 	// it durably before returning nil. If fn returns an error nothing of it is
 	// applied and that error is returned unchanged. fn may be run more than
@@ -197,6 +204,17 @@ func mkdirFor(file string) error {
 // micros normalises a time the way every backend stores it, so all three
 // return identical values.
 func micros(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }
+
+// compareKeys orders keys as ListKind returns them.
+func compareKeys(a, b Key) int {
+	if c := strings.Compare(a.Account, b.Account); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Region, b.Region); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
 
 func cloneRecord(r *Record) *Record {
 	c := *r
