@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
 
@@ -281,7 +282,7 @@ func TestUnimplementedOperation(t *testing.T) {
 	srv := wsimtest.Start(t)
 	counter := &countingTransport{next: http.DefaultTransport}
 	c := srv.Client(t, accountA, usEast1, func(o *workspaces.Options) {
-		o.RetryMaxAttempts = 3
+		o.Retryer = retry.NewStandard() // the SDK's default: three attempts, 5xx retried
 		o.HTTPClient = &http.Client{Transport: counter}
 	})
 	_, err := c.DescribeWorkspaces(ctx(t), &workspaces.DescribeWorkspacesInput{})

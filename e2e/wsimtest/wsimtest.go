@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 )
@@ -328,15 +330,25 @@ func (s *Server) Restart(t testing.TB) {
 func (s *Server) Logs() string { return s.logs.String() }
 
 // Client returns a WorkSpaces client for the account and Region: wsim takes a
-// 12-digit access key id as the account. It makes one attempt per call, so
-// error tests are fast and deterministic; optFns may change that.
+// 12-digit access key id as the account. So that error tests are fast and
+// deterministic, it retries nothing the service answers (no throttling or 5xx
+// retries) and only retries, at once, a connection the client itself broke:
+// aws-sdk-go-v2 can close a connection while reading a response that arrived
+// before it finished writing the request, which loopback makes frequent
+// (aws/aws-sdk-go-v2#2737; its default retryer retries that too). optFns may
+// change all this.
 func (s *Server) Client(t testing.TB, account, region string, optFns ...func(*workspaces.Options)) *workspaces.Client {
 	t.Helper()
 	opts := workspaces.Options{
-		Region:           region,
-		BaseEndpoint:     aws.String(s.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider(account, "test", ""),
-		RetryMaxAttempts: 1,
+		Region:       region,
+		BaseEndpoint: aws.String(s.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider(account, "test", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			o.RateLimiter = ratelimit.None
+		}),
 	}
 	return workspaces.New(opts, optFns...)
 }

@@ -121,6 +121,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		x.status = http.StatusOK
 	}
 	w.Header().Set("Content-Type", awsjson.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(x.status)
 	w.Write(body)
 
