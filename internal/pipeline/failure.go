@@ -277,6 +277,11 @@ func (r FaultRule) Validate() error {
 	if r.Account != "" && !accountID.MatchString(r.Account) {
 		return fmt.Errorf("account %q is not a 12-digit AWS account id", r.Account)
 	}
+	if r.SourceID != "" && k == KindAccountModification {
+		// A BYOL account modification has no source, so the rule could
+		// never match: refuse it rather than keep a rule that does nothing.
+		return fmt.Errorf("sourceId cannot be used with kind %s: account modifications have no source", k)
+	}
 	if r.NamePattern != "" {
 		// path.Match checks the whole pattern for syntax errors even when the
 		// name does not match, so matching the empty name is enough.

@@ -573,6 +573,8 @@ func TestFaultRuleValidate(t *testing.T) {
 		{name: "bad pattern", rule: FaultRule{NamePattern: "win[", FailAt: "PENDING"}, wantErr: "syntax error in pattern"},
 		{name: "bad pattern after mismatch", rule: FaultRule{NamePattern: "a[", FailAt: "PENDING"}, wantErr: "syntax error in pattern"},
 		{name: "bad account", rule: FaultRule{Account: "12345", FailAt: "PENDING"}, wantErr: "12-digit"},
+		{name: "source of an account modification", rule: FaultRule{Kind: KindAccountModification, SourceID: "ami-0123456789abcdef0", FailAt: "PENDING"},
+			wantErr: "account modifications have no source"},
 		{name: "long message", rule: FaultRule{FailAt: "PENDING", ErrorMessage: strings.Repeat("é", 2049)}, wantErr: "maximum is 2048"},
 	}
 	for _, tt := range tests {
