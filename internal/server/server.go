@@ -117,6 +117,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		x.status = apiErr.HTTPStatus()
 		body = awsjson.EncodeError(apiErr)
+		// AWS JSON services name the error in a header too; some clients
+		// read it before the body.
+		w.Header()["X-Amzn-ErrorType"] = []string{apiErr.ErrorCode()}
 	} else {
 		x.status = http.StatusOK
 	}

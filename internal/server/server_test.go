@@ -142,6 +142,9 @@ func TestRequestPath(t *testing.T) {
 			if body["__type"] != tt.code {
 				t.Errorf("__type = %v, want %s", body["__type"], tt.code)
 			}
+			if h := w.Header()["X-Amzn-ErrorType"]; len(h) != 1 || h[0] != tt.code {
+				t.Errorf("X-Amzn-ErrorType = %v, want %s", h, tt.code)
+			}
 			msg, _ := body["message"].(string)
 			if !strings.Contains(msg, tt.message) || strings.Contains(msg, "hunter2") || strings.Contains(msg, "boom") {
 				t.Errorf("message = %q, want it to contain %q and no internal detail", msg, tt.message)
