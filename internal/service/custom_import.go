@@ -31,19 +31,12 @@ func (s *Service) ImportCustomWorkspaceImage(ctx context.Context, in *api.Import
 	if err != nil {
 		return nil, err
 	}
-	failure, err := pipeline.ParseFailureTags(pipeline.KindCustomImport, tagMap(tags))
+	failure, err := s.scriptedFailure(ctx, tags, pipeline.Subject{
+		Kind: pipeline.KindCustomImport, Account: req.account, Region: req.region,
+		Name: *in.ImageName, SourceID: sourceID(in.ImageSource),
+	})
 	if err != nil {
-		return nil, invalidParameter("%v", err)
-	}
-	if failure == nil {
-		rules, err := s.FaultRules(ctx)
-		if err != nil {
-			return nil, err
-		}
-		failure = pipeline.MatchFailure(rules, pipeline.Subject{
-			Kind: pipeline.KindCustomImport, Account: req.account, Region: req.region,
-			Name: *in.ImageName, SourceID: sourceID(in.ImageSource),
-		})
+		return nil, err
 	}
 	img := &image{
 		Name:        *in.ImageName,
