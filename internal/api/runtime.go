@@ -10,11 +10,12 @@ package api
 //go:generate go run ./apigen
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,9 +35,6 @@ type Operation struct {
 	// Errors are the error shapes the model lists for the operation.
 	Errors   []string
 	NewInput func() Input
-	// Call invokes the operation's Handler method; the output is nil when the
-	// handler returned none.
-	Call func(ctx context.Context, h Handler, in Input) (any, error)
 }
 
 // Timestamp is a model timestamp: epoch seconds on the wire, with fractions.
@@ -142,53 +140,180 @@ func (e *NotImplementedError) HTTPStatus() int   { return 501 }
 // service framework, e.g. "1 validation error detected: Value 'x' at
 // 'imageName' failed to satisfy constraint: Member must satisfy regular
 // expression pattern: ...".
+//
+// Whatever the input, the message stays small: echoed values and paths are
+// cut to maxShownChars characters, a list or map of the wrong length is
+// reported on its length alone, and only the first maxListedViolations
+// violations (fewer if they are long) are spelled out; the count in "N
+// validation errors detected" is always the true total, and "; and M more"
+// says how many were left out.
 type ValidationErrors struct {
-	msgs []string
+	n    int      // violations found
+	msgs []string // the first maxListedViolations of them
 }
+
+const (
+	// maxShownChars bounds an echoed value or member path, in characters.
+	maxShownChars = 128
+	// maxListedViolations bounds how many violations a message spells out.
+	maxListedViolations = 10
+	// maxMessageBytes bounds the listed violations' share of a message as
+	// JSON-encoded bytes; the first violation is listed whatever its size.
+	maxMessageBytes = 3000
+)
 
 // Err returns nil when nothing failed, else a ValidationException.
 func (v *ValidationErrors) Err() error {
-	if len(v.msgs) == 0 {
+	if v.n == 0 {
 		return nil
 	}
 	noun := "errors"
-	if len(v.msgs) == 1 {
+	if v.n == 1 {
 		noun = "error"
 	}
-	return &Error{
-		Code:    "ValidationException",
-		Status:  400,
-		Message: fmt.Sprintf("%d validation %s detected: %s", len(v.msgs), noun, strings.Join(v.msgs, "; ")),
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d validation %s detected: ", v.n, noun)
+	listed, size := 0, jsonLen(b.String())
+	for _, m := range v.msgs {
+		if listed > 0 {
+			if size += 2 + jsonLen(m); size > maxMessageBytes {
+				break
+			}
+			b.WriteString("; ")
+		} else {
+			size += jsonLen(m)
+		}
+		b.WriteString(m)
+		listed++
 	}
+	if listed < v.n {
+		fmt.Fprintf(&b, "; and %d more", v.n-listed)
+	}
+	return &Error{Code: "ValidationException", Status: 400, Message: b.String()}
 }
 
+// listing counts one more violation and reports whether it is to be spelled
+// out; past maxListedViolations a violation is only counted, so that a request
+// with a million bad members costs no more than a counter. Every check calls it
+// once per violation, before rendering anything.
+func (v *ValidationErrors) listing() bool {
+	v.n++
+	return len(v.msgs) < maxListedViolations
+}
+
+// add spells out a violation; value is already rendered (quoted, or null).
 func (v *ValidationErrors) add(value, path, constraint string) {
-	v.msgs = append(v.msgs, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", value, path, constraint))
+	v.msgs = append(v.msgs, "Value "+value+" at '"+shorten(path)+"' failed to satisfy constraint: "+constraint)
 }
 
-func quote(s string) string { return "'" + s + "'" }
+// quote renders a string value as messages echo it: quoted and shortened.
+func quote(s string) string { return "'" + shorten(s) + "'" }
+
+// shorten keeps s as it is up to maxShownChars characters and otherwise cuts
+// it there, saying how long it was: "aaaa... (70000 characters)".
+func shorten(s string) string {
+	if len(s) <= maxShownChars {
+		return s
+	}
+	chars, cut := 0, len(s)
+	for i := range s {
+		if chars == maxShownChars {
+			cut = i
+		}
+		chars++
+	}
+	if chars <= maxShownChars {
+		return s
+	}
+	return s[:cut] + "... (" + strconv.Itoa(chars) + " characters)"
+}
+
+// jsonLen is an upper bound of the length of s once encoding/json has escaped
+// it in a string (without the quotes).
+func jsonLen(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t':
+			n += 2
+		case r < 0x20 || r == '<' || r == '>' || r == '&' || r == '\u2028' || r == '\u2029' || r == '\uFFFD':
+			n += 6
+		case r < 0x80:
+			n++
+		case r < 0x800:
+			n += 2
+		case r < 0x10000:
+			n += 3
+		default:
+			n += 4
+		}
+	}
+	return n
+}
 
 func (v *ValidationErrors) required(path string) {
-	v.add("null", path, "Member must not be null")
+	if v.listing() {
+		v.add("null", path, "Member must not be null")
+	}
 }
 
-// length checks string, blob, list and map lengths; -1 means unbounded.
+// lengthOK reports whether n is within [minLen, maxLen]; -1 means unbounded.
+func lengthOK(n, minLen, maxLen int) bool {
+	return (minLen < 0 || n >= minLen) && (maxLen < 0 || n <= maxLen)
+}
+
+// length checks string and blob lengths; -1 means unbounded.
 func (v *ValidationErrors) length(path, shown string, n, minLen, maxLen int) {
+	if !lengthOK(n, minLen, maxLen) && v.listing() {
+		v.add(quote(shown), path, lengthFailure(n, minLen, maxLen))
+	}
+}
+
+// lengthFailure words the length constraint that n violates.
+func lengthFailure(n, minLen, maxLen int) string {
 	if minLen >= 0 && n < minLen {
-		v.add(quote(shown), path, fmt.Sprintf("Member must have length greater than or equal to %d", minLen))
+		return "Member must have length greater than or equal to " + strconv.Itoa(minLen)
 	}
-	if maxLen >= 0 && n > maxLen {
-		v.add(quote(shown), path, fmt.Sprintf("Member must have length less than or equal to %d", maxLen))
+	return "Member must have length less than or equal to " + strconv.Itoa(maxLen)
+}
+
+// listLength checks a list's length and reports whether its members are to be
+// checked: a list of the wrong length is reported on its length alone, with
+// its value summarised by listString, however many of its members are bad too.
+func listLength[T any](v *ValidationErrors, path string, list []T, minLen, maxLen int) bool {
+	if lengthOK(len(list), minLen, maxLen) {
+		return true
 	}
+	if v.listing() {
+		v.add("'"+listString(list)+"'", path, lengthFailure(len(list), minLen, maxLen))
+	}
+	return false
+}
+
+// mapLength is listLength for maps, which messages show as <map>.
+func mapLength(v *ValidationErrors, path string, n, minLen, maxLen int) bool {
+	if lengthOK(n, minLen, maxLen) {
+		return true
+	}
+	if v.listing() {
+		v.add("'<map>'", path, lengthFailure(n, minLen, maxLen))
+	}
+	return false
 }
 
 func (v *ValidationErrors) rangeCheck(path string, n, minVal, maxVal int64, hasMin, hasMax bool) {
-	shown := quote(strconv.FormatInt(n, 10))
-	if hasMin && n < minVal {
-		v.add(shown, path, fmt.Sprintf("Member must have value greater than or equal to %d", minVal))
+	var constraint string
+	switch {
+	case hasMin && n < minVal:
+		constraint = "Member must have value greater than or equal to "
+		maxVal = minVal
+	case hasMax && n > maxVal:
+		constraint = "Member must have value less than or equal to "
+	default:
+		return
 	}
-	if hasMax && n > maxVal {
-		v.add(shown, path, fmt.Sprintf("Member must have value less than or equal to %d", maxVal))
+	if v.listing() {
+		v.add("'"+strconv.FormatInt(n, 10)+"'", path, constraint+strconv.FormatInt(maxVal, 10))
 	}
 }
 
@@ -200,7 +325,7 @@ type modelPattern struct {
 }
 
 func (v *ValidationErrors) pattern(path, s string, p *modelPattern) {
-	if !p.re.MatchString(s) {
+	if !p.re.MatchString(s) && v.listing() {
 		v.add(quote(s), path, "Member must satisfy regular expression pattern: "+p.text)
 	}
 }
@@ -211,7 +336,9 @@ func (v *ValidationErrors) enum(path, s string, values []string) {
 			return
 		}
 	}
-	v.add(quote(s), path, "Member must satisfy enum value set: ["+strings.Join(values, ", ")+"]")
+	if v.listing() {
+		v.add(quote(s), path, "Member must satisfy enum value set: ["+strings.Join(values, ", ")+"]")
+	}
 }
 
 func (v *ValidationErrors) union(path string, set ...bool) {
@@ -221,11 +348,11 @@ func (v *ValidationErrors) union(path string, set ...bool) {
 			n++
 		}
 	}
-	if n != 1 {
+	if n != 1 && v.listing() {
 		if path == "" {
 			path = "input"
 		}
-		v.msgs = append(v.msgs, fmt.Sprintf("Value at '%s' failed to satisfy constraint: Union must have exactly one member set, but %d are set", path, n))
+		v.msgs = append(v.msgs, fmt.Sprintf("Value at '%s' failed to satisfy constraint: Union must have exactly one member set, but %d are set", shorten(path), n))
 	}
 }
 
@@ -241,17 +368,46 @@ func member(path string, i int) string {
 	return path + "." + strconv.Itoa(i+1) + ".member"
 }
 
+// mapKeys returns a map's keys in order, so that messages about its members
+// come in the same order every time.
+func mapKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
 // listString renders a list value in messages as the AWS framework does, e.g.
-// '[a, b]' for strings.
+// '[a, b]' for strings, structures as JSON. A long list is summarised: the
+// members that fit in maxShownChars characters, then how many there are in
+// all: '[wsi-000000001, ..., wsi-000000009, ... (26 members)]'.
 func listString[T any](list []T) string {
-	parts := make([]string, len(list))
+	var b strings.Builder
+	b.WriteByte('[')
+	shown := 0
 	for i, e := range list {
+		var s string
 		switch x := any(e).(type) {
 		case string:
-			parts[i] = x
+			s = x
 		default:
-			parts[i] = fmt.Sprintf("%+v", x)
+			if j, err := json.Marshal(x); err == nil {
+				s = string(j)
+			} else {
+				s = fmt.Sprintf("%+v", x)
+			}
 		}
+		if i > 0 {
+			if b.Len()+2+len(s) > maxShownChars {
+				break
+			}
+			b.WriteString(", ")
+		} else {
+			s = shorten(s)
+		}
+		b.WriteString(s)
+		shown++
 	}
-	return "[" + strings.Join(parts, ", ") + "]"
+	if shown < len(list) {
+		fmt.Fprintf(&b, ", ... (%d members)", len(list))
+	}
+	b.WriteByte(']')
+	return b.String()
 }

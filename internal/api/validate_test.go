@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,18 +165,64 @@ func TestOperationTableIsComplete(t *testing.T) {
 	if len(Operations) != 91 {
 		t.Errorf("len(Operations) = %d, want the model's 91", len(Operations))
 	}
+	empty := NewRegistry()
 	for name, op := range Operations {
 		if op.Name != name || op.NewInput() == nil {
 			t.Errorf("operation %s is malformed", name)
 		}
-		out, err := op.Call(t.Context(), UnimplementedHandler{}, op.NewInput())
+		in := op.NewInput()
+		out, err := empty.Dispatch(t.Context(), op, in)
 		if out != nil {
-			t.Errorf("%s: unimplemented handler returned output %v", name, out)
+			t.Errorf("%s: unimplemented operation returned output %v", name, out)
+		}
+		if verr := in.Validate(); verr != nil {
+			// Validation comes first, for every caller.
+			if err == nil || err.Error() != verr.Error() {
+				t.Errorf("%s: err = %v, want the validation error %v", name, err, verr)
+			}
+			continue
 		}
 		if e, ok := err.(*NotImplementedError); !ok || e.Operation != name || e.HTTPStatus() != 501 {
 			t.Errorf("%s: err = %v, want NotImplementedError naming it", name, err)
 		}
 	}
+	if got := empty.Implemented(); len(got) != 0 {
+		t.Errorf("an empty registry implements %v", got)
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	r := NewRegistry()
+	Handle(r, OpDescribeAccount, func(_ context.Context, in *DescribeAccountInput) (*DescribeAccountOutput, error) {
+		return &DescribeAccountOutput{Message: String("hello")}, nil
+	})
+	Handle(r, OpDescribeWorkspaceImages, func(context.Context, *DescribeWorkspaceImagesInput) (*DescribeWorkspaceImagesOutput, error) {
+		panic("boom")
+	})
+	if got := r.Implemented(); !slices.Equal(got, []string{"DescribeAccount", "DescribeWorkspaceImages"}) {
+		t.Errorf("Implemented() = %v", got)
+	}
+	if !r.Implements("DescribeAccount") || r.Implements("DescribeWorkspaces") {
+		t.Error("Implements is wrong")
+	}
+	out, err := r.Dispatch(t.Context(), OpDescribeAccount.Operation, &DescribeAccountInput{})
+	if err != nil || *out.(*DescribeAccountOutput).Message != "hello" {
+		t.Errorf("Dispatch = %v, %v", out, err)
+	}
+	if _, err := r.Dispatch(t.Context(), OpDescribeWorkspaceImages.Operation, &DescribeWorkspaceImagesInput{}); err == nil || !strings.Contains(err.Error(), "panic in DescribeWorkspaceImages: boom") {
+		t.Errorf("a panicking handler gave %v", err)
+	}
+	// Dispatch validates before the handler runs.
+	_, err = r.Dispatch(t.Context(), OpDescribeWorkspaceImages.Operation, &DescribeWorkspaceImagesInput{MaxResults: Int32(99)})
+	if e, ok := err.(*Error); !ok || e.Code != "ValidationException" {
+		t.Errorf("invalid input gave %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("registering an operation twice did not panic")
+		}
+	}()
+	Handle(r, OpDescribeAccount, func(context.Context, *DescribeAccountInput) (*DescribeAccountOutput, error) { return nil, nil })
 }
 
 func TestOutputsOmitAbsentMembers(t *testing.T) {

@@ -2,1569 +2,562 @@
 
 package api
 
-import "context"
-
 // APIVersion is the version of the WorkSpaces API the model describes.
 const APIVersion = "2015-04-08"
 
 // TargetPrefix is what X-Amz-Target carries before the operation name.
 const TargetPrefix = "WorkspacesService"
 
-// Handler is the whole WorkSpaces API: one method per operation.
-type Handler interface {
-	AcceptAccountLinkInvitation(ctx context.Context, in *AcceptAccountLinkInvitationInput) (*AcceptAccountLinkInvitationOutput, error)
-	AssociateConnectionAlias(ctx context.Context, in *AssociateConnectionAliasInput) (*AssociateConnectionAliasOutput, error)
-	AssociateIpGroups(ctx context.Context, in *AssociateIpGroupsInput) (*AssociateIpGroupsOutput, error)
-	AssociateWorkspaceApplication(ctx context.Context, in *AssociateWorkspaceApplicationInput) (*AssociateWorkspaceApplicationOutput, error)
-	AuthorizeIpRules(ctx context.Context, in *AuthorizeIpRulesInput) (*AuthorizeIpRulesOutput, error)
-	CopyWorkspaceImage(ctx context.Context, in *CopyWorkspaceImageInput) (*CopyWorkspaceImageOutput, error)
-	CreateAccountLinkInvitation(ctx context.Context, in *CreateAccountLinkInvitationInput) (*CreateAccountLinkInvitationOutput, error)
-	CreateConnectClientAddIn(ctx context.Context, in *CreateConnectClientAddInInput) (*CreateConnectClientAddInOutput, error)
-	CreateConnectionAlias(ctx context.Context, in *CreateConnectionAliasInput) (*CreateConnectionAliasOutput, error)
-	CreateIpGroup(ctx context.Context, in *CreateIpGroupInput) (*CreateIpGroupOutput, error)
-	CreateStandbyWorkspaces(ctx context.Context, in *CreateStandbyWorkspacesInput) (*CreateStandbyWorkspacesOutput, error)
-	CreateTags(ctx context.Context, in *CreateTagsInput) (*CreateTagsOutput, error)
-	CreateUpdatedWorkspaceImage(ctx context.Context, in *CreateUpdatedWorkspaceImageInput) (*CreateUpdatedWorkspaceImageOutput, error)
-	CreateWorkspaceBundle(ctx context.Context, in *CreateWorkspaceBundleInput) (*CreateWorkspaceBundleOutput, error)
-	CreateWorkspaceImage(ctx context.Context, in *CreateWorkspaceImageInput) (*CreateWorkspaceImageOutput, error)
-	CreateWorkspaces(ctx context.Context, in *CreateWorkspacesInput) (*CreateWorkspacesOutput, error)
-	CreateWorkspacesPool(ctx context.Context, in *CreateWorkspacesPoolInput) (*CreateWorkspacesPoolOutput, error)
-	DeleteAccountLinkInvitation(ctx context.Context, in *DeleteAccountLinkInvitationInput) (*DeleteAccountLinkInvitationOutput, error)
-	DeleteClientBranding(ctx context.Context, in *DeleteClientBrandingInput) (*DeleteClientBrandingOutput, error)
-	DeleteConnectClientAddIn(ctx context.Context, in *DeleteConnectClientAddInInput) (*DeleteConnectClientAddInOutput, error)
-	DeleteConnectionAlias(ctx context.Context, in *DeleteConnectionAliasInput) (*DeleteConnectionAliasOutput, error)
-	DeleteIpGroup(ctx context.Context, in *DeleteIpGroupInput) (*DeleteIpGroupOutput, error)
-	DeleteTags(ctx context.Context, in *DeleteTagsInput) (*DeleteTagsOutput, error)
-	DeleteWorkspaceBundle(ctx context.Context, in *DeleteWorkspaceBundleInput) (*DeleteWorkspaceBundleOutput, error)
-	DeleteWorkspaceImage(ctx context.Context, in *DeleteWorkspaceImageInput) (*DeleteWorkspaceImageOutput, error)
-	DeployWorkspaceApplications(ctx context.Context, in *DeployWorkspaceApplicationsInput) (*DeployWorkspaceApplicationsOutput, error)
-	DeregisterWorkspaceDirectory(ctx context.Context, in *DeregisterWorkspaceDirectoryInput) (*DeregisterWorkspaceDirectoryOutput, error)
-	DescribeAccount(ctx context.Context, in *DescribeAccountInput) (*DescribeAccountOutput, error)
-	DescribeAccountModifications(ctx context.Context, in *DescribeAccountModificationsInput) (*DescribeAccountModificationsOutput, error)
-	DescribeApplicationAssociations(ctx context.Context, in *DescribeApplicationAssociationsInput) (*DescribeApplicationAssociationsOutput, error)
-	DescribeApplications(ctx context.Context, in *DescribeApplicationsInput) (*DescribeApplicationsOutput, error)
-	DescribeBundleAssociations(ctx context.Context, in *DescribeBundleAssociationsInput) (*DescribeBundleAssociationsOutput, error)
-	DescribeClientBranding(ctx context.Context, in *DescribeClientBrandingInput) (*DescribeClientBrandingOutput, error)
-	DescribeClientProperties(ctx context.Context, in *DescribeClientPropertiesInput) (*DescribeClientPropertiesOutput, error)
-	DescribeConnectClientAddIns(ctx context.Context, in *DescribeConnectClientAddInsInput) (*DescribeConnectClientAddInsOutput, error)
-	DescribeConnectionAliasPermissions(ctx context.Context, in *DescribeConnectionAliasPermissionsInput) (*DescribeConnectionAliasPermissionsOutput, error)
-	DescribeConnectionAliases(ctx context.Context, in *DescribeConnectionAliasesInput) (*DescribeConnectionAliasesOutput, error)
-	DescribeCustomWorkspaceImageImport(ctx context.Context, in *DescribeCustomWorkspaceImageImportInput) (*DescribeCustomWorkspaceImageImportOutput, error)
-	DescribeImageAssociations(ctx context.Context, in *DescribeImageAssociationsInput) (*DescribeImageAssociationsOutput, error)
-	DescribeIpGroups(ctx context.Context, in *DescribeIpGroupsInput) (*DescribeIpGroupsOutput, error)
-	DescribeTags(ctx context.Context, in *DescribeTagsInput) (*DescribeTagsOutput, error)
-	DescribeWorkspaceAssociations(ctx context.Context, in *DescribeWorkspaceAssociationsInput) (*DescribeWorkspaceAssociationsOutput, error)
-	DescribeWorkspaceBundles(ctx context.Context, in *DescribeWorkspaceBundlesInput) (*DescribeWorkspaceBundlesOutput, error)
-	DescribeWorkspaceDirectories(ctx context.Context, in *DescribeWorkspaceDirectoriesInput) (*DescribeWorkspaceDirectoriesOutput, error)
-	DescribeWorkspaceImagePermissions(ctx context.Context, in *DescribeWorkspaceImagePermissionsInput) (*DescribeWorkspaceImagePermissionsOutput, error)
-	DescribeWorkspaceImages(ctx context.Context, in *DescribeWorkspaceImagesInput) (*DescribeWorkspaceImagesOutput, error)
-	DescribeWorkspaceSnapshots(ctx context.Context, in *DescribeWorkspaceSnapshotsInput) (*DescribeWorkspaceSnapshotsOutput, error)
-	DescribeWorkspaces(ctx context.Context, in *DescribeWorkspacesInput) (*DescribeWorkspacesOutput, error)
-	DescribeWorkspacesConnectionStatus(ctx context.Context, in *DescribeWorkspacesConnectionStatusInput) (*DescribeWorkspacesConnectionStatusOutput, error)
-	DescribeWorkspacesPoolSessions(ctx context.Context, in *DescribeWorkspacesPoolSessionsInput) (*DescribeWorkspacesPoolSessionsOutput, error)
-	DescribeWorkspacesPools(ctx context.Context, in *DescribeWorkspacesPoolsInput) (*DescribeWorkspacesPoolsOutput, error)
-	DisassociateConnectionAlias(ctx context.Context, in *DisassociateConnectionAliasInput) (*DisassociateConnectionAliasOutput, error)
-	DisassociateIpGroups(ctx context.Context, in *DisassociateIpGroupsInput) (*DisassociateIpGroupsOutput, error)
-	DisassociateWorkspaceApplication(ctx context.Context, in *DisassociateWorkspaceApplicationInput) (*DisassociateWorkspaceApplicationOutput, error)
-	GetAccountLink(ctx context.Context, in *GetAccountLinkInput) (*GetAccountLinkOutput, error)
-	ImportClientBranding(ctx context.Context, in *ImportClientBrandingInput) (*ImportClientBrandingOutput, error)
-	ImportCustomWorkspaceImage(ctx context.Context, in *ImportCustomWorkspaceImageInput) (*ImportCustomWorkspaceImageOutput, error)
-	ImportWorkspaceImage(ctx context.Context, in *ImportWorkspaceImageInput) (*ImportWorkspaceImageOutput, error)
-	ListAccountLinks(ctx context.Context, in *ListAccountLinksInput) (*ListAccountLinksOutput, error)
-	ListAvailableManagementCidrRanges(ctx context.Context, in *ListAvailableManagementCidrRangesInput) (*ListAvailableManagementCidrRangesOutput, error)
-	MigrateWorkspace(ctx context.Context, in *MigrateWorkspaceInput) (*MigrateWorkspaceOutput, error)
-	ModifyAccount(ctx context.Context, in *ModifyAccountInput) (*ModifyAccountOutput, error)
-	ModifyCertificateBasedAuthProperties(ctx context.Context, in *ModifyCertificateBasedAuthPropertiesInput) (*ModifyCertificateBasedAuthPropertiesOutput, error)
-	ModifyClientProperties(ctx context.Context, in *ModifyClientPropertiesInput) (*ModifyClientPropertiesOutput, error)
-	ModifyEndpointEncryptionMode(ctx context.Context, in *ModifyEndpointEncryptionModeInput) (*ModifyEndpointEncryptionModeOutput, error)
-	ModifySamlProperties(ctx context.Context, in *ModifySamlPropertiesInput) (*ModifySamlPropertiesOutput, error)
-	ModifySelfservicePermissions(ctx context.Context, in *ModifySelfservicePermissionsInput) (*ModifySelfservicePermissionsOutput, error)
-	ModifyStreamingProperties(ctx context.Context, in *ModifyStreamingPropertiesInput) (*ModifyStreamingPropertiesOutput, error)
-	ModifyWorkspaceAccessProperties(ctx context.Context, in *ModifyWorkspaceAccessPropertiesInput) (*ModifyWorkspaceAccessPropertiesOutput, error)
-	ModifyWorkspaceCreationProperties(ctx context.Context, in *ModifyWorkspaceCreationPropertiesInput) (*ModifyWorkspaceCreationPropertiesOutput, error)
-	ModifyWorkspaceProperties(ctx context.Context, in *ModifyWorkspacePropertiesInput) (*ModifyWorkspacePropertiesOutput, error)
-	ModifyWorkspaceState(ctx context.Context, in *ModifyWorkspaceStateInput) (*ModifyWorkspaceStateOutput, error)
-	RebootWorkspaces(ctx context.Context, in *RebootWorkspacesInput) (*RebootWorkspacesOutput, error)
-	RebuildWorkspaces(ctx context.Context, in *RebuildWorkspacesInput) (*RebuildWorkspacesOutput, error)
-	RegisterWorkspaceDirectory(ctx context.Context, in *RegisterWorkspaceDirectoryInput) (*RegisterWorkspaceDirectoryOutput, error)
-	RejectAccountLinkInvitation(ctx context.Context, in *RejectAccountLinkInvitationInput) (*RejectAccountLinkInvitationOutput, error)
-	RestoreWorkspace(ctx context.Context, in *RestoreWorkspaceInput) (*RestoreWorkspaceOutput, error)
-	RevokeIpRules(ctx context.Context, in *RevokeIpRulesInput) (*RevokeIpRulesOutput, error)
-	StartWorkspaces(ctx context.Context, in *StartWorkspacesInput) (*StartWorkspacesOutput, error)
-	StartWorkspacesPool(ctx context.Context, in *StartWorkspacesPoolInput) (*StartWorkspacesPoolOutput, error)
-	StopWorkspaces(ctx context.Context, in *StopWorkspacesInput) (*StopWorkspacesOutput, error)
-	StopWorkspacesPool(ctx context.Context, in *StopWorkspacesPoolInput) (*StopWorkspacesPoolOutput, error)
-	TerminateWorkspaces(ctx context.Context, in *TerminateWorkspacesInput) (*TerminateWorkspacesOutput, error)
-	TerminateWorkspacesPool(ctx context.Context, in *TerminateWorkspacesPoolInput) (*TerminateWorkspacesPoolOutput, error)
-	TerminateWorkspacesPoolSession(ctx context.Context, in *TerminateWorkspacesPoolSessionInput) (*TerminateWorkspacesPoolSessionOutput, error)
-	UpdateConnectClientAddIn(ctx context.Context, in *UpdateConnectClientAddInInput) (*UpdateConnectClientAddInOutput, error)
-	UpdateConnectionAliasPermission(ctx context.Context, in *UpdateConnectionAliasPermissionInput) (*UpdateConnectionAliasPermissionOutput, error)
-	UpdateRulesOfIpGroup(ctx context.Context, in *UpdateRulesOfIpGroupInput) (*UpdateRulesOfIpGroupOutput, error)
-	UpdateWorkspaceBundle(ctx context.Context, in *UpdateWorkspaceBundleInput) (*UpdateWorkspaceBundleOutput, error)
-	UpdateWorkspaceImagePermission(ctx context.Context, in *UpdateWorkspaceImagePermissionInput) (*UpdateWorkspaceImagePermissionOutput, error)
-	UpdateWorkspacesPool(ctx context.Context, in *UpdateWorkspacesPoolInput) (*UpdateWorkspacesPoolOutput, error)
-}
-
-// UnimplementedHandler answers every operation with NotImplementedError;
-// embed it to implement the API one operation at a time.
-type UnimplementedHandler struct{}
-
-func (UnimplementedHandler) AcceptAccountLinkInvitation(context.Context, *AcceptAccountLinkInvitationInput) (*AcceptAccountLinkInvitationOutput, error) {
-	return nil, &NotImplementedError{Operation: "AcceptAccountLinkInvitation"}
-}
-
-func (UnimplementedHandler) AssociateConnectionAlias(context.Context, *AssociateConnectionAliasInput) (*AssociateConnectionAliasOutput, error) {
-	return nil, &NotImplementedError{Operation: "AssociateConnectionAlias"}
-}
-
-func (UnimplementedHandler) AssociateIpGroups(context.Context, *AssociateIpGroupsInput) (*AssociateIpGroupsOutput, error) {
-	return nil, &NotImplementedError{Operation: "AssociateIpGroups"}
-}
-
-func (UnimplementedHandler) AssociateWorkspaceApplication(context.Context, *AssociateWorkspaceApplicationInput) (*AssociateWorkspaceApplicationOutput, error) {
-	return nil, &NotImplementedError{Operation: "AssociateWorkspaceApplication"}
-}
-
-func (UnimplementedHandler) AuthorizeIpRules(context.Context, *AuthorizeIpRulesInput) (*AuthorizeIpRulesOutput, error) {
-	return nil, &NotImplementedError{Operation: "AuthorizeIpRules"}
-}
-
-func (UnimplementedHandler) CopyWorkspaceImage(context.Context, *CopyWorkspaceImageInput) (*CopyWorkspaceImageOutput, error) {
-	return nil, &NotImplementedError{Operation: "CopyWorkspaceImage"}
-}
-
-func (UnimplementedHandler) CreateAccountLinkInvitation(context.Context, *CreateAccountLinkInvitationInput) (*CreateAccountLinkInvitationOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateAccountLinkInvitation"}
-}
-
-func (UnimplementedHandler) CreateConnectClientAddIn(context.Context, *CreateConnectClientAddInInput) (*CreateConnectClientAddInOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateConnectClientAddIn"}
-}
-
-func (UnimplementedHandler) CreateConnectionAlias(context.Context, *CreateConnectionAliasInput) (*CreateConnectionAliasOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateConnectionAlias"}
-}
-
-func (UnimplementedHandler) CreateIpGroup(context.Context, *CreateIpGroupInput) (*CreateIpGroupOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateIpGroup"}
-}
-
-func (UnimplementedHandler) CreateStandbyWorkspaces(context.Context, *CreateStandbyWorkspacesInput) (*CreateStandbyWorkspacesOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateStandbyWorkspaces"}
-}
-
-func (UnimplementedHandler) CreateTags(context.Context, *CreateTagsInput) (*CreateTagsOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateTags"}
-}
-
-func (UnimplementedHandler) CreateUpdatedWorkspaceImage(context.Context, *CreateUpdatedWorkspaceImageInput) (*CreateUpdatedWorkspaceImageOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateUpdatedWorkspaceImage"}
-}
-
-func (UnimplementedHandler) CreateWorkspaceBundle(context.Context, *CreateWorkspaceBundleInput) (*CreateWorkspaceBundleOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateWorkspaceBundle"}
-}
-
-func (UnimplementedHandler) CreateWorkspaceImage(context.Context, *CreateWorkspaceImageInput) (*CreateWorkspaceImageOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateWorkspaceImage"}
-}
-
-func (UnimplementedHandler) CreateWorkspaces(context.Context, *CreateWorkspacesInput) (*CreateWorkspacesOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateWorkspaces"}
-}
-
-func (UnimplementedHandler) CreateWorkspacesPool(context.Context, *CreateWorkspacesPoolInput) (*CreateWorkspacesPoolOutput, error) {
-	return nil, &NotImplementedError{Operation: "CreateWorkspacesPool"}
-}
-
-func (UnimplementedHandler) DeleteAccountLinkInvitation(context.Context, *DeleteAccountLinkInvitationInput) (*DeleteAccountLinkInvitationOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeleteAccountLinkInvitation"}
-}
-
-func (UnimplementedHandler) DeleteClientBranding(context.Context, *DeleteClientBrandingInput) (*DeleteClientBrandingOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeleteClientBranding"}
-}
-
-func (UnimplementedHandler) DeleteConnectClientAddIn(context.Context, *DeleteConnectClientAddInInput) (*DeleteConnectClientAddInOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeleteConnectClientAddIn"}
-}
-
-func (UnimplementedHandler) DeleteConnectionAlias(context.Context, *DeleteConnectionAliasInput) (*DeleteConnectionAliasOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeleteConnectionAlias"}
-}
-
-func (UnimplementedHandler) DeleteIpGroup(context.Context, *DeleteIpGroupInput) (*DeleteIpGroupOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeleteIpGroup"}
-}
-
-func (UnimplementedHandler) DeleteTags(context.Context, *DeleteTagsInput) (*DeleteTagsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeleteTags"}
-}
-
-func (UnimplementedHandler) DeleteWorkspaceBundle(context.Context, *DeleteWorkspaceBundleInput) (*DeleteWorkspaceBundleOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeleteWorkspaceBundle"}
-}
-
-func (UnimplementedHandler) DeleteWorkspaceImage(context.Context, *DeleteWorkspaceImageInput) (*DeleteWorkspaceImageOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeleteWorkspaceImage"}
-}
-
-func (UnimplementedHandler) DeployWorkspaceApplications(context.Context, *DeployWorkspaceApplicationsInput) (*DeployWorkspaceApplicationsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeployWorkspaceApplications"}
-}
-
-func (UnimplementedHandler) DeregisterWorkspaceDirectory(context.Context, *DeregisterWorkspaceDirectoryInput) (*DeregisterWorkspaceDirectoryOutput, error) {
-	return nil, &NotImplementedError{Operation: "DeregisterWorkspaceDirectory"}
-}
-
-func (UnimplementedHandler) DescribeAccount(context.Context, *DescribeAccountInput) (*DescribeAccountOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeAccount"}
-}
-
-func (UnimplementedHandler) DescribeAccountModifications(context.Context, *DescribeAccountModificationsInput) (*DescribeAccountModificationsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeAccountModifications"}
-}
-
-func (UnimplementedHandler) DescribeApplicationAssociations(context.Context, *DescribeApplicationAssociationsInput) (*DescribeApplicationAssociationsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeApplicationAssociations"}
-}
-
-func (UnimplementedHandler) DescribeApplications(context.Context, *DescribeApplicationsInput) (*DescribeApplicationsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeApplications"}
-}
-
-func (UnimplementedHandler) DescribeBundleAssociations(context.Context, *DescribeBundleAssociationsInput) (*DescribeBundleAssociationsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeBundleAssociations"}
-}
-
-func (UnimplementedHandler) DescribeClientBranding(context.Context, *DescribeClientBrandingInput) (*DescribeClientBrandingOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeClientBranding"}
-}
-
-func (UnimplementedHandler) DescribeClientProperties(context.Context, *DescribeClientPropertiesInput) (*DescribeClientPropertiesOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeClientProperties"}
-}
-
-func (UnimplementedHandler) DescribeConnectClientAddIns(context.Context, *DescribeConnectClientAddInsInput) (*DescribeConnectClientAddInsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeConnectClientAddIns"}
-}
-
-func (UnimplementedHandler) DescribeConnectionAliasPermissions(context.Context, *DescribeConnectionAliasPermissionsInput) (*DescribeConnectionAliasPermissionsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeConnectionAliasPermissions"}
-}
-
-func (UnimplementedHandler) DescribeConnectionAliases(context.Context, *DescribeConnectionAliasesInput) (*DescribeConnectionAliasesOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeConnectionAliases"}
-}
-
-func (UnimplementedHandler) DescribeCustomWorkspaceImageImport(context.Context, *DescribeCustomWorkspaceImageImportInput) (*DescribeCustomWorkspaceImageImportOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeCustomWorkspaceImageImport"}
-}
-
-func (UnimplementedHandler) DescribeImageAssociations(context.Context, *DescribeImageAssociationsInput) (*DescribeImageAssociationsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeImageAssociations"}
-}
-
-func (UnimplementedHandler) DescribeIpGroups(context.Context, *DescribeIpGroupsInput) (*DescribeIpGroupsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeIpGroups"}
-}
-
-func (UnimplementedHandler) DescribeTags(context.Context, *DescribeTagsInput) (*DescribeTagsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeTags"}
-}
-
-func (UnimplementedHandler) DescribeWorkspaceAssociations(context.Context, *DescribeWorkspaceAssociationsInput) (*DescribeWorkspaceAssociationsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspaceAssociations"}
-}
-
-func (UnimplementedHandler) DescribeWorkspaceBundles(context.Context, *DescribeWorkspaceBundlesInput) (*DescribeWorkspaceBundlesOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspaceBundles"}
-}
-
-func (UnimplementedHandler) DescribeWorkspaceDirectories(context.Context, *DescribeWorkspaceDirectoriesInput) (*DescribeWorkspaceDirectoriesOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspaceDirectories"}
-}
-
-func (UnimplementedHandler) DescribeWorkspaceImagePermissions(context.Context, *DescribeWorkspaceImagePermissionsInput) (*DescribeWorkspaceImagePermissionsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspaceImagePermissions"}
-}
-
-func (UnimplementedHandler) DescribeWorkspaceImages(context.Context, *DescribeWorkspaceImagesInput) (*DescribeWorkspaceImagesOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspaceImages"}
-}
-
-func (UnimplementedHandler) DescribeWorkspaceSnapshots(context.Context, *DescribeWorkspaceSnapshotsInput) (*DescribeWorkspaceSnapshotsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspaceSnapshots"}
-}
-
-func (UnimplementedHandler) DescribeWorkspaces(context.Context, *DescribeWorkspacesInput) (*DescribeWorkspacesOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspaces"}
-}
-
-func (UnimplementedHandler) DescribeWorkspacesConnectionStatus(context.Context, *DescribeWorkspacesConnectionStatusInput) (*DescribeWorkspacesConnectionStatusOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspacesConnectionStatus"}
-}
-
-func (UnimplementedHandler) DescribeWorkspacesPoolSessions(context.Context, *DescribeWorkspacesPoolSessionsInput) (*DescribeWorkspacesPoolSessionsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspacesPoolSessions"}
-}
-
-func (UnimplementedHandler) DescribeWorkspacesPools(context.Context, *DescribeWorkspacesPoolsInput) (*DescribeWorkspacesPoolsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DescribeWorkspacesPools"}
-}
-
-func (UnimplementedHandler) DisassociateConnectionAlias(context.Context, *DisassociateConnectionAliasInput) (*DisassociateConnectionAliasOutput, error) {
-	return nil, &NotImplementedError{Operation: "DisassociateConnectionAlias"}
-}
-
-func (UnimplementedHandler) DisassociateIpGroups(context.Context, *DisassociateIpGroupsInput) (*DisassociateIpGroupsOutput, error) {
-	return nil, &NotImplementedError{Operation: "DisassociateIpGroups"}
-}
-
-func (UnimplementedHandler) DisassociateWorkspaceApplication(context.Context, *DisassociateWorkspaceApplicationInput) (*DisassociateWorkspaceApplicationOutput, error) {
-	return nil, &NotImplementedError{Operation: "DisassociateWorkspaceApplication"}
-}
-
-func (UnimplementedHandler) GetAccountLink(context.Context, *GetAccountLinkInput) (*GetAccountLinkOutput, error) {
-	return nil, &NotImplementedError{Operation: "GetAccountLink"}
-}
-
-func (UnimplementedHandler) ImportClientBranding(context.Context, *ImportClientBrandingInput) (*ImportClientBrandingOutput, error) {
-	return nil, &NotImplementedError{Operation: "ImportClientBranding"}
-}
-
-func (UnimplementedHandler) ImportCustomWorkspaceImage(context.Context, *ImportCustomWorkspaceImageInput) (*ImportCustomWorkspaceImageOutput, error) {
-	return nil, &NotImplementedError{Operation: "ImportCustomWorkspaceImage"}
-}
-
-func (UnimplementedHandler) ImportWorkspaceImage(context.Context, *ImportWorkspaceImageInput) (*ImportWorkspaceImageOutput, error) {
-	return nil, &NotImplementedError{Operation: "ImportWorkspaceImage"}
-}
-
-func (UnimplementedHandler) ListAccountLinks(context.Context, *ListAccountLinksInput) (*ListAccountLinksOutput, error) {
-	return nil, &NotImplementedError{Operation: "ListAccountLinks"}
-}
-
-func (UnimplementedHandler) ListAvailableManagementCidrRanges(context.Context, *ListAvailableManagementCidrRangesInput) (*ListAvailableManagementCidrRangesOutput, error) {
-	return nil, &NotImplementedError{Operation: "ListAvailableManagementCidrRanges"}
-}
-
-func (UnimplementedHandler) MigrateWorkspace(context.Context, *MigrateWorkspaceInput) (*MigrateWorkspaceOutput, error) {
-	return nil, &NotImplementedError{Operation: "MigrateWorkspace"}
-}
-
-func (UnimplementedHandler) ModifyAccount(context.Context, *ModifyAccountInput) (*ModifyAccountOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyAccount"}
-}
-
-func (UnimplementedHandler) ModifyCertificateBasedAuthProperties(context.Context, *ModifyCertificateBasedAuthPropertiesInput) (*ModifyCertificateBasedAuthPropertiesOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyCertificateBasedAuthProperties"}
-}
-
-func (UnimplementedHandler) ModifyClientProperties(context.Context, *ModifyClientPropertiesInput) (*ModifyClientPropertiesOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyClientProperties"}
-}
-
-func (UnimplementedHandler) ModifyEndpointEncryptionMode(context.Context, *ModifyEndpointEncryptionModeInput) (*ModifyEndpointEncryptionModeOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyEndpointEncryptionMode"}
-}
-
-func (UnimplementedHandler) ModifySamlProperties(context.Context, *ModifySamlPropertiesInput) (*ModifySamlPropertiesOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifySamlProperties"}
-}
-
-func (UnimplementedHandler) ModifySelfservicePermissions(context.Context, *ModifySelfservicePermissionsInput) (*ModifySelfservicePermissionsOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifySelfservicePermissions"}
-}
-
-func (UnimplementedHandler) ModifyStreamingProperties(context.Context, *ModifyStreamingPropertiesInput) (*ModifyStreamingPropertiesOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyStreamingProperties"}
-}
-
-func (UnimplementedHandler) ModifyWorkspaceAccessProperties(context.Context, *ModifyWorkspaceAccessPropertiesInput) (*ModifyWorkspaceAccessPropertiesOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyWorkspaceAccessProperties"}
-}
-
-func (UnimplementedHandler) ModifyWorkspaceCreationProperties(context.Context, *ModifyWorkspaceCreationPropertiesInput) (*ModifyWorkspaceCreationPropertiesOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyWorkspaceCreationProperties"}
-}
-
-func (UnimplementedHandler) ModifyWorkspaceProperties(context.Context, *ModifyWorkspacePropertiesInput) (*ModifyWorkspacePropertiesOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyWorkspaceProperties"}
-}
-
-func (UnimplementedHandler) ModifyWorkspaceState(context.Context, *ModifyWorkspaceStateInput) (*ModifyWorkspaceStateOutput, error) {
-	return nil, &NotImplementedError{Operation: "ModifyWorkspaceState"}
-}
-
-func (UnimplementedHandler) RebootWorkspaces(context.Context, *RebootWorkspacesInput) (*RebootWorkspacesOutput, error) {
-	return nil, &NotImplementedError{Operation: "RebootWorkspaces"}
-}
-
-func (UnimplementedHandler) RebuildWorkspaces(context.Context, *RebuildWorkspacesInput) (*RebuildWorkspacesOutput, error) {
-	return nil, &NotImplementedError{Operation: "RebuildWorkspaces"}
-}
-
-func (UnimplementedHandler) RegisterWorkspaceDirectory(context.Context, *RegisterWorkspaceDirectoryInput) (*RegisterWorkspaceDirectoryOutput, error) {
-	return nil, &NotImplementedError{Operation: "RegisterWorkspaceDirectory"}
-}
-
-func (UnimplementedHandler) RejectAccountLinkInvitation(context.Context, *RejectAccountLinkInvitationInput) (*RejectAccountLinkInvitationOutput, error) {
-	return nil, &NotImplementedError{Operation: "RejectAccountLinkInvitation"}
-}
-
-func (UnimplementedHandler) RestoreWorkspace(context.Context, *RestoreWorkspaceInput) (*RestoreWorkspaceOutput, error) {
-	return nil, &NotImplementedError{Operation: "RestoreWorkspace"}
-}
-
-func (UnimplementedHandler) RevokeIpRules(context.Context, *RevokeIpRulesInput) (*RevokeIpRulesOutput, error) {
-	return nil, &NotImplementedError{Operation: "RevokeIpRules"}
-}
-
-func (UnimplementedHandler) StartWorkspaces(context.Context, *StartWorkspacesInput) (*StartWorkspacesOutput, error) {
-	return nil, &NotImplementedError{Operation: "StartWorkspaces"}
-}
-
-func (UnimplementedHandler) StartWorkspacesPool(context.Context, *StartWorkspacesPoolInput) (*StartWorkspacesPoolOutput, error) {
-	return nil, &NotImplementedError{Operation: "StartWorkspacesPool"}
-}
-
-func (UnimplementedHandler) StopWorkspaces(context.Context, *StopWorkspacesInput) (*StopWorkspacesOutput, error) {
-	return nil, &NotImplementedError{Operation: "StopWorkspaces"}
-}
-
-func (UnimplementedHandler) StopWorkspacesPool(context.Context, *StopWorkspacesPoolInput) (*StopWorkspacesPoolOutput, error) {
-	return nil, &NotImplementedError{Operation: "StopWorkspacesPool"}
-}
-
-func (UnimplementedHandler) TerminateWorkspaces(context.Context, *TerminateWorkspacesInput) (*TerminateWorkspacesOutput, error) {
-	return nil, &NotImplementedError{Operation: "TerminateWorkspaces"}
-}
-
-func (UnimplementedHandler) TerminateWorkspacesPool(context.Context, *TerminateWorkspacesPoolInput) (*TerminateWorkspacesPoolOutput, error) {
-	return nil, &NotImplementedError{Operation: "TerminateWorkspacesPool"}
-}
-
-func (UnimplementedHandler) TerminateWorkspacesPoolSession(context.Context, *TerminateWorkspacesPoolSessionInput) (*TerminateWorkspacesPoolSessionOutput, error) {
-	return nil, &NotImplementedError{Operation: "TerminateWorkspacesPoolSession"}
-}
-
-func (UnimplementedHandler) UpdateConnectClientAddIn(context.Context, *UpdateConnectClientAddInInput) (*UpdateConnectClientAddInOutput, error) {
-	return nil, &NotImplementedError{Operation: "UpdateConnectClientAddIn"}
-}
-
-func (UnimplementedHandler) UpdateConnectionAliasPermission(context.Context, *UpdateConnectionAliasPermissionInput) (*UpdateConnectionAliasPermissionOutput, error) {
-	return nil, &NotImplementedError{Operation: "UpdateConnectionAliasPermission"}
-}
-
-func (UnimplementedHandler) UpdateRulesOfIpGroup(context.Context, *UpdateRulesOfIpGroupInput) (*UpdateRulesOfIpGroupOutput, error) {
-	return nil, &NotImplementedError{Operation: "UpdateRulesOfIpGroup"}
-}
-
-func (UnimplementedHandler) UpdateWorkspaceBundle(context.Context, *UpdateWorkspaceBundleInput) (*UpdateWorkspaceBundleOutput, error) {
-	return nil, &NotImplementedError{Operation: "UpdateWorkspaceBundle"}
-}
-
-func (UnimplementedHandler) UpdateWorkspaceImagePermission(context.Context, *UpdateWorkspaceImagePermissionInput) (*UpdateWorkspaceImagePermissionOutput, error) {
-	return nil, &NotImplementedError{Operation: "UpdateWorkspaceImagePermission"}
-}
-
-func (UnimplementedHandler) UpdateWorkspacesPool(context.Context, *UpdateWorkspacesPoolInput) (*UpdateWorkspacesPoolOutput, error) {
-	return nil, &NotImplementedError{Operation: "UpdateWorkspacesPool"}
-}
-
-// Operations lists every operation of the model by name.
-var Operations = map[string]*Operation{
-	"AcceptAccountLinkInvitation": {
+// The typed operation table: register an implementation with Handle(r, Op<Name>, fn).
+var (
+	OpAcceptAccountLinkInvitation = Op[*AcceptAccountLinkInvitationInput, *AcceptAccountLinkInvitationOutput]{&Operation{
 		Name:     "AcceptAccountLinkInvitation",
 		Errors:   []string{"ValidationException", "ResourceNotFoundException", "AccessDeniedException", "ConflictException", "InternalServerException"},
 		NewInput: func() Input { return new(AcceptAccountLinkInvitationInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.AcceptAccountLinkInvitation(ctx, in.(*AcceptAccountLinkInvitationInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"AssociateConnectionAlias": {
+	}}
+	OpAssociateConnectionAlias = Op[*AssociateConnectionAliasInput, *AssociateConnectionAliasOutput]{&Operation{
 		Name:     "AssociateConnectionAlias",
 		Errors:   []string{"ResourceAssociatedException", "AccessDeniedException", "ResourceNotFoundException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(AssociateConnectionAliasInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.AssociateConnectionAlias(ctx, in.(*AssociateConnectionAliasInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"AssociateIpGroups": {
+	}}
+	OpAssociateIpGroups = Op[*AssociateIpGroupsInput, *AssociateIpGroupsOutput]{&Operation{
 		Name:     "AssociateIpGroups",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(AssociateIpGroupsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.AssociateIpGroups(ctx, in.(*AssociateIpGroupsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"AssociateWorkspaceApplication": {
+	}}
+	OpAssociateWorkspaceApplication = Op[*AssociateWorkspaceApplicationInput, *AssociateWorkspaceApplicationOutput]{&Operation{
 		Name:     "AssociateWorkspaceApplication",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceAlreadyExistsException", "ResourceInUseException", "ResourceNotFoundException", "ComputeNotCompatibleException", "OperatingSystemNotCompatibleException", "ApplicationNotSupportedException", "IncompatibleApplicationsException"},
 		NewInput: func() Input { return new(AssociateWorkspaceApplicationInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.AssociateWorkspaceApplication(ctx, in.(*AssociateWorkspaceApplicationInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"AuthorizeIpRules": {
+	}}
+	OpAuthorizeIpRules = Op[*AuthorizeIpRulesInput, *AuthorizeIpRulesOutput]{&Operation{
 		Name:     "AuthorizeIpRules",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException"},
 		NewInput: func() Input { return new(AuthorizeIpRulesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.AuthorizeIpRules(ctx, in.(*AuthorizeIpRulesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CopyWorkspaceImage": {
+	}}
+	OpCopyWorkspaceImage = Op[*CopyWorkspaceImageInput, *CopyWorkspaceImageOutput]{&Operation{
 		Name:     "CopyWorkspaceImage",
 		Errors:   []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "ResourceUnavailableException", "OperationNotSupportedException", "AccessDeniedException", "InvalidParameterValuesException"},
 		NewInput: func() Input { return new(CopyWorkspaceImageInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CopyWorkspaceImage(ctx, in.(*CopyWorkspaceImageInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateAccountLinkInvitation": {
+	}}
+	OpCreateAccountLinkInvitation = Op[*CreateAccountLinkInvitationInput, *CreateAccountLinkInvitationOutput]{&Operation{
 		Name:     "CreateAccountLinkInvitation",
 		Errors:   []string{"ValidationException", "AccessDeniedException", "ConflictException", "InternalServerException"},
 		NewInput: func() Input { return new(CreateAccountLinkInvitationInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateAccountLinkInvitation(ctx, in.(*CreateAccountLinkInvitationInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateConnectClientAddIn": {
+	}}
+	OpCreateConnectClientAddIn = Op[*CreateConnectClientAddInInput, *CreateConnectClientAddInOutput]{&Operation{
 		Name:     "CreateConnectClientAddIn",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceCreationFailedException", "ResourceAlreadyExistsException", "AccessDeniedException"},
 		NewInput: func() Input { return new(CreateConnectClientAddInInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateConnectClientAddIn(ctx, in.(*CreateConnectClientAddInInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateConnectionAlias": {
+	}}
+	OpCreateConnectionAlias = Op[*CreateConnectionAliasInput, *CreateConnectionAliasOutput]{&Operation{
 		Name:     "CreateConnectionAlias",
 		Errors:   []string{"ResourceAlreadyExistsException", "AccessDeniedException", "InvalidParameterValuesException", "ResourceLimitExceededException", "InvalidResourceStateException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(CreateConnectionAliasInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateConnectionAlias(ctx, in.(*CreateConnectionAliasInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateIpGroup": {
+	}}
+	OpCreateIpGroup = Op[*CreateIpGroupInput, *CreateIpGroupOutput]{&Operation{
 		Name:     "CreateIpGroup",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceCreationFailedException", "AccessDeniedException"},
 		NewInput: func() Input { return new(CreateIpGroupInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateIpGroup(ctx, in.(*CreateIpGroupInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateStandbyWorkspaces": {
+	}}
+	OpCreateStandbyWorkspaces = Op[*CreateStandbyWorkspacesInput, *CreateStandbyWorkspacesOutput]{&Operation{
 		Name:     "CreateStandbyWorkspaces",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "ResourceLimitExceededException"},
 		NewInput: func() Input { return new(CreateStandbyWorkspacesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateStandbyWorkspaces(ctx, in.(*CreateStandbyWorkspacesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateTags": {
+	}}
+	OpCreateTags = Op[*CreateTagsInput, *CreateTagsOutput]{&Operation{
 		Name:     "CreateTags",
 		Errors:   []string{"ResourceNotFoundException", "InvalidParameterValuesException", "ResourceLimitExceededException"},
 		NewInput: func() Input { return new(CreateTagsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateTags(ctx, in.(*CreateTagsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateUpdatedWorkspaceImage": {
+	}}
+	OpCreateUpdatedWorkspaceImage = Op[*CreateUpdatedWorkspaceImageInput, *CreateUpdatedWorkspaceImageOutput]{&Operation{
 		Name:     "CreateUpdatedWorkspaceImage",
 		Errors:   []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "InvalidResourceStateException", "AccessDeniedException", "InvalidParameterValuesException"},
 		NewInput: func() Input { return new(CreateUpdatedWorkspaceImageInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateUpdatedWorkspaceImage(ctx, in.(*CreateUpdatedWorkspaceImageInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateWorkspaceBundle": {
+	}}
+	OpCreateWorkspaceBundle = Op[*CreateWorkspaceBundleInput, *CreateWorkspaceBundleOutput]{&Operation{
 		Name:     "CreateWorkspaceBundle",
 		Errors:   []string{"ResourceUnavailableException", "ResourceAlreadyExistsException", "ResourceLimitExceededException", "InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(CreateWorkspaceBundleInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateWorkspaceBundle(ctx, in.(*CreateWorkspaceBundleInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateWorkspaceImage": {
+	}}
+	OpCreateWorkspaceImage = Op[*CreateWorkspaceImageInput, *CreateWorkspaceImageOutput]{&Operation{
 		Name:     "CreateWorkspaceImage",
 		Errors:   []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "InvalidResourceStateException", "AccessDeniedException", "InvalidParameterValuesException"},
 		NewInput: func() Input { return new(CreateWorkspaceImageInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateWorkspaceImage(ctx, in.(*CreateWorkspaceImageInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateWorkspaces": {
+	}}
+	OpCreateWorkspaces = Op[*CreateWorkspacesInput, *CreateWorkspacesOutput]{&Operation{
 		Name:     "CreateWorkspaces",
 		Errors:   []string{"ResourceLimitExceededException", "InvalidParameterValuesException"},
 		NewInput: func() Input { return new(CreateWorkspacesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateWorkspaces(ctx, in.(*CreateWorkspacesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"CreateWorkspacesPool": {
+	}}
+	OpCreateWorkspacesPool = Op[*CreateWorkspacesPoolInput, *CreateWorkspacesPoolOutput]{&Operation{
 		Name:     "CreateWorkspacesPool",
 		Errors:   []string{"ResourceLimitExceededException", "ResourceNotFoundException", "InvalidParameterValuesException", "ResourceAlreadyExistsException", "OperationNotSupportedException", "AccessDeniedException"},
 		NewInput: func() Input { return new(CreateWorkspacesPoolInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.CreateWorkspacesPool(ctx, in.(*CreateWorkspacesPoolInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeleteAccountLinkInvitation": {
+	}}
+	OpDeleteAccountLinkInvitation = Op[*DeleteAccountLinkInvitationInput, *DeleteAccountLinkInvitationOutput]{&Operation{
 		Name:     "DeleteAccountLinkInvitation",
 		Errors:   []string{"ValidationException", "AccessDeniedException", "ResourceNotFoundException", "ConflictException", "InternalServerException"},
 		NewInput: func() Input { return new(DeleteAccountLinkInvitationInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeleteAccountLinkInvitation(ctx, in.(*DeleteAccountLinkInvitationInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeleteClientBranding": {
+	}}
+	OpDeleteClientBranding = Op[*DeleteClientBrandingInput, *DeleteClientBrandingOutput]{&Operation{
 		Name:     "DeleteClientBranding",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DeleteClientBrandingInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeleteClientBranding(ctx, in.(*DeleteClientBrandingInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeleteConnectClientAddIn": {
+	}}
+	OpDeleteConnectClientAddIn = Op[*DeleteConnectClientAddInInput, *DeleteConnectClientAddInOutput]{&Operation{
 		Name:     "DeleteConnectClientAddIn",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DeleteConnectClientAddInInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeleteConnectClientAddIn(ctx, in.(*DeleteConnectClientAddInInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeleteConnectionAlias": {
+	}}
+	OpDeleteConnectionAlias = Op[*DeleteConnectionAliasInput, *DeleteConnectionAliasOutput]{&Operation{
 		Name:     "DeleteConnectionAlias",
 		Errors:   []string{"ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(DeleteConnectionAliasInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeleteConnectionAlias(ctx, in.(*DeleteConnectionAliasInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeleteIpGroup": {
+	}}
+	OpDeleteIpGroup = Op[*DeleteIpGroupInput, *DeleteIpGroupOutput]{&Operation{
 		Name:     "DeleteIpGroup",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DeleteIpGroupInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeleteIpGroup(ctx, in.(*DeleteIpGroupInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeleteTags": {
+	}}
+	OpDeleteTags = Op[*DeleteTagsInput, *DeleteTagsOutput]{&Operation{
 		Name:     "DeleteTags",
 		Errors:   []string{"ResourceNotFoundException", "InvalidParameterValuesException"},
 		NewInput: func() Input { return new(DeleteTagsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeleteTags(ctx, in.(*DeleteTagsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeleteWorkspaceBundle": {
+	}}
+	OpDeleteWorkspaceBundle = Op[*DeleteWorkspaceBundleInput, *DeleteWorkspaceBundleOutput]{&Operation{
 		Name:     "DeleteWorkspaceBundle",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DeleteWorkspaceBundleInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeleteWorkspaceBundle(ctx, in.(*DeleteWorkspaceBundleInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeleteWorkspaceImage": {
+	}}
+	OpDeleteWorkspaceImage = Op[*DeleteWorkspaceImageInput, *DeleteWorkspaceImageOutput]{&Operation{
 		Name:     "DeleteWorkspaceImage",
 		Errors:   []string{"ResourceAssociatedException", "InvalidResourceStateException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DeleteWorkspaceImageInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeleteWorkspaceImage(ctx, in.(*DeleteWorkspaceImageInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeployWorkspaceApplications": {
+	}}
+	OpDeployWorkspaceApplications = Op[*DeployWorkspaceApplicationsInput, *DeployWorkspaceApplicationsOutput]{&Operation{
 		Name:     "DeployWorkspaceApplications",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceInUseException", "ResourceNotFoundException", "IncompatibleApplicationsException"},
 		NewInput: func() Input { return new(DeployWorkspaceApplicationsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeployWorkspaceApplications(ctx, in.(*DeployWorkspaceApplicationsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DeregisterWorkspaceDirectory": {
+	}}
+	OpDeregisterWorkspaceDirectory = Op[*DeregisterWorkspaceDirectoryInput, *DeregisterWorkspaceDirectoryOutput]{&Operation{
 		Name:     "DeregisterWorkspaceDirectory",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "InvalidResourceStateException"},
 		NewInput: func() Input { return new(DeregisterWorkspaceDirectoryInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DeregisterWorkspaceDirectory(ctx, in.(*DeregisterWorkspaceDirectoryInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeAccount": {
+	}}
+	OpDescribeAccount = Op[*DescribeAccountInput, *DescribeAccountOutput]{&Operation{
 		Name:     "DescribeAccount",
 		Errors:   []string{"AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeAccountInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeAccount(ctx, in.(*DescribeAccountInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeAccountModifications": {
+	}}
+	OpDescribeAccountModifications = Op[*DescribeAccountModificationsInput, *DescribeAccountModificationsOutput]{&Operation{
 		Name:     "DescribeAccountModifications",
 		Errors:   []string{"AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeAccountModificationsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeAccountModifications(ctx, in.(*DescribeAccountModificationsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeApplicationAssociations": {
+	}}
+	OpDescribeApplicationAssociations = Op[*DescribeApplicationAssociationsInput, *DescribeApplicationAssociationsOutput]{&Operation{
 		Name:     "DescribeApplicationAssociations",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(DescribeApplicationAssociationsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeApplicationAssociations(ctx, in.(*DescribeApplicationAssociationsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeApplications": {
+	}}
+	OpDescribeApplications = Op[*DescribeApplicationsInput, *DescribeApplicationsOutput]{&Operation{
 		Name:     "DescribeApplications",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(DescribeApplicationsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeApplications(ctx, in.(*DescribeApplicationsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeBundleAssociations": {
+	}}
+	OpDescribeBundleAssociations = Op[*DescribeBundleAssociationsInput, *DescribeBundleAssociationsOutput]{&Operation{
 		Name:     "DescribeBundleAssociations",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(DescribeBundleAssociationsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeBundleAssociations(ctx, in.(*DescribeBundleAssociationsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeClientBranding": {
+	}}
+	OpDescribeClientBranding = Op[*DescribeClientBrandingInput, *DescribeClientBrandingOutput]{&Operation{
 		Name:     "DescribeClientBranding",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeClientBrandingInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeClientBranding(ctx, in.(*DescribeClientBrandingInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeClientProperties": {
+	}}
+	OpDescribeClientProperties = Op[*DescribeClientPropertiesInput, *DescribeClientPropertiesOutput]{&Operation{
 		Name:     "DescribeClientProperties",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeClientPropertiesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeClientProperties(ctx, in.(*DescribeClientPropertiesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeConnectClientAddIns": {
+	}}
+	OpDescribeConnectClientAddIns = Op[*DescribeConnectClientAddInsInput, *DescribeConnectClientAddInsOutput]{&Operation{
 		Name:     "DescribeConnectClientAddIns",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeConnectClientAddInsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeConnectClientAddIns(ctx, in.(*DescribeConnectClientAddInsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeConnectionAliasPermissions": {
+	}}
+	OpDescribeConnectionAliasPermissions = Op[*DescribeConnectionAliasPermissionsInput, *DescribeConnectionAliasPermissionsOutput]{&Operation{
 		Name:     "DescribeConnectionAliasPermissions",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(DescribeConnectionAliasPermissionsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeConnectionAliasPermissions(ctx, in.(*DescribeConnectionAliasPermissionsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeConnectionAliases": {
+	}}
+	OpDescribeConnectionAliases = Op[*DescribeConnectionAliasesInput, *DescribeConnectionAliasesOutput]{&Operation{
 		Name:     "DescribeConnectionAliases",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(DescribeConnectionAliasesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeConnectionAliases(ctx, in.(*DescribeConnectionAliasesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeCustomWorkspaceImageImport": {
+	}}
+	OpDescribeCustomWorkspaceImageImport = Op[*DescribeCustomWorkspaceImageImportInput, *DescribeCustomWorkspaceImageImportOutput]{&Operation{
 		Name:     "DescribeCustomWorkspaceImageImport",
 		Errors:   []string{"AccessDeniedException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(DescribeCustomWorkspaceImageImportInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeCustomWorkspaceImageImport(ctx, in.(*DescribeCustomWorkspaceImageImportInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeImageAssociations": {
+	}}
+	OpDescribeImageAssociations = Op[*DescribeImageAssociationsInput, *DescribeImageAssociationsOutput]{&Operation{
 		Name:     "DescribeImageAssociations",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(DescribeImageAssociationsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeImageAssociations(ctx, in.(*DescribeImageAssociationsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeIpGroups": {
+	}}
+	OpDescribeIpGroups = Op[*DescribeIpGroupsInput, *DescribeIpGroupsOutput]{&Operation{
 		Name:     "DescribeIpGroups",
 		Errors:   []string{"InvalidParameterValuesException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeIpGroupsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeIpGroups(ctx, in.(*DescribeIpGroupsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeTags": {
+	}}
+	OpDescribeTags = Op[*DescribeTagsInput, *DescribeTagsOutput]{&Operation{
 		Name:     "DescribeTags",
 		Errors:   []string{"ResourceNotFoundException"},
 		NewInput: func() Input { return new(DescribeTagsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeTags(ctx, in.(*DescribeTagsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspaceAssociations": {
+	}}
+	OpDescribeWorkspaceAssociations = Op[*DescribeWorkspaceAssociationsInput, *DescribeWorkspaceAssociationsOutput]{&Operation{
 		Name:     "DescribeWorkspaceAssociations",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(DescribeWorkspaceAssociationsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspaceAssociations(ctx, in.(*DescribeWorkspaceAssociationsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspaceBundles": {
+	}}
+	OpDescribeWorkspaceBundles = Op[*DescribeWorkspaceBundlesInput, *DescribeWorkspaceBundlesOutput]{&Operation{
 		Name:     "DescribeWorkspaceBundles",
 		Errors:   []string{"InvalidParameterValuesException"},
 		NewInput: func() Input { return new(DescribeWorkspaceBundlesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspaceBundles(ctx, in.(*DescribeWorkspaceBundlesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspaceDirectories": {
+	}}
+	OpDescribeWorkspaceDirectories = Op[*DescribeWorkspaceDirectoriesInput, *DescribeWorkspaceDirectoriesOutput]{&Operation{
 		Name:     "DescribeWorkspaceDirectories",
 		Errors:   []string{"InvalidParameterValuesException"},
 		NewInput: func() Input { return new(DescribeWorkspaceDirectoriesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspaceDirectories(ctx, in.(*DescribeWorkspaceDirectoriesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspaceImagePermissions": {
+	}}
+	OpDescribeWorkspaceImagePermissions = Op[*DescribeWorkspaceImagePermissionsInput, *DescribeWorkspaceImagePermissionsOutput]{&Operation{
 		Name:     "DescribeWorkspaceImagePermissions",
 		Errors:   []string{"ResourceNotFoundException", "AccessDeniedException", "InvalidParameterValuesException"},
 		NewInput: func() Input { return new(DescribeWorkspaceImagePermissionsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspaceImagePermissions(ctx, in.(*DescribeWorkspaceImagePermissionsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspaceImages": {
+	}}
+	OpDescribeWorkspaceImages = Op[*DescribeWorkspaceImagesInput, *DescribeWorkspaceImagesOutput]{&Operation{
 		Name:     "DescribeWorkspaceImages",
 		Errors:   []string{"AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeWorkspaceImagesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspaceImages(ctx, in.(*DescribeWorkspaceImagesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspaceSnapshots": {
+	}}
+	OpDescribeWorkspaceSnapshots = Op[*DescribeWorkspaceSnapshotsInput, *DescribeWorkspaceSnapshotsOutput]{&Operation{
 		Name:     "DescribeWorkspaceSnapshots",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeWorkspaceSnapshotsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspaceSnapshots(ctx, in.(*DescribeWorkspaceSnapshotsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspaces": {
+	}}
+	OpDescribeWorkspaces = Op[*DescribeWorkspacesInput, *DescribeWorkspacesOutput]{&Operation{
 		Name:     "DescribeWorkspaces",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceUnavailableException"},
 		NewInput: func() Input { return new(DescribeWorkspacesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspaces(ctx, in.(*DescribeWorkspacesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspacesConnectionStatus": {
+	}}
+	OpDescribeWorkspacesConnectionStatus = Op[*DescribeWorkspacesConnectionStatusInput, *DescribeWorkspacesConnectionStatusOutput]{&Operation{
 		Name:     "DescribeWorkspacesConnectionStatus",
 		Errors:   []string{"InvalidParameterValuesException"},
 		NewInput: func() Input { return new(DescribeWorkspacesConnectionStatusInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspacesConnectionStatus(ctx, in.(*DescribeWorkspacesConnectionStatusInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspacesPoolSessions": {
+	}}
+	OpDescribeWorkspacesPoolSessions = Op[*DescribeWorkspacesPoolSessionsInput, *DescribeWorkspacesPoolSessionsOutput]{&Operation{
 		Name:     "DescribeWorkspacesPoolSessions",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeWorkspacesPoolSessionsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspacesPoolSessions(ctx, in.(*DescribeWorkspacesPoolSessionsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DescribeWorkspacesPools": {
+	}}
+	OpDescribeWorkspacesPools = Op[*DescribeWorkspacesPoolsInput, *DescribeWorkspacesPoolsOutput]{&Operation{
 		Name:     "DescribeWorkspacesPools",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(DescribeWorkspacesPoolsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DescribeWorkspacesPools(ctx, in.(*DescribeWorkspacesPoolsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DisassociateConnectionAlias": {
+	}}
+	OpDisassociateConnectionAlias = Op[*DisassociateConnectionAliasInput, *DisassociateConnectionAliasOutput]{&Operation{
 		Name:     "DisassociateConnectionAlias",
 		Errors:   []string{"AccessDeniedException", "ResourceNotFoundException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(DisassociateConnectionAliasInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DisassociateConnectionAlias(ctx, in.(*DisassociateConnectionAliasInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DisassociateIpGroups": {
+	}}
+	OpDisassociateIpGroups = Op[*DisassociateIpGroupsInput, *DisassociateIpGroupsOutput]{&Operation{
 		Name:     "DisassociateIpGroups",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "InvalidResourceStateException", "AccessDeniedException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(DisassociateIpGroupsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DisassociateIpGroups(ctx, in.(*DisassociateIpGroupsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"DisassociateWorkspaceApplication": {
+	}}
+	OpDisassociateWorkspaceApplication = Op[*DisassociateWorkspaceApplicationInput, *DisassociateWorkspaceApplicationOutput]{&Operation{
 		Name:     "DisassociateWorkspaceApplication",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceInUseException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(DisassociateWorkspaceApplicationInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.DisassociateWorkspaceApplication(ctx, in.(*DisassociateWorkspaceApplicationInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"GetAccountLink": {
+	}}
+	OpGetAccountLink = Op[*GetAccountLinkInput, *GetAccountLinkOutput]{&Operation{
 		Name:     "GetAccountLink",
 		Errors:   []string{"AccessDeniedException", "ValidationException", "ResourceNotFoundException", "InternalServerException"},
 		NewInput: func() Input { return new(GetAccountLinkInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.GetAccountLink(ctx, in.(*GetAccountLinkInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ImportClientBranding": {
+	}}
+	OpImportClientBranding = Op[*ImportClientBrandingInput, *ImportClientBrandingOutput]{&Operation{
 		Name:     "ImportClientBranding",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(ImportClientBrandingInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ImportClientBranding(ctx, in.(*ImportClientBrandingInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ImportCustomWorkspaceImage": {
+	}}
+	OpImportCustomWorkspaceImage = Op[*ImportCustomWorkspaceImageInput, *ImportCustomWorkspaceImageOutput]{&Operation{
 		Name:     "ImportCustomWorkspaceImage",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "ResourceAlreadyExistsException", "ResourceLimitExceededException"},
 		NewInput: func() Input { return new(ImportCustomWorkspaceImageInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ImportCustomWorkspaceImage(ctx, in.(*ImportCustomWorkspaceImageInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ImportWorkspaceImage": {
+	}}
+	OpImportWorkspaceImage = Op[*ImportWorkspaceImageInput, *ImportWorkspaceImageOutput]{&Operation{
 		Name:     "ImportWorkspaceImage",
 		Errors:   []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "AccessDeniedException", "InvalidParameterValuesException"},
 		NewInput: func() Input { return new(ImportWorkspaceImageInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ImportWorkspaceImage(ctx, in.(*ImportWorkspaceImageInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ListAccountLinks": {
+	}}
+	OpListAccountLinks = Op[*ListAccountLinksInput, *ListAccountLinksOutput]{&Operation{
 		Name:     "ListAccountLinks",
 		Errors:   []string{"AccessDeniedException", "ValidationException", "InternalServerException"},
 		NewInput: func() Input { return new(ListAccountLinksInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ListAccountLinks(ctx, in.(*ListAccountLinksInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ListAvailableManagementCidrRanges": {
+	}}
+	OpListAvailableManagementCidrRanges = Op[*ListAvailableManagementCidrRangesInput, *ListAvailableManagementCidrRangesOutput]{&Operation{
 		Name:     "ListAvailableManagementCidrRanges",
 		Errors:   []string{"InvalidParameterValuesException", "AccessDeniedException"},
 		NewInput: func() Input { return new(ListAvailableManagementCidrRangesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ListAvailableManagementCidrRanges(ctx, in.(*ListAvailableManagementCidrRangesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"MigrateWorkspace": {
+	}}
+	OpMigrateWorkspace = Op[*MigrateWorkspaceInput, *MigrateWorkspaceOutput]{&Operation{
 		Name:     "MigrateWorkspace",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException", "OperationInProgressException", "ResourceUnavailableException"},
 		NewInput: func() Input { return new(MigrateWorkspaceInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.MigrateWorkspace(ctx, in.(*MigrateWorkspaceInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyAccount": {
+	}}
+	OpModifyAccount = Op[*ModifyAccountInput, *ModifyAccountOutput]{&Operation{
 		Name:     "ModifyAccount",
 		Errors:   []string{"InvalidParameterValuesException", "AccessDeniedException", "InvalidResourceStateException", "ResourceUnavailableException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(ModifyAccountInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyAccount(ctx, in.(*ModifyAccountInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyCertificateBasedAuthProperties": {
+	}}
+	OpModifyCertificateBasedAuthProperties = Op[*ModifyCertificateBasedAuthPropertiesInput, *ModifyCertificateBasedAuthPropertiesOutput]{&Operation{
 		Name:     "ModifyCertificateBasedAuthProperties",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(ModifyCertificateBasedAuthPropertiesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyCertificateBasedAuthProperties(ctx, in.(*ModifyCertificateBasedAuthPropertiesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyClientProperties": {
+	}}
+	OpModifyClientProperties = Op[*ModifyClientPropertiesInput, *ModifyClientPropertiesOutput]{&Operation{
 		Name:     "ModifyClientProperties",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(ModifyClientPropertiesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyClientProperties(ctx, in.(*ModifyClientPropertiesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyEndpointEncryptionMode": {
+	}}
+	OpModifyEndpointEncryptionMode = Op[*ModifyEndpointEncryptionModeInput, *ModifyEndpointEncryptionModeOutput]{&Operation{
 		Name:     "ModifyEndpointEncryptionMode",
 		Errors:   []string{"AccessDeniedException", "ResourceNotFoundException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(ModifyEndpointEncryptionModeInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyEndpointEncryptionMode(ctx, in.(*ModifyEndpointEncryptionModeInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifySamlProperties": {
+	}}
+	OpModifySamlProperties = Op[*ModifySamlPropertiesInput, *ModifySamlPropertiesOutput]{&Operation{
 		Name:     "ModifySamlProperties",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
 		NewInput: func() Input { return new(ModifySamlPropertiesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifySamlProperties(ctx, in.(*ModifySamlPropertiesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifySelfservicePermissions": {
+	}}
+	OpModifySelfservicePermissions = Op[*ModifySelfservicePermissionsInput, *ModifySelfservicePermissionsOutput]{&Operation{
 		Name:     "ModifySelfservicePermissions",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(ModifySelfservicePermissionsInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifySelfservicePermissions(ctx, in.(*ModifySelfservicePermissionsInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyStreamingProperties": {
+	}}
+	OpModifyStreamingProperties = Op[*ModifyStreamingPropertiesInput, *ModifyStreamingPropertiesOutput]{&Operation{
 		Name:     "ModifyStreamingProperties",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(ModifyStreamingPropertiesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyStreamingProperties(ctx, in.(*ModifyStreamingPropertiesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyWorkspaceAccessProperties": {
+	}}
+	OpModifyWorkspaceAccessProperties = Op[*ModifyWorkspaceAccessPropertiesInput, *ModifyWorkspaceAccessPropertiesOutput]{&Operation{
 		Name:     "ModifyWorkspaceAccessProperties",
 		Errors:   []string{"ResourceNotFoundException", "AccessDeniedException", "InvalidParameterValuesException", "InvalidParameterCombinationException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(ModifyWorkspaceAccessPropertiesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyWorkspaceAccessProperties(ctx, in.(*ModifyWorkspaceAccessPropertiesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyWorkspaceCreationProperties": {
+	}}
+	OpModifyWorkspaceCreationProperties = Op[*ModifyWorkspaceCreationPropertiesInput, *ModifyWorkspaceCreationPropertiesOutput]{&Operation{
 		Name:     "ModifyWorkspaceCreationProperties",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(ModifyWorkspaceCreationPropertiesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyWorkspaceCreationProperties(ctx, in.(*ModifyWorkspaceCreationPropertiesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyWorkspaceProperties": {
+	}}
+	OpModifyWorkspaceProperties = Op[*ModifyWorkspacePropertiesInput, *ModifyWorkspacePropertiesOutput]{&Operation{
 		Name:     "ModifyWorkspaceProperties",
 		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "OperationInProgressException", "UnsupportedWorkspaceConfigurationException", "ResourceNotFoundException", "AccessDeniedException", "ResourceUnavailableException"},
 		NewInput: func() Input { return new(ModifyWorkspacePropertiesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyWorkspaceProperties(ctx, in.(*ModifyWorkspacePropertiesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"ModifyWorkspaceState": {
+	}}
+	OpModifyWorkspaceState = Op[*ModifyWorkspaceStateInput, *ModifyWorkspaceStateOutput]{&Operation{
 		Name:     "ModifyWorkspaceState",
 		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(ModifyWorkspaceStateInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.ModifyWorkspaceState(ctx, in.(*ModifyWorkspaceStateInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"RebootWorkspaces": {
+	}}
+	OpRebootWorkspaces = Op[*RebootWorkspacesInput, *RebootWorkspacesOutput]{&Operation{
 		Name:     "RebootWorkspaces",
 		Errors:   []string{"OperationNotSupportedException"},
 		NewInput: func() Input { return new(RebootWorkspacesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.RebootWorkspaces(ctx, in.(*RebootWorkspacesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"RebuildWorkspaces": {
+	}}
+	OpRebuildWorkspaces = Op[*RebuildWorkspacesInput, *RebuildWorkspacesOutput]{&Operation{
 		Name:     "RebuildWorkspaces",
 		Errors:   []string{"OperationNotSupportedException"},
 		NewInput: func() Input { return new(RebuildWorkspacesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.RebuildWorkspaces(ctx, in.(*RebuildWorkspacesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"RegisterWorkspaceDirectory": {
+	}}
+	OpRegisterWorkspaceDirectory = Op[*RegisterWorkspaceDirectoryInput, *RegisterWorkspaceDirectoryOutput]{&Operation{
 		Name:     "RegisterWorkspaceDirectory",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "AccessDeniedException", "WorkspacesDefaultRoleNotFoundException", "InvalidResourceStateException", "UnsupportedNetworkConfigurationException", "OperationNotSupportedException", "ResourceAlreadyExistsException"},
 		NewInput: func() Input { return new(RegisterWorkspaceDirectoryInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.RegisterWorkspaceDirectory(ctx, in.(*RegisterWorkspaceDirectoryInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"RejectAccountLinkInvitation": {
+	}}
+	OpRejectAccountLinkInvitation = Op[*RejectAccountLinkInvitationInput, *RejectAccountLinkInvitationOutput]{&Operation{
 		Name:     "RejectAccountLinkInvitation",
 		Errors:   []string{"AccessDeniedException", "ValidationException", "ResourceNotFoundException", "ConflictException", "InternalServerException"},
 		NewInput: func() Input { return new(RejectAccountLinkInvitationInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.RejectAccountLinkInvitation(ctx, in.(*RejectAccountLinkInvitationInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"RestoreWorkspace": {
+	}}
+	OpRestoreWorkspace = Op[*RestoreWorkspaceInput, *RestoreWorkspaceOutput]{&Operation{
 		Name:     "RestoreWorkspace",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(RestoreWorkspaceInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.RestoreWorkspace(ctx, in.(*RestoreWorkspaceInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"RevokeIpRules": {
+	}}
+	OpRevokeIpRules = Op[*RevokeIpRulesInput, *RevokeIpRulesOutput]{&Operation{
 		Name:     "RevokeIpRules",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "InvalidResourceStateException", "AccessDeniedException"},
 		NewInput: func() Input { return new(RevokeIpRulesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.RevokeIpRules(ctx, in.(*RevokeIpRulesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"StartWorkspaces": {
+	}}
+	OpStartWorkspaces = Op[*StartWorkspacesInput, *StartWorkspacesOutput]{&Operation{
 		Name:     "StartWorkspaces",
 		Errors:   []string{},
 		NewInput: func() Input { return new(StartWorkspacesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.StartWorkspaces(ctx, in.(*StartWorkspacesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"StartWorkspacesPool": {
+	}}
+	OpStartWorkspacesPool = Op[*StartWorkspacesPoolInput, *StartWorkspacesPoolOutput]{&Operation{
 		Name:     "StartWorkspacesPool",
 		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceLimitExceededException", "ResourceNotFoundException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
 		NewInput: func() Input { return new(StartWorkspacesPoolInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.StartWorkspacesPool(ctx, in.(*StartWorkspacesPoolInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"StopWorkspaces": {
+	}}
+	OpStopWorkspaces = Op[*StopWorkspacesInput, *StopWorkspacesOutput]{&Operation{
 		Name:     "StopWorkspaces",
 		Errors:   []string{},
 		NewInput: func() Input { return new(StopWorkspacesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.StopWorkspaces(ctx, in.(*StopWorkspacesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"StopWorkspacesPool": {
+	}}
+	OpStopWorkspacesPool = Op[*StopWorkspacesPoolInput, *StopWorkspacesPoolOutput]{&Operation{
 		Name:     "StopWorkspacesPool",
 		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationInProgressException", "AccessDeniedException"},
 		NewInput: func() Input { return new(StopWorkspacesPoolInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.StopWorkspacesPool(ctx, in.(*StopWorkspacesPoolInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"TerminateWorkspaces": {
+	}}
+	OpTerminateWorkspaces = Op[*TerminateWorkspacesInput, *TerminateWorkspacesOutput]{&Operation{
 		Name:     "TerminateWorkspaces",
 		Errors:   []string{},
 		NewInput: func() Input { return new(TerminateWorkspacesInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.TerminateWorkspaces(ctx, in.(*TerminateWorkspacesInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"TerminateWorkspacesPool": {
+	}}
+	OpTerminateWorkspacesPool = Op[*TerminateWorkspacesPoolInput, *TerminateWorkspacesPoolOutput]{&Operation{
 		Name:     "TerminateWorkspacesPool",
 		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationInProgressException", "AccessDeniedException"},
 		NewInput: func() Input { return new(TerminateWorkspacesPoolInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.TerminateWorkspacesPool(ctx, in.(*TerminateWorkspacesPoolInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"TerminateWorkspacesPoolSession": {
+	}}
+	OpTerminateWorkspacesPoolSession = Op[*TerminateWorkspacesPoolSessionInput, *TerminateWorkspacesPoolSessionOutput]{&Operation{
 		Name:     "TerminateWorkspacesPoolSession",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
 		NewInput: func() Input { return new(TerminateWorkspacesPoolSessionInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.TerminateWorkspacesPoolSession(ctx, in.(*TerminateWorkspacesPoolSessionInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"UpdateConnectClientAddIn": {
+	}}
+	OpUpdateConnectClientAddIn = Op[*UpdateConnectClientAddInInput, *UpdateConnectClientAddInOutput]{&Operation{
 		Name:     "UpdateConnectClientAddIn",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
 		NewInput: func() Input { return new(UpdateConnectClientAddInInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.UpdateConnectClientAddIn(ctx, in.(*UpdateConnectClientAddInInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"UpdateConnectionAliasPermission": {
+	}}
+	OpUpdateConnectionAliasPermission = Op[*UpdateConnectionAliasPermissionInput, *UpdateConnectionAliasPermissionOutput]{&Operation{
 		Name:     "UpdateConnectionAliasPermission",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceNotFoundException", "ResourceAssociatedException", "InvalidResourceStateException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(UpdateConnectionAliasPermissionInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.UpdateConnectionAliasPermission(ctx, in.(*UpdateConnectionAliasPermissionInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"UpdateRulesOfIpGroup": {
+	}}
+	OpUpdateRulesOfIpGroup = Op[*UpdateRulesOfIpGroupInput, *UpdateRulesOfIpGroupOutput]{&Operation{
 		Name:     "UpdateRulesOfIpGroup",
 		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException"},
 		NewInput: func() Input { return new(UpdateRulesOfIpGroupInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.UpdateRulesOfIpGroup(ctx, in.(*UpdateRulesOfIpGroupInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"UpdateWorkspaceBundle": {
+	}}
+	OpUpdateWorkspaceBundle = Op[*UpdateWorkspaceBundleInput, *UpdateWorkspaceBundleOutput]{&Operation{
 		Name:     "UpdateWorkspaceBundle",
 		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "ResourceUnavailableException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(UpdateWorkspaceBundleInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.UpdateWorkspaceBundle(ctx, in.(*UpdateWorkspaceBundleInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"UpdateWorkspaceImagePermission": {
+	}}
+	OpUpdateWorkspaceImagePermission = Op[*UpdateWorkspaceImagePermissionInput, *UpdateWorkspaceImagePermissionOutput]{&Operation{
 		Name:     "UpdateWorkspaceImagePermission",
 		Errors:   []string{"ResourceNotFoundException", "ResourceUnavailableException", "AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException"},
 		NewInput: func() Input { return new(UpdateWorkspaceImagePermissionInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.UpdateWorkspaceImagePermission(ctx, in.(*UpdateWorkspaceImagePermissionInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
-	"UpdateWorkspacesPool": {
+	}}
+	OpUpdateWorkspacesPool = Op[*UpdateWorkspacesPoolInput, *UpdateWorkspacesPoolOutput]{&Operation{
 		Name:     "UpdateWorkspacesPool",
 		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "ResourceLimitExceededException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
 		NewInput: func() Input { return new(UpdateWorkspacesPoolInput) },
-		Call: func(ctx context.Context, h Handler, in Input) (any, error) {
-			out, err := h.UpdateWorkspacesPool(ctx, in.(*UpdateWorkspacesPoolInput))
-			if out == nil {
-				return nil, err
-			}
-			return out, err
-		},
-	},
+	}}
+)
+
+// Operations lists every operation of the model by name.
+var Operations = map[string]*Operation{
+	"AcceptAccountLinkInvitation":          OpAcceptAccountLinkInvitation.Operation,
+	"AssociateConnectionAlias":             OpAssociateConnectionAlias.Operation,
+	"AssociateIpGroups":                    OpAssociateIpGroups.Operation,
+	"AssociateWorkspaceApplication":        OpAssociateWorkspaceApplication.Operation,
+	"AuthorizeIpRules":                     OpAuthorizeIpRules.Operation,
+	"CopyWorkspaceImage":                   OpCopyWorkspaceImage.Operation,
+	"CreateAccountLinkInvitation":          OpCreateAccountLinkInvitation.Operation,
+	"CreateConnectClientAddIn":             OpCreateConnectClientAddIn.Operation,
+	"CreateConnectionAlias":                OpCreateConnectionAlias.Operation,
+	"CreateIpGroup":                        OpCreateIpGroup.Operation,
+	"CreateStandbyWorkspaces":              OpCreateStandbyWorkspaces.Operation,
+	"CreateTags":                           OpCreateTags.Operation,
+	"CreateUpdatedWorkspaceImage":          OpCreateUpdatedWorkspaceImage.Operation,
+	"CreateWorkspaceBundle":                OpCreateWorkspaceBundle.Operation,
+	"CreateWorkspaceImage":                 OpCreateWorkspaceImage.Operation,
+	"CreateWorkspaces":                     OpCreateWorkspaces.Operation,
+	"CreateWorkspacesPool":                 OpCreateWorkspacesPool.Operation,
+	"DeleteAccountLinkInvitation":          OpDeleteAccountLinkInvitation.Operation,
+	"DeleteClientBranding":                 OpDeleteClientBranding.Operation,
+	"DeleteConnectClientAddIn":             OpDeleteConnectClientAddIn.Operation,
+	"DeleteConnectionAlias":                OpDeleteConnectionAlias.Operation,
+	"DeleteIpGroup":                        OpDeleteIpGroup.Operation,
+	"DeleteTags":                           OpDeleteTags.Operation,
+	"DeleteWorkspaceBundle":                OpDeleteWorkspaceBundle.Operation,
+	"DeleteWorkspaceImage":                 OpDeleteWorkspaceImage.Operation,
+	"DeployWorkspaceApplications":          OpDeployWorkspaceApplications.Operation,
+	"DeregisterWorkspaceDirectory":         OpDeregisterWorkspaceDirectory.Operation,
+	"DescribeAccount":                      OpDescribeAccount.Operation,
+	"DescribeAccountModifications":         OpDescribeAccountModifications.Operation,
+	"DescribeApplicationAssociations":      OpDescribeApplicationAssociations.Operation,
+	"DescribeApplications":                 OpDescribeApplications.Operation,
+	"DescribeBundleAssociations":           OpDescribeBundleAssociations.Operation,
+	"DescribeClientBranding":               OpDescribeClientBranding.Operation,
+	"DescribeClientProperties":             OpDescribeClientProperties.Operation,
+	"DescribeConnectClientAddIns":          OpDescribeConnectClientAddIns.Operation,
+	"DescribeConnectionAliasPermissions":   OpDescribeConnectionAliasPermissions.Operation,
+	"DescribeConnectionAliases":            OpDescribeConnectionAliases.Operation,
+	"DescribeCustomWorkspaceImageImport":   OpDescribeCustomWorkspaceImageImport.Operation,
+	"DescribeImageAssociations":            OpDescribeImageAssociations.Operation,
+	"DescribeIpGroups":                     OpDescribeIpGroups.Operation,
+	"DescribeTags":                         OpDescribeTags.Operation,
+	"DescribeWorkspaceAssociations":        OpDescribeWorkspaceAssociations.Operation,
+	"DescribeWorkspaceBundles":             OpDescribeWorkspaceBundles.Operation,
+	"DescribeWorkspaceDirectories":         OpDescribeWorkspaceDirectories.Operation,
+	"DescribeWorkspaceImagePermissions":    OpDescribeWorkspaceImagePermissions.Operation,
+	"DescribeWorkspaceImages":              OpDescribeWorkspaceImages.Operation,
+	"DescribeWorkspaceSnapshots":           OpDescribeWorkspaceSnapshots.Operation,
+	"DescribeWorkspaces":                   OpDescribeWorkspaces.Operation,
+	"DescribeWorkspacesConnectionStatus":   OpDescribeWorkspacesConnectionStatus.Operation,
+	"DescribeWorkspacesPoolSessions":       OpDescribeWorkspacesPoolSessions.Operation,
+	"DescribeWorkspacesPools":              OpDescribeWorkspacesPools.Operation,
+	"DisassociateConnectionAlias":          OpDisassociateConnectionAlias.Operation,
+	"DisassociateIpGroups":                 OpDisassociateIpGroups.Operation,
+	"DisassociateWorkspaceApplication":     OpDisassociateWorkspaceApplication.Operation,
+	"GetAccountLink":                       OpGetAccountLink.Operation,
+	"ImportClientBranding":                 OpImportClientBranding.Operation,
+	"ImportCustomWorkspaceImage":           OpImportCustomWorkspaceImage.Operation,
+	"ImportWorkspaceImage":                 OpImportWorkspaceImage.Operation,
+	"ListAccountLinks":                     OpListAccountLinks.Operation,
+	"ListAvailableManagementCidrRanges":    OpListAvailableManagementCidrRanges.Operation,
+	"MigrateWorkspace":                     OpMigrateWorkspace.Operation,
+	"ModifyAccount":                        OpModifyAccount.Operation,
+	"ModifyCertificateBasedAuthProperties": OpModifyCertificateBasedAuthProperties.Operation,
+	"ModifyClientProperties":               OpModifyClientProperties.Operation,
+	"ModifyEndpointEncryptionMode":         OpModifyEndpointEncryptionMode.Operation,
+	"ModifySamlProperties":                 OpModifySamlProperties.Operation,
+	"ModifySelfservicePermissions":         OpModifySelfservicePermissions.Operation,
+	"ModifyStreamingProperties":            OpModifyStreamingProperties.Operation,
+	"ModifyWorkspaceAccessProperties":      OpModifyWorkspaceAccessProperties.Operation,
+	"ModifyWorkspaceCreationProperties":    OpModifyWorkspaceCreationProperties.Operation,
+	"ModifyWorkspaceProperties":            OpModifyWorkspaceProperties.Operation,
+	"ModifyWorkspaceState":                 OpModifyWorkspaceState.Operation,
+	"RebootWorkspaces":                     OpRebootWorkspaces.Operation,
+	"RebuildWorkspaces":                    OpRebuildWorkspaces.Operation,
+	"RegisterWorkspaceDirectory":           OpRegisterWorkspaceDirectory.Operation,
+	"RejectAccountLinkInvitation":          OpRejectAccountLinkInvitation.Operation,
+	"RestoreWorkspace":                     OpRestoreWorkspace.Operation,
+	"RevokeIpRules":                        OpRevokeIpRules.Operation,
+	"StartWorkspaces":                      OpStartWorkspaces.Operation,
+	"StartWorkspacesPool":                  OpStartWorkspacesPool.Operation,
+	"StopWorkspaces":                       OpStopWorkspaces.Operation,
+	"StopWorkspacesPool":                   OpStopWorkspacesPool.Operation,
+	"TerminateWorkspaces":                  OpTerminateWorkspaces.Operation,
+	"TerminateWorkspacesPool":              OpTerminateWorkspacesPool.Operation,
+	"TerminateWorkspacesPoolSession":       OpTerminateWorkspacesPoolSession.Operation,
+	"UpdateConnectClientAddIn":             OpUpdateConnectClientAddIn.Operation,
+	"UpdateConnectionAliasPermission":      OpUpdateConnectionAliasPermission.Operation,
+	"UpdateRulesOfIpGroup":                 OpUpdateRulesOfIpGroup.Operation,
+	"UpdateWorkspaceBundle":                OpUpdateWorkspaceBundle.Operation,
+	"UpdateWorkspaceImagePermission":       OpUpdateWorkspaceImagePermission.Operation,
+	"UpdateWorkspacesPool":                 OpUpdateWorkspacesPool.Operation,
 }

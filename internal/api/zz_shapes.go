@@ -872,9 +872,10 @@ func (v *CreateWorkspacesInput) validate(path string, errs *ValidationErrors) {
 	if v.Workspaces == nil {
 		errs.required(join(path, "workspaces"))
 	} else {
-		errs.length(join(path, "workspaces"), listString(v.Workspaces), len(v.Workspaces), 1, 25)
-		for i, elem := range v.Workspaces {
-			(&elem).validate(member(join(path, "workspaces"), i), errs)
+		if listLength(errs, join(path, "workspaces"), v.Workspaces, 1, 25) {
+			for i, elem := range v.Workspaces {
+				(&elem).validate(member(join(path, "workspaces"), i), errs)
+			}
 		}
 	}
 }
@@ -1008,9 +1009,10 @@ func (v *DefaultImportClientBrandingAttributes) validate(path string, errs *Vali
 		errs.pattern(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, &patterns[18])
 	}
 	if v.LoginMessage != nil {
-		for key, value := range v.LoginMessage {
+		for _, key := range mapKeys(v.LoginMessage) {
 			errs.length(join(join(path, "loginMessage"), key), *(&key), len([]rune(*(&key))), 5, 5)
 			errs.pattern(join(join(path, "loginMessage"), key), *(&key), &patterns[23])
+			value := v.LoginMessage[key]
 			errs.length(join(join(path, "loginMessage"), key), *(&value), len([]rune(*(&value))), 0, 2000)
 			errs.pattern(join(join(path, "loginMessage"), key), *(&value), &patterns[17])
 		}
@@ -1072,9 +1074,10 @@ func (v *DeleteClientBrandingInput) validate(path string, errs *ValidationErrors
 	if v.Platforms == nil {
 		errs.required(join(path, "platforms"))
 	} else {
-		errs.length(join(path, "platforms"), listString(v.Platforms), len(v.Platforms), 1, 6)
-		for i, elem := range v.Platforms {
-			errs.enum(member(join(path, "platforms"), i), *(&elem), ClientDeviceTypeValues)
+		if listLength(errs, join(path, "platforms"), v.Platforms, 1, 6) {
+			for i, elem := range v.Platforms {
+				errs.enum(member(join(path, "platforms"), i), *(&elem), ClientDeviceTypeValues)
+			}
 		}
 	}
 }
@@ -1403,9 +1406,10 @@ type DescribeApplicationsInput struct {
 
 func (v *DescribeApplicationsInput) validate(path string, errs *ValidationErrors) {
 	if v.ApplicationIds != nil {
-		errs.length(join(path, "applicationIds"), listString(v.ApplicationIds), len(v.ApplicationIds), 1, 25)
-		for i, elem := range v.ApplicationIds {
-			errs.pattern(member(join(path, "applicationIds"), i), *(&elem), &patterns[10])
+		if listLength(errs, join(path, "applicationIds"), v.ApplicationIds, 1, 25) {
+			for i, elem := range v.ApplicationIds {
+				errs.pattern(member(join(path, "applicationIds"), i), *(&elem), &patterns[10])
+			}
 		}
 	}
 	if v.ComputeTypeNames != nil {
@@ -1518,9 +1522,10 @@ func (v *DescribeClientPropertiesInput) validate(path string, errs *ValidationEr
 	if v.ResourceIds == nil {
 		errs.required(join(path, "resourceIds"))
 	} else {
-		errs.length(join(path, "resourceIds"), listString(v.ResourceIds), len(v.ResourceIds), 1, 25)
-		for i, elem := range v.ResourceIds {
-			errs.length(member(join(path, "resourceIds"), i), *(&elem), len([]rune(*(&elem))), 1, -1)
+		if listLength(errs, join(path, "resourceIds"), v.ResourceIds, 1, 25) {
+			for i, elem := range v.ResourceIds {
+				errs.length(member(join(path, "resourceIds"), i), *(&elem), len([]rune(*(&elem))), 1, -1)
+			}
 		}
 	}
 }
@@ -1618,10 +1623,11 @@ type DescribeConnectionAliasesInput struct {
 
 func (v *DescribeConnectionAliasesInput) validate(path string, errs *ValidationErrors) {
 	if v.AliasIds != nil {
-		errs.length(join(path, "aliasIds"), listString(v.AliasIds), len(v.AliasIds), 1, 25)
-		for i, elem := range v.AliasIds {
-			errs.length(member(join(path, "aliasIds"), i), *(&elem), len([]rune(*(&elem))), 13, 68)
-			errs.pattern(member(join(path, "aliasIds"), i), *(&elem), &patterns[6])
+		if listLength(errs, join(path, "aliasIds"), v.AliasIds, 1, 25) {
+			for i, elem := range v.AliasIds {
+				errs.length(member(join(path, "aliasIds"), i), *(&elem), len([]rune(*(&elem))), 13, 68)
+				errs.pattern(member(join(path, "aliasIds"), i), *(&elem), &patterns[6])
+			}
 		}
 	}
 	if v.ResourceId != nil {
@@ -1816,9 +1822,10 @@ type DescribeWorkspaceBundlesInput struct {
 
 func (v *DescribeWorkspaceBundlesInput) validate(path string, errs *ValidationErrors) {
 	if v.BundleIds != nil {
-		errs.length(join(path, "bundleIds"), listString(v.BundleIds), len(v.BundleIds), 1, 25)
-		for i, elem := range v.BundleIds {
-			errs.pattern(member(join(path, "bundleIds"), i), *(&elem), &patterns[21])
+		if listLength(errs, join(path, "bundleIds"), v.BundleIds, 1, 25) {
+			for i, elem := range v.BundleIds {
+				errs.pattern(member(join(path, "bundleIds"), i), *(&elem), &patterns[21])
+			}
 		}
 	}
 	if v.Owner != nil {
@@ -1856,9 +1863,10 @@ func (v *DescribeWorkspaceDirectoriesFilter) validate(path string, errs *Validat
 	if v.Values == nil {
 		errs.required(join(path, "values"))
 	} else {
-		errs.length(join(path, "values"), listString(v.Values), len(v.Values), 1, 25)
-		for i, elem := range v.Values {
-			errs.pattern(member(join(path, "values"), i), *(&elem), &patterns[26])
+		if listLength(errs, join(path, "values"), v.Values, 1, 25) {
+			for i, elem := range v.Values {
+				errs.pattern(member(join(path, "values"), i), *(&elem), &patterns[26])
+			}
 		}
 	}
 }
@@ -1874,16 +1882,18 @@ type DescribeWorkspaceDirectoriesInput struct {
 
 func (v *DescribeWorkspaceDirectoriesInput) validate(path string, errs *ValidationErrors) {
 	if v.DirectoryIds != nil {
-		errs.length(join(path, "directoryIds"), listString(v.DirectoryIds), len(v.DirectoryIds), 1, 25)
-		for i, elem := range v.DirectoryIds {
-			errs.length(member(join(path, "directoryIds"), i), *(&elem), len([]rune(*(&elem))), 10, 65)
-			errs.pattern(member(join(path, "directoryIds"), i), *(&elem), &patterns[7])
+		if listLength(errs, join(path, "directoryIds"), v.DirectoryIds, 1, 25) {
+			for i, elem := range v.DirectoryIds {
+				errs.length(member(join(path, "directoryIds"), i), *(&elem), len([]rune(*(&elem))), 10, 65)
+				errs.pattern(member(join(path, "directoryIds"), i), *(&elem), &patterns[7])
+			}
 		}
 	}
 	if v.WorkspaceDirectoryNames != nil {
-		errs.length(join(path, "workspaceDirectoryNames"), listString(v.WorkspaceDirectoryNames), len(v.WorkspaceDirectoryNames), 1, 25)
-		for i, elem := range v.WorkspaceDirectoryNames {
-			errs.pattern(member(join(path, "workspaceDirectoryNames"), i), *(&elem), &patterns[27])
+		if listLength(errs, join(path, "workspaceDirectoryNames"), v.WorkspaceDirectoryNames, 1, 25) {
+			for i, elem := range v.WorkspaceDirectoryNames {
+				errs.pattern(member(join(path, "workspaceDirectoryNames"), i), *(&elem), &patterns[27])
+			}
 		}
 	}
 	if v.Limit != nil {
@@ -1893,9 +1903,10 @@ func (v *DescribeWorkspaceDirectoriesInput) validate(path string, errs *Validati
 		errs.length(join(path, "nextToken"), *v.NextToken, len([]rune(*v.NextToken)), 1, 2048)
 	}
 	if v.Filters != nil {
-		errs.length(join(path, "filters"), listString(v.Filters), len(v.Filters), 1, 25)
-		for i, elem := range v.Filters {
-			(&elem).validate(member(join(path, "filters"), i), errs)
+		if listLength(errs, join(path, "filters"), v.Filters, 1, 25) {
+			for i, elem := range v.Filters {
+				(&elem).validate(member(join(path, "filters"), i), errs)
+			}
 		}
 	}
 }
@@ -1958,9 +1969,10 @@ type DescribeWorkspaceImagesInput struct {
 
 func (v *DescribeWorkspaceImagesInput) validate(path string, errs *ValidationErrors) {
 	if v.ImageIds != nil {
-		errs.length(join(path, "imageIds"), listString(v.ImageIds), len(v.ImageIds), 1, 25)
-		for i, elem := range v.ImageIds {
-			errs.pattern(member(join(path, "imageIds"), i), *(&elem), &patterns[15])
+		if listLength(errs, join(path, "imageIds"), v.ImageIds, 1, 25) {
+			for i, elem := range v.ImageIds {
+				errs.pattern(member(join(path, "imageIds"), i), *(&elem), &patterns[15])
+			}
 		}
 	}
 	if v.ImageType != nil {
@@ -2021,9 +2033,10 @@ type DescribeWorkspacesConnectionStatusInput struct {
 
 func (v *DescribeWorkspacesConnectionStatusInput) validate(path string, errs *ValidationErrors) {
 	if v.WorkspaceIds != nil {
-		errs.length(join(path, "workspaceIds"), listString(v.WorkspaceIds), len(v.WorkspaceIds), 1, 25)
-		for i, elem := range v.WorkspaceIds {
-			errs.pattern(member(join(path, "workspaceIds"), i), *(&elem), &patterns[9])
+		if listLength(errs, join(path, "workspaceIds"), v.WorkspaceIds, 1, 25) {
+			for i, elem := range v.WorkspaceIds {
+				errs.pattern(member(join(path, "workspaceIds"), i), *(&elem), &patterns[9])
+			}
 		}
 	}
 	if v.NextToken != nil {
@@ -2057,9 +2070,10 @@ type DescribeWorkspacesInput struct {
 
 func (v *DescribeWorkspacesInput) validate(path string, errs *ValidationErrors) {
 	if v.WorkspaceIds != nil {
-		errs.length(join(path, "workspaceIds"), listString(v.WorkspaceIds), len(v.WorkspaceIds), 1, 25)
-		for i, elem := range v.WorkspaceIds {
-			errs.pattern(member(join(path, "workspaceIds"), i), *(&elem), &patterns[9])
+		if listLength(errs, join(path, "workspaceIds"), v.WorkspaceIds, 1, 25) {
+			for i, elem := range v.WorkspaceIds {
+				errs.pattern(member(join(path, "workspaceIds"), i), *(&elem), &patterns[9])
+			}
 		}
 	}
 	if v.DirectoryId != nil {
@@ -2150,10 +2164,11 @@ func (v *DescribeWorkspacesPoolsFilter) validate(path string, errs *ValidationEr
 	if v.Values == nil {
 		errs.required(join(path, "values"))
 	} else {
-		errs.length(join(path, "values"), listString(v.Values), len(v.Values), 1, 25)
-		for i, elem := range v.Values {
-			errs.length(member(join(path, "values"), i), *(&elem), len([]rune(*(&elem))), 1, 128)
-			errs.pattern(member(join(path, "values"), i), *(&elem), &patterns[30])
+		if listLength(errs, join(path, "values"), v.Values, 1, 25) {
+			for i, elem := range v.Values {
+				errs.length(member(join(path, "values"), i), *(&elem), len([]rune(*(&elem))), 1, 128)
+				errs.pattern(member(join(path, "values"), i), *(&elem), &patterns[30])
+			}
 		}
 	}
 	if v.Operator == nil {
@@ -2173,15 +2188,17 @@ type DescribeWorkspacesPoolsInput struct {
 
 func (v *DescribeWorkspacesPoolsInput) validate(path string, errs *ValidationErrors) {
 	if v.PoolIds != nil {
-		errs.length(join(path, "poolIds"), listString(v.PoolIds), len(v.PoolIds), 1, 25)
-		for i, elem := range v.PoolIds {
-			errs.pattern(member(join(path, "poolIds"), i), *(&elem), &patterns[29])
+		if listLength(errs, join(path, "poolIds"), v.PoolIds, 1, 25) {
+			for i, elem := range v.PoolIds {
+				errs.pattern(member(join(path, "poolIds"), i), *(&elem), &patterns[29])
+			}
 		}
 	}
 	if v.Filters != nil {
-		errs.length(join(path, "filters"), listString(v.Filters), len(v.Filters), 1, 25)
-		for i, elem := range v.Filters {
-			(&elem).validate(member(join(path, "filters"), i), errs)
+		if listLength(errs, join(path, "filters"), v.Filters, 1, 25) {
+			for i, elem := range v.Filters {
+				(&elem).validate(member(join(path, "filters"), i), errs)
+			}
 		}
 	}
 	if v.Limit != nil {
@@ -2597,9 +2614,10 @@ func (v *ImportWorkspaceImageInput) validate(path string, errs *ValidationErrors
 		}
 	}
 	if v.Applications != nil {
-		errs.length(join(path, "applications"), listString(v.Applications), len(v.Applications), 1, 5)
-		for i, elem := range v.Applications {
-			errs.enum(member(join(path, "applications"), i), *(&elem), ApplicationValues)
+		if listLength(errs, join(path, "applications"), v.Applications, 1, 5) {
+			for i, elem := range v.Applications {
+				errs.enum(member(join(path, "applications"), i), *(&elem), ApplicationValues)
+			}
 		}
 	}
 }
@@ -2661,9 +2679,10 @@ func (v *IosImportClientBrandingAttributes) validate(path string, errs *Validati
 		errs.pattern(join(path, "forgotPasswordLink"), *v.ForgotPasswordLink, &patterns[18])
 	}
 	if v.LoginMessage != nil {
-		for key, value := range v.LoginMessage {
+		for _, key := range mapKeys(v.LoginMessage) {
 			errs.length(join(join(path, "loginMessage"), key), *(&key), len([]rune(*(&key))), 5, 5)
 			errs.pattern(join(join(path, "loginMessage"), key), *(&key), &patterns[23])
+			value := v.LoginMessage[key]
 			errs.length(join(join(path, "loginMessage"), key), *(&value), len([]rune(*(&value))), 0, 2000)
 			errs.pattern(join(join(path, "loginMessage"), key), *(&value), &patterns[17])
 		}
@@ -3187,9 +3206,10 @@ func (v *RebootWorkspacesInput) validate(path string, errs *ValidationErrors) {
 	if v.RebootWorkspaceRequests == nil {
 		errs.required(join(path, "rebootWorkspaceRequests"))
 	} else {
-		errs.length(join(path, "rebootWorkspaceRequests"), listString(v.RebootWorkspaceRequests), len(v.RebootWorkspaceRequests), 1, 25)
-		for i, elem := range v.RebootWorkspaceRequests {
-			(&elem).validate(member(join(path, "rebootWorkspaceRequests"), i), errs)
+		if listLength(errs, join(path, "rebootWorkspaceRequests"), v.RebootWorkspaceRequests, 1, 25) {
+			for i, elem := range v.RebootWorkspaceRequests {
+				(&elem).validate(member(join(path, "rebootWorkspaceRequests"), i), errs)
+			}
 		}
 	}
 }
@@ -3228,9 +3248,10 @@ func (v *RebuildWorkspacesInput) validate(path string, errs *ValidationErrors) {
 	if v.RebuildWorkspaceRequests == nil {
 		errs.required(join(path, "rebuildWorkspaceRequests"))
 	} else {
-		errs.length(join(path, "rebuildWorkspaceRequests"), listString(v.RebuildWorkspaceRequests), len(v.RebuildWorkspaceRequests), 1, 1)
-		for i, elem := range v.RebuildWorkspaceRequests {
-			(&elem).validate(member(join(path, "rebuildWorkspaceRequests"), i), errs)
+		if listLength(errs, join(path, "rebuildWorkspaceRequests"), v.RebuildWorkspaceRequests, 1, 1) {
+			for i, elem := range v.RebuildWorkspaceRequests {
+				(&elem).validate(member(join(path, "rebuildWorkspaceRequests"), i), errs)
+			}
 		}
 	}
 }
@@ -3269,10 +3290,11 @@ func (v *RegisterWorkspaceDirectoryInput) validate(path string, errs *Validation
 		errs.pattern(join(path, "directoryId"), *v.DirectoryId, &patterns[7])
 	}
 	if v.SubnetIds != nil {
-		errs.length(join(path, "subnetIds"), listString(v.SubnetIds), len(v.SubnetIds), -1, 2)
-		for i, elem := range v.SubnetIds {
-			errs.length(member(join(path, "subnetIds"), i), *(&elem), len([]rune(*(&elem))), 15, 24)
-			errs.pattern(member(join(path, "subnetIds"), i), *(&elem), &patterns[38])
+		if listLength(errs, join(path, "subnetIds"), v.SubnetIds, -1, 2) {
+			for i, elem := range v.SubnetIds {
+				errs.length(member(join(path, "subnetIds"), i), *(&elem), len([]rune(*(&elem))), 15, 24)
+				errs.pattern(member(join(path, "subnetIds"), i), *(&elem), &patterns[38])
+			}
 		}
 	}
 	if v.EnableSelfService != nil {
@@ -3536,9 +3558,10 @@ func (v *StartWorkspacesInput) validate(path string, errs *ValidationErrors) {
 	if v.StartWorkspaceRequests == nil {
 		errs.required(join(path, "startWorkspaceRequests"))
 	} else {
-		errs.length(join(path, "startWorkspaceRequests"), listString(v.StartWorkspaceRequests), len(v.StartWorkspaceRequests), 1, 25)
-		for i, elem := range v.StartWorkspaceRequests {
-			(&elem).validate(member(join(path, "startWorkspaceRequests"), i), errs)
+		if listLength(errs, join(path, "startWorkspaceRequests"), v.StartWorkspaceRequests, 1, 25) {
+			for i, elem := range v.StartWorkspaceRequests {
+				(&elem).validate(member(join(path, "startWorkspaceRequests"), i), errs)
+			}
 		}
 	}
 }
@@ -3599,9 +3622,10 @@ func (v *StopWorkspacesInput) validate(path string, errs *ValidationErrors) {
 	if v.StopWorkspaceRequests == nil {
 		errs.required(join(path, "stopWorkspaceRequests"))
 	} else {
-		errs.length(join(path, "stopWorkspaceRequests"), listString(v.StopWorkspaceRequests), len(v.StopWorkspaceRequests), 1, 25)
-		for i, elem := range v.StopWorkspaceRequests {
-			(&elem).validate(member(join(path, "stopWorkspaceRequests"), i), errs)
+		if listLength(errs, join(path, "stopWorkspaceRequests"), v.StopWorkspaceRequests, 1, 25) {
+			for i, elem := range v.StopWorkspaceRequests {
+				(&elem).validate(member(join(path, "stopWorkspaceRequests"), i), errs)
+			}
 		}
 	}
 }
@@ -3674,15 +3698,17 @@ func (v *StreamingProperties) validate(path string, errs *ValidationErrors) {
 		errs.enum(join(path, "streamingExperiencePreferredProtocol"), *v.StreamingExperiencePreferredProtocol, StreamingExperiencePreferredProtocolEnumValues)
 	}
 	if v.UserSettings != nil {
-		errs.length(join(path, "userSettings"), listString(v.UserSettings), len(v.UserSettings), 1, -1)
-		for i, elem := range v.UserSettings {
-			(&elem).validate(member(join(path, "userSettings"), i), errs)
+		if listLength(errs, join(path, "userSettings"), v.UserSettings, 1, -1) {
+			for i, elem := range v.UserSettings {
+				(&elem).validate(member(join(path, "userSettings"), i), errs)
+			}
 		}
 	}
 	if v.StorageConnectors != nil {
-		errs.length(join(path, "storageConnectors"), listString(v.StorageConnectors), len(v.StorageConnectors), 1, -1)
-		for i, elem := range v.StorageConnectors {
-			(&elem).validate(member(join(path, "storageConnectors"), i), errs)
+		if listLength(errs, join(path, "storageConnectors"), v.StorageConnectors, 1, -1) {
+			for i, elem := range v.StorageConnectors {
+				(&elem).validate(member(join(path, "storageConnectors"), i), errs)
+			}
 		}
 	}
 	if v.GlobalAccelerator != nil {
@@ -3729,9 +3755,10 @@ func (v *TerminateWorkspacesInput) validate(path string, errs *ValidationErrors)
 	if v.TerminateWorkspaceRequests == nil {
 		errs.required(join(path, "terminateWorkspaceRequests"))
 	} else {
-		errs.length(join(path, "terminateWorkspaceRequests"), listString(v.TerminateWorkspaceRequests), len(v.TerminateWorkspaceRequests), 1, 25)
-		for i, elem := range v.TerminateWorkspaceRequests {
-			(&elem).validate(member(join(path, "terminateWorkspaceRequests"), i), errs)
+		if listLength(errs, join(path, "terminateWorkspaceRequests"), v.TerminateWorkspaceRequests, 1, 25) {
+			for i, elem := range v.TerminateWorkspaceRequests {
+				(&elem).validate(member(join(path, "terminateWorkspaceRequests"), i), errs)
+			}
 		}
 	}
 }

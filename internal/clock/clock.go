@@ -68,6 +68,9 @@ func (c *Clock) Now(ctx context.Context) (time.Time, error) {
 	return s.Now(c.real()).UTC(), nil
 }
 
+// TimeIn is the service time in state s now, by this clock's real time.
+func (c *Clock) TimeIn(s State) time.Time { return s.Now(c.real()).UTC() }
+
 // State returns the clock's state.
 func (c *Clock) State(ctx context.Context) (State, error) {
 	real := c.real()
@@ -151,29 +154,4 @@ func (c *Clock) Set(ctx context.Context, t time.Time) (State, error) {
 // Reset returns the service clock to real time, running.
 func (c *Clock) Reset(ctx context.Context) (State, error) {
 	return c.change(ctx, func(State, time.Time) (State, error) { return State{}, nil })
-}
-
-// MemorySource keeps the state in memory, for tests and single processes.
-type MemorySource struct {
-	mu sync.Mutex
-	s  State
-}
-
-// Load returns the stored state.
-func (m *MemorySource) Load(context.Context) (State, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.s, nil
-}
-
-// Change applies fn to the stored state.
-func (m *MemorySource) Change(_ context.Context, fn func(State) (State, error)) (State, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := fn(m.s)
-	if err != nil {
-		return State{}, err
-	}
-	m.s = s
-	return s, nil
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/wsim/wsim/internal/clock"
+	"github.com/wsim/wsim/internal/dashboard"
+	"github.com/wsim/wsim/internal/kit"
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/service"
 	"github.com/wsim/wsim/internal/webui"
@@ -28,34 +30,76 @@ type Handler struct {
 	mux *http.ServeMux
 }
 
+// handlerFunc is a control endpoint: it writes its answer, or returns the
+// error that errorStatus turns into a status and a JSON error body.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (f handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := f(w, r); err != nil {
+		writeError(w, errorStatus(err), err)
+	}
+}
+
+// statusError gives an error the status it is answered with.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+func badRequest(err error) error { return &statusError{http.StatusBadRequest, err} }
+
+// errorStatus maps the errors of the control plane to statuses: refusals
+// are the caller's mistake (400, 404); anything else is the store failing,
+// which the caller may retry (503).
+func errorStatus(err error) int {
+	var se *statusError
+	switch {
+	case errors.As(err, &se):
+		return se.status
+	case errors.Is(err, dashboard.ErrInvalidFilter), errors.Is(err, kit.ErrInvalidRule), errors.Is(err, clock.ErrBackwards):
+		return http.StatusBadRequest
+	case errors.Is(err, kit.ErrNoSuchRule):
+		return http.StatusNotFound
+	}
+	return http.StatusServiceUnavailable
+}
+
 // New returns the control plane of svc.
 func New(svc *service.Service) *Handler {
 	h := &Handler{svc: svc, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /_wsim/{$}", h.dashboard)
-	h.mux.HandleFunc("GET /_wsim/pipelines", h.pipelines)
-	h.mux.HandleFunc("GET /_wsim/health", h.health)
-	h.mux.HandleFunc("GET /_wsim/clock", h.getClock)
-	h.mux.HandleFunc("POST /_wsim/clock", h.changeClock)
-	h.mux.HandleFunc("GET /_wsim/faults", h.listFaults)
-	h.mux.HandleFunc("POST /_wsim/faults", h.addFault)
-	h.mux.HandleFunc("DELETE /_wsim/faults", h.deleteFault)
-	h.mux.HandleFunc("DELETE /_wsim/faults/{id}", h.deleteFault)
+	for pattern, f := range map[string]handlerFunc{
+		"GET /_wsim/pipelines":      h.pipelines,
+		"GET /_wsim/health":         h.health,
+		"GET /_wsim/clock":          h.getClock,
+		"POST /_wsim/clock":         h.changeClock,
+		"GET /_wsim/faults":         h.listFaults,
+		"POST /_wsim/faults":        h.addFault,
+		"DELETE /_wsim/faults":      h.deleteFault,
+		"DELETE /_wsim/faults/{id}": h.deleteFault,
+		"/_wsim/": func(_ http.ResponseWriter, r *http.Request) error {
+			return &statusError{http.StatusNotFound, fmt.Errorf("no control endpoint %s %s", r.Method, r.URL.Path)}
+		},
+	} {
+		h.mux.Handle(pattern, f)
+	}
 	// Go's profiler, for measuring wsim under load (docs/performance.md).
 	h.mux.HandleFunc("GET /_wsim/debug/pprof/", pprof.Index)
 	h.mux.HandleFunc("GET /_wsim/debug/pprof/profile", pprof.Profile)
-	h.mux.HandleFunc("/_wsim/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("no control endpoint %s %s", r.Method, r.URL.Path))
-	})
 	return h
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+	return nil
 }
 
 func writeError(w http.ResponseWriter, status int, err error) {
@@ -68,17 +112,16 @@ func readJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("invalid JSON body: %w", err)
+		return badRequest(fmt.Errorf("invalid JSON body: %w", err))
 	}
 	return nil
 }
 
-func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) error {
 	if err := h.svc.Store().Ping(r.Context()); err != nil {
-		writeError(w, http.StatusServiceUnavailable, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "profile": h.svc.Profile().Name})
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "profile": h.svc.Profile().Name})
 }
 
 // clockView is the clock as the control plane shows it.
@@ -89,20 +132,19 @@ type clockView struct {
 	OffsetSec float64   `json:"offsetSeconds"`
 }
 
-func (h *Handler) viewClock(w http.ResponseWriter, s clock.State) {
-	now := s.Now(time.Now()).UTC()
-	writeJSON(w, http.StatusOK, clockView{
+func (h *Handler) viewClock(w http.ResponseWriter, s clock.State) error {
+	now := h.svc.Clock().TimeIn(s)
+	return writeJSON(w, http.StatusOK, clockView{
 		Now: now, Epoch: float64(now.UnixMilli()) / 1000, Frozen: s.Frozen, OffsetSec: s.Offset.Seconds(),
 	})
 }
 
-func (h *Handler) getClock(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) getClock(w http.ResponseWriter, r *http.Request) error {
 	s, err := h.svc.Clock().State(r.Context())
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, err)
-		return
+		return err
 	}
-	h.viewClock(w, s)
+	return h.viewClock(w, s)
 }
 
 // clockChange is the body of POST /_wsim/clock.
@@ -115,11 +157,10 @@ type clockChange struct {
 	To string `json:"to,omitempty"`
 }
 
-func (h *Handler) changeClock(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) changeClock(w http.ResponseWriter, r *http.Request) error {
 	var c clockChange
 	if err := readJSON(r, &c); err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
+		return err
 	}
 	ctx, clk := r.Context(), h.svc.Clock()
 	var s clock.State
@@ -134,116 +175,93 @@ func (h *Handler) changeClock(w http.ResponseWriter, r *http.Request) {
 	case "advance":
 		d, perr := time.ParseDuration(c.By)
 		if perr != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("advance needs \"by\" as a duration such as \"90m\": %w", perr))
-			return
+			return badRequest(fmt.Errorf("advance needs \"by\" as a duration such as \"90m\": %w", perr))
 		}
 		s, err = clk.Advance(ctx, d)
 	case "set":
 		t, perr := time.Parse(time.RFC3339Nano, c.To)
 		if perr != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("set needs \"to\" as an RFC 3339 time: %w", perr))
-			return
+			return badRequest(fmt.Errorf("set needs \"to\" as an RFC 3339 time: %w", perr))
 		}
 		s, err = clk.Set(ctx, t)
 	default:
-		writeError(w, http.StatusBadRequest, fmt.Errorf("unknown action %q: use freeze, resume, advance, set or reset", c.Action))
-		return
+		return badRequest(fmt.Errorf("unknown action %q: use freeze, resume, advance, set or reset", c.Action))
 	}
-	switch {
-	case errors.Is(err, clock.ErrBackwards):
-		writeError(w, http.StatusBadRequest, err)
-	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err)
-	default:
-		h.viewClock(w, s)
+	if err != nil {
+		return err
 	}
+	return h.viewClock(w, s)
 }
 
-func (h *Handler) listFaults(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) listFaults(w http.ResponseWriter, r *http.Request) error {
 	rules, err := h.svc.FaultRules(r.Context())
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, err)
-		return
+		return err
 	}
 	if rules == nil {
 		rules = []pipeline.FaultRule{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
+	return writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
 }
 
-func (h *Handler) addFault(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) addFault(w http.ResponseWriter, r *http.Request) error {
 	var rule pipeline.FaultRule
 	if err := readJSON(r, &rule); err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
+		return err
 	}
 	if rule.ID != "" {
-		writeError(w, http.StatusBadRequest, errors.New("id is assigned by wsim; leave it out"))
-		return
+		return badRequest(errors.New("id is assigned by wsim; leave it out"))
 	}
 	rule, err := h.svc.AddFaultRule(r.Context(), rule)
-	switch {
-	case errors.Is(err, service.ErrInvalidRule):
-		writeError(w, http.StatusBadRequest, err)
-	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err)
-	default:
-		writeJSON(w, http.StatusCreated, rule)
+	if err != nil {
+		return err
 	}
+	return writeJSON(w, http.StatusCreated, rule)
 }
 
-func (h *Handler) deleteFault(w http.ResponseWriter, r *http.Request) {
-	err := h.svc.DeleteFaultRule(r.Context(), r.PathValue("id"))
-	switch {
-	case errors.Is(err, service.ErrNoSuchRule):
-		writeError(w, http.StatusNotFound, err)
-	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err)
-	default:
-		w.WriteHeader(http.StatusNoContent)
+func (h *Handler) deleteFault(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.DeleteFaultRule(r.Context(), r.PathValue("id")); err != nil {
+		return err
 	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // pipelineFilter reads the query of /_wsim/pipelines and of the dashboard.
 // Unknown parameters are refused, so that a typo never silently shows
 // everything.
-func pipelineFilter(q url.Values) (service.PipelineFilter, error) {
+func pipelineFilter(q url.Values) (dashboard.PipelineFilter, error) {
 	for k := range q {
 		switch k {
 		case "account", "region", "kind", "state", "limit", "nextToken":
 		default:
-			return service.PipelineFilter{}, fmt.Errorf("unknown parameter %q: use account, region, kind, state, limit and nextToken", k)
+			return dashboard.PipelineFilter{}, badRequest(fmt.Errorf("unknown parameter %q: use account, region, kind, state, limit and nextToken", k))
 		}
 	}
-	f := service.PipelineFilter{
+	f := dashboard.PipelineFilter{
 		Account: q.Get("account"), Region: q.Get("region"), Kind: pipeline.Kind(q.Get("kind")),
 		Phase: q.Get("state"), NextToken: q.Get("nextToken"),
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return f, fmt.Errorf("limit %q is not a number between 1 and %d", v, service.MaxPipelineLimit)
+			return f, badRequest(fmt.Errorf("limit %q is not a number between 1 and %d", v, dashboard.MaxPipelineLimit))
 		}
 		f.Limit = n
 	}
 	return f, nil
 }
 
-func (h *Handler) pipelines(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) pipelines(w http.ResponseWriter, r *http.Request) error {
 	f, err := pipelineFilter(r.URL.Query())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
+		return err
 	}
 	page, err := h.svc.Pipelines(r.Context(), f)
-	switch {
-	case errors.Is(err, service.ErrInvalidFilter):
-		writeError(w, http.StatusBadRequest, err)
-	case err != nil:
-		writeError(w, http.StatusServiceUnavailable, err)
-	default:
-		writeJSON(w, http.StatusOK, page)
+	if err != nil {
+		return err
 	}
+	return writeJSON(w, http.StatusOK, page)
 }
 
 // dashboard renders the page of package webui. A refused filter or an
@@ -253,27 +271,24 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p := webui.Page{Profile: h.svc.Profile().Name}
 	status := http.StatusOK
-	fail := func(code int, err error) {
+	fail := func(err error) {
 		if status == http.StatusOK {
-			status, p.Problem = code, err.Error()
+			status, p.Problem = errorStatus(err), err.Error()
 		}
 	}
 	f, err := pipelineFilter(r.URL.Query())
 	p.Filter = f
 	if err != nil {
-		fail(http.StatusBadRequest, err)
+		fail(err)
 	}
 	if st, err := h.svc.Clock().State(ctx); err != nil {
-		fail(http.StatusServiceUnavailable, err)
+		fail(err)
 	} else {
 		p.Frozen = st.Frozen
 	}
 	if p.Problem == "" {
-		p.Pipelines, err = h.svc.Pipelines(ctx, f)
-		if errors.Is(err, service.ErrInvalidFilter) {
-			fail(http.StatusBadRequest, err)
-		} else if err != nil {
-			fail(http.StatusServiceUnavailable, err)
+		if p.Pipelines, err = h.svc.Pipelines(ctx, f); err != nil {
+			fail(err)
 		}
 	}
 	if p.Pipelines.Now.IsZero() {
@@ -281,7 +296,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		p.Pipelines.Now, _ = h.svc.Clock().Now(ctx)
 	}
 	if p.Rules, err = h.svc.FaultRules(ctx); err != nil {
-		fail(http.StatusServiceUnavailable, err)
+		fail(err)
 	}
 	var buf bytes.Buffer
 	if err := webui.Render(&buf, p); err != nil {

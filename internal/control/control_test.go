@@ -1,7 +1,6 @@
 package control_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,11 +11,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wsim/wsim/internal/api"
-	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/control"
+	"github.com/wsim/wsim/internal/dashboard"
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/service"
-	"github.com/wsim/wsim/internal/store"
+	"github.com/wsim/wsim/internal/service/servicetest"
 )
 
 const (
@@ -39,13 +38,7 @@ type world struct {
 }
 
 func newWorld(t *testing.T) *world {
-	st, err := store.Open(context.Background(), "memory", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	prof, _ := pipeline.LookupProfile(pipeline.ProfileQuick)
-	svc := service.New(service.Config{Profile: prof, Now: func() time.Time { return t0 }}, st)
+	svc := servicetest.New(t, func(c *service.Config) { c.Now = func() time.Time { return t0 } }).Svc
 	w := &world{t: t, svc: svc, h: control.New(svc), ids: map[string]string{}}
 	w.post("/_wsim/clock", `{"action":"freeze"}`, http.StatusOK)
 	w.ids["golden"] = w.importImage(acctA, "us-east-1", "golden")
@@ -57,8 +50,7 @@ func newWorld(t *testing.T) *world {
 
 func (w *world) importImage(account, region, name string, tags ...api.Tag) string {
 	w.t.Helper()
-	ctx := auth.WithCaller(context.Background(), auth.Caller{Account: account, Region: region})
-	out, err := w.svc.ImportCustomWorkspaceImage(ctx, &api.ImportCustomWorkspaceImageInput{
+	out, err := servicetest.Call(w.svc, api.OpImportCustomWorkspaceImage, servicetest.As(account, region), &api.ImportCustomWorkspaceImageInput{
 		ImageName: api.String(name), ImageDescription: api.String("Windows 11 image"),
 		ComputeType: api.String(api.ImageComputeTypeBase), Protocol: api.String(api.CustomImageProtocolDcv),
 		ImageSource:                    &api.ImageSourceIdentifier{Ec2ImageId: api.String("ami-0123456789abcdef0")},
@@ -185,7 +177,7 @@ func TestPipelinesQuery(t *testing.T) {
 				}
 				return
 			}
-			var page service.PipelinePage
+			var page dashboard.PipelinePage
 			if err := json.Unmarshal(w.get("/_wsim/pipelines"+tt.query, http.StatusOK).Body.Bytes(), &page); err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +192,7 @@ func TestPipelinesQuery(t *testing.T) {
 	}
 
 	// Paging: the token of the first page leads to the second and last.
-	var first, second service.PipelinePage
+	var first, second dashboard.PipelinePage
 	json.Unmarshal(w.get("/_wsim/pipelines?limit=1", http.StatusOK).Body.Bytes(), &first)
 	if first.NextToken == "" {
 		t.Fatal("a first page of 1 of 2 has no nextToken")

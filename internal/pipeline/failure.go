@@ -129,49 +129,18 @@ var codeMessages = map[string]string{
 	"RestrictedDriveLetterInUse":             "The image uses a drive letter reserved by WorkSpaces (D: holds the user volume). Assign another drive letter and try again.",
 }
 
-// stageCodes picks, for each stage, the check that plausibly runs there, so a
-// failure scripted with only a stage still reads like the real thing.
-var stageCodes = map[Kind]map[string]string{
-	KindCustomImport: {
-		"PENDING":                      "WorkspacesBYOLAccountNotFound",
-		"IN_PROGRESS":                  "WorkspacesBYOLAccountDisabled",
-		"PROCESSING_SOURCE_IMAGE":      "OSNotSupported",
-		"IMAGE_TESTING_START":          "UEFINotSupported",
-		"UPDATING_OPERATING_SYSTEM":    "PendingReboot",
-		"IMAGE_COMPATIBILITY_CHECKING": "DiskSizeExceeded",
-		"IMAGE_TESTING_GENERALIZATION": "ZeroRearmCount",
-		"CREATING_TEST_INSTANCE":       "DHCPDisabled",
-		"INSTALLING_COMPONENTS":        "OutdatedPowershellVersion",
-		"GENERALIZING":                 "AppXPackagesInstalled",
-		"VALIDATING":                   "ProtocolOSIncompatibility",
-		"PUBLISHING":                   "UnknownError",
-	},
-	KindLegacyImport: {"PENDING": "OSNotSupported"},
-	KindCopy:         {"PENDING": "UnknownError"},
-	KindUpdate:       {"PENDING": "UnknownError"},
-	// Account modification errors are not from the image enum (its ErrorCode
-	// is a free string), but no better vocabulary is published.
-	KindAccountModification: {"PENDING": "UnknownError"},
-}
-
-// kindMessages replaces the image-centred message of UnknownError where the
-// operation is not about an image's contents.
-var kindMessages = map[Kind]string{
-	KindCopy:                "The image could not be copied. Try again; if the problem persists, contact AWS Support.",
-	KindUpdate:              "The updated image could not be created. Try again; if the problem persists, contact AWS Support.",
-	KindAccountModification: "The BYOL configuration of the account could not be modified. Try again; if the problem persists, contact AWS Support.",
-}
-
 // DefaultFailure returns the failure wsim reports when a failure at stage of
 // kind is scripted without a code or message.
 func DefaultFailure(kind Kind, stage string) Failure {
-	code, ok := stageCodes[kind][stage]
-	if !ok {
-		code = "UnknownError"
+	code, msg := "UnknownError", ""
+	if lc, ok := kinds[kind]; ok {
+		if c := lc.codes[stage]; c != "" {
+			code = c
+		}
+		msg = lc.FailureMessage
 	}
-	msg := codeMessages[code]
-	if m, ok := kindMessages[kind]; ok {
-		msg = m
+	if msg == "" {
+		msg = codeMessages[code]
 	}
 	return Failure{Stage: stage, Code: code, Message: msg}
 }

@@ -41,44 +41,20 @@ const (
 // translate it at their edge.
 const StateError = "ERROR"
 
-type kindSpec struct {
-	stages []string
-	final  string
-	// noun names the operation in sentences ("The image import failed ...").
-	noun string
-}
-
-// The custom import order is the declaration order of the model's
-// CustomWorkspaceImageImportState enum; AWS publishes no other order.
-var kinds = map[Kind]kindSpec{
-	KindCustomImport: {
-		stages: []string{
-			"PENDING", "IN_PROGRESS", "PROCESSING_SOURCE_IMAGE", "IMAGE_TESTING_START",
-			"UPDATING_OPERATING_SYSTEM", "IMAGE_COMPATIBILITY_CHECKING",
-			"IMAGE_TESTING_GENERALIZATION", "CREATING_TEST_INSTANCE",
-			"INSTALLING_COMPONENTS", "GENERALIZING", "VALIDATING", "PUBLISHING",
-		},
-		final: "COMPLETED",
-		noun:  "image import",
-	},
-	KindLegacyImport:        {stages: []string{"PENDING"}, final: "AVAILABLE", noun: "image import"},
-	KindCopy:                {stages: []string{"PENDING"}, final: "AVAILABLE", noun: "image copy"},
-	KindUpdate:              {stages: []string{"PENDING"}, final: "AVAILABLE", noun: "image update"},
-	KindAccountModification: {stages: []string{"PENDING"}, final: "COMPLETED", noun: "BYOL account modification"},
-}
-
-// kindOrder fixes the order of Kinds() so listings and error messages are stable.
-var kindOrder = []Kind{KindCustomImport, KindLegacyImport, KindCopy, KindUpdate, KindAccountModification}
-
-// builderStage is the stage from which a custom import has an image builder
-// instance, so DescribeCustomWorkspaceImageImport can report its id.
-const builderStage = "IMAGE_TESTING_START"
-
 // Kinds returns every operation kind.
 func Kinds() []Kind { return append([]Kind(nil), kindOrder...) }
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { _, ok := kinds[k]; return ok }
+
+// Lifecycle returns the declaration of k; ok is false for an unknown kind.
+func (k Kind) Lifecycle() (l Lifecycle, ok bool) {
+	lc, ok := kinds[k]
+	if !ok {
+		return Lifecycle{}, false
+	}
+	return lc.Lifecycle, true
+}
 
 // Stages returns the non-terminal states of k in order; nil for an unknown kind.
 func (k Kind) Stages() []string {
@@ -90,14 +66,22 @@ func (k Kind) Stages() []string {
 }
 
 // Final returns the terminal success state of k; "" for an unknown kind.
-func (k Kind) Final() string { return kinds[k].final }
+func (k Kind) Final() string {
+	if s, ok := kinds[k]; ok {
+		return s.Final
+	}
+	return ""
+}
 
 // HasStage reports whether stage is a non-terminal state of k.
-func (k Kind) HasStage(stage string) bool { return stageIndex(kinds[k].stages, stage) >= 0 }
+func (k Kind) HasStage(stage string) bool {
+	s, ok := kinds[k]
+	return ok && stageIndex(s.stages, stage) >= 0
+}
 
 func (k Kind) noun() string {
 	if s, ok := kinds[k]; ok {
-		return s.noun
+		return s.Noun
 	}
 	return "operation"
 }
@@ -273,7 +257,11 @@ func (p Plan) failed(k int, failOff, total time.Duration) Status {
 
 // reached reports whether stage index i is at or past the builder stage.
 func (p Plan) reached(i int) bool {
-	b := p.stageIndexOf(builderStage)
+	lc, ok := kinds[p.Kind]
+	if !ok || lc.BuilderStage == "" {
+		return false
+	}
+	b := p.stageIndexOf(lc.BuilderStage)
 	return b >= 0 && i >= b
 }
 

@@ -258,7 +258,7 @@ func TestFailureEveryStage(t *testing.T) {
 					if total := plan.total(); total > 0 {
 						wantProgress = int(100 * int64(off+d/2) / int64(total))
 					}
-					builderIdx := stageIndex(kind.Stages(), builderStage)
+					builderIdx := stageIndex(kind.Stages(), kinds[KindCustomImport].BuilderStage)
 					want := Status{
 						State:           StateError,
 						StageIndex:      k,
@@ -522,7 +522,7 @@ func TestParseFailureTags(t *testing.T) {
 			tags: map[string]string{TagFailAt: "PUBLISHING", TagErrorCode: ""},
 			want: &Failure{"PUBLISHING", "UnknownError", codeMessages["UnknownError"]}},
 		{name: "copy", kind: KindCopy, tags: map[string]string{TagFailAt: "PENDING"},
-			want: &Failure{"PENDING", "UnknownError", kindMessages[KindCopy]}},
+			want: &Failure{"PENDING", "UnknownError", kinds[KindCopy].FailureMessage}},
 		{name: "legacy", kind: KindLegacyImport, tags: map[string]string{TagFailAt: "PENDING"},
 			want: &Failure{"PENDING", "OSNotSupported", codeMessages["OSNotSupported"]}},
 		{name: "lowercase stage", kind: KindCustomImport, tags: map[string]string{TagFailAt: "generalizing"},
@@ -676,17 +676,17 @@ func TestVocabulary(t *testing.T) {
 			if !known[f.Code] || f.Message == "" || f.Stage != s {
 				t.Errorf("DefaultFailure(%s, %s) = %+v", k, s, f)
 			}
-			if _, ok := stageCodes[k][s]; !ok {
+			if _, ok := kinds[k].codes[s]; !ok {
 				t.Errorf("no default code chosen for %s %s", k, s)
 			}
 		}
 		for _, s := range append(k.Stages(), k.Final()) {
-			m, ok := stateMessages[k][s]
+			m, ok := kinds[k].messages[s]
 			if !ok || m == "" || len([]rune(m)) > maxMessage {
 				t.Errorf("state message %s %s = %q", k, s, m)
 			}
 		}
-		if got := len(stateMessages[k]); got != len(k.Stages())+1 {
+		if got := len(kinds[k].messages); got != len(k.Stages())+1 {
 			t.Errorf("%s: %d state messages, want %d", k, got, len(k.Stages())+1)
 		}
 	}

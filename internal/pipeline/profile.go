@@ -6,14 +6,13 @@ import (
 	"time"
 )
 
-// Profile maps each stage of each kind to a duration. Profiles are values:
-// WithOverride returns a modified copy and never changes the receiver, so a
-// Profile can be shared between goroutines. The zero Profile makes every
-// stage instant.
+// Profile maps each stage of each kind to a duration: the durations its
+// name selects in every Lifecycle, with per-stage overrides. Profiles are
+// values: WithOverride returns a modified copy and never changes the
+// receiver, so a Profile can be shared between goroutines. The zero Profile
+// makes every stage instant.
 type Profile struct {
 	Name string
-	// base holds the built-in durations, indexed like Kind.Stages().
-	base map[Kind][]time.Duration
 	// overrides is keyed by stage name alone, so it applies to that stage in
 	// every kind that has it (PENDING is in all of them).
 	overrides map[string]time.Duration
@@ -24,23 +23,10 @@ type Profile struct {
 // beyond any test that wants an operation that never seems to finish.
 const MaxStageDuration = 365 * 24 * time.Hour
 
-// The profiles. Default is the one a person can watch.
-//
-// realistic follows what AWS publishes and what is plausible where it does
-// not: the older BYOL import "takes a minimum of 90 minutes" (100m here); no
-// duration is published for ImportCustomWorkspaceImage, so it gets 2.5 h,
-// dominated by Windows updates (35m), source image processing (20m) and
-// component installation (20m), the steps that download and install
-// software; the short steps only start or stop an instance. A copy within
-// or across Regions takes tens of minutes (20m), an updated image needs a
-// build instance to apply updates and be re-captured (60m), and enabling
-// BYOL on an account is a control-plane change of minutes (10m).
-//
-// quick keeps every stage a few seconds long so each state is visible when
-// polled every second or two, and a custom import completes in 40s.
-//
-// instant makes every operation complete (or fail) at its creation time,
-// for tests that only care about end states.
+// The profiles. Default is the one a person can watch: realistic and quick
+// take each stage's durations from its Lifecycle; instant makes every
+// operation complete (or fail) at its creation time, for tests that only
+// care about end states.
 const (
 	ProfileRealistic = "realistic"
 	ProfileQuick     = "quick"
@@ -48,47 +34,17 @@ const (
 	DefaultProfile   = ProfileQuick
 )
 
-var profiles = map[string]map[Kind][]time.Duration{
-	ProfileRealistic: {
-		KindCustomImport: minutes(2, 3, 20, 5, 35, 10, 10, 8, 20, 15, 12, 10),
-		KindLegacyImport: minutes(100),
-		KindCopy:         minutes(20),
-		KindUpdate:       minutes(60),
-		// BYOL enablement.
-		KindAccountModification: minutes(10),
-	},
-	ProfileQuick: {
-		KindCustomImport:        seconds(2, 2, 4, 3, 5, 3, 3, 3, 4, 4, 3, 4),
-		KindLegacyImport:        seconds(20),
-		KindCopy:                seconds(10),
-		KindUpdate:              seconds(15),
-		KindAccountModification: seconds(5),
-	},
-	ProfileInstant: {},
-}
-
-func minutes(m ...int) []time.Duration { return scaled(time.Minute, m) }
-func seconds(s ...int) []time.Duration { return scaled(time.Second, s) }
-
-func scaled(unit time.Duration, n []int) []time.Duration {
-	d := make([]time.Duration, len(n))
-	for i, v := range n {
-		d[i] = time.Duration(v) * unit
-	}
-	return d
-}
-
 // ProfileNames returns the names of the built-in profiles.
 func ProfileNames() []string { return []string{ProfileRealistic, ProfileQuick, ProfileInstant} }
 
 // LookupProfile returns the built-in profile with the given name.
 func LookupProfile(name string) (Profile, error) {
-	base, ok := profiles[name]
-	if !ok {
-		return Profile{}, fmt.Errorf("unknown timing profile %q: valid profiles are %s",
-			name, strings.Join(ProfileNames(), ", "))
+	switch name {
+	case ProfileRealistic, ProfileQuick, ProfileInstant:
+		return Profile{Name: name}, nil
 	}
-	return Profile{Name: name, base: base}, nil
+	return Profile{}, fmt.Errorf("unknown timing profile %q: valid profiles are %s",
+		name, strings.Join(ProfileNames(), ", "))
 }
 
 // WithOverride returns a copy of p in which stage takes d. The override is
@@ -145,15 +101,22 @@ func ParseOverrides(p Profile, spec []string) (Profile, error) {
 // Duration returns how long stage of kind takes under p; 0 for a stage the
 // kind does not have.
 func (p Profile) Duration(kind Kind, stage string) time.Duration {
-	i := stageIndex(kinds[kind].stages, stage)
+	lc, ok := kinds[kind]
+	if !ok {
+		return 0
+	}
+	i := stageIndex(lc.stages, stage)
 	if i < 0 {
 		return 0
 	}
 	if d, ok := p.overrides[stage]; ok {
 		return d
 	}
-	if b := p.base[kind]; i < len(b) {
-		return b[i]
+	switch p.Name {
+	case ProfileRealistic:
+		return lc.Stages[i].Realistic
+	case ProfileQuick:
+		return lc.Stages[i].Quick
 	}
 	return 0
 }
@@ -162,12 +125,15 @@ func (p Profile) Duration(kind Kind, stage string) time.Duration {
 // non-nil failure is copied with its empty Code and Message filled from the
 // default error vocabulary, so the stored plan says exactly how it will fail.
 func (p Profile) Plan(kind Kind, start time.Time, failure *Failure) Plan {
-	spec := kinds[kind]
+	spec, ok := kinds[kind]
+	if !ok {
+		panic("pipeline: no lifecycle " + string(kind))
+	}
 	stages := make([]Stage, len(spec.stages))
 	for i, s := range spec.stages {
 		stages[i] = Stage{State: s, Duration: p.Duration(kind, s)}
 	}
-	plan := Plan{Kind: kind, Start: start, Stages: stages, Final: spec.final}
+	plan := Plan{Kind: kind, Start: start, Stages: stages, Final: spec.Final}
 	if failure != nil {
 		f := failure.withDefaults(kind)
 		plan.Failure = &f
@@ -178,8 +144,10 @@ func (p Profile) Plan(kind Kind, start time.Time, failure *Failure) Plan {
 // Total returns how long a successful operation of kind takes under p.
 func (p Profile) Total(kind Kind) time.Duration {
 	var t time.Duration
-	for _, s := range kinds[kind].stages {
-		t = addSat(t, p.Duration(kind, s))
+	if lc, ok := kinds[kind]; ok {
+		for _, s := range lc.stages {
+			t = addSat(t, p.Duration(kind, s))
+		}
 	}
 	return t
 }

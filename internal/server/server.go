@@ -6,24 +6,23 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wsim/wsim/internal/api"
 	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/awsjson"
+	"github.com/wsim/wsim/internal/store"
 )
 
 // DefaultMaxBodyBytes bounds a request body. WorkSpaces requests are small;
@@ -32,8 +31,8 @@ const DefaultMaxBodyBytes = 4 << 20
 
 // Options configures a Server.
 type Options struct {
-	// Handler implements the operations.
-	Handler api.Handler
+	// API is the dispatch table of the implemented operations.
+	API *api.Registry
 	// Defaults name the caller of unsigned requests and of access keys that
 	// are not account ids.
 	Defaults auth.Defaults
@@ -109,12 +108,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header()["x-amzn-RequestId"] = []string{x.id} // AWS spells it so; set directly to keep the spelling
 	body, err := s.handle(r, x)
 	if err != nil {
-		var apiErr api.APIError
-		if !errors.As(err, &apiErr) {
-			s.opts.Logger.Error("internal failure", "request_id", x.id, "operation", x.operation, "err", err)
-			apiErr = &api.Error{Code: "InternalFailure", Status: http.StatusInternalServerError,
-				Message: "The request processing has failed because of an unknown error, exception or failure."}
-		}
+		apiErr := s.wireError(r.Context(), x, err)
 		x.status = apiErr.HTTPStatus()
 		body = awsjson.EncodeError(apiErr)
 		// AWS JSON services name the error in a header too; some clients
@@ -178,41 +172,37 @@ func (s *Server) handle(r *http.Request, x *exchange) (body []byte, err error) {
 	if err := awsjson.Decode(raw, in); err != nil {
 		return nil, err
 	}
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	out, err := s.call(auth.WithCaller(r.Context(), x.caller), op, in)
+	out, err := s.opts.API.Dispatch(auth.WithCaller(r.Context(), x.caller), op, in)
 	if err != nil {
 		return nil, err
 	}
 	return awsjson.EncodeOutput(out)
 }
 
-// call invokes the handler, turning a panic into an internal failure so that
-// one bad request never takes the server down.
-func (s *Server) call(ctx context.Context, op *api.Operation, in api.Input) (out any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic in %s: %v\n%s", op.Name, p, debug.Stack())
-		}
-	}()
-	return op.Call(ctx, s.opts.Handler, in)
+// StatusClientClosedRequest is what a request the client gave up on is
+// logged and counted with: it is not an internal failure.
+const StatusClientClosedRequest = 499
+
+// wireError is the one place where failures become what the client sees: AWS
+// errors as they are; a store that can't be reached, or didn't answer in
+// time, a retryable 503; a request its client cancelled is logged at info;
+// anything else is an InternalFailure whose cause is logged, never sent.
+func (s *Server) wireError(ctx context.Context, x *exchange, err error) api.APIError {
+	var apiErr api.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		s.opts.Logger.Info("request cancelled by the client", "request_id", x.id, "operation", x.operation)
+		return &api.Error{Code: "RequestCanceled", Status: StatusClientClosedRequest, Message: "The client cancelled the request."}
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		s.opts.Logger.Warn("store unavailable", "request_id", x.id, "operation", x.operation, "err", err)
+		return &api.Error{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable,
+			Message: "The service is temporarily unable to reach its store. Retry the request."}
+	}
+	s.opts.Logger.Error("internal failure", "request_id", x.id, "operation", x.operation, "err", err)
+	return &api.Error{Code: "InternalFailure", Status: http.StatusInternalServerError,
+		Message: "The request processing has failed because of an unknown error, exception or failure."}
 }
 
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
-}
+func newRequestID() string { return uuid.NewString() }

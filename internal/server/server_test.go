@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,13 +29,13 @@ import (
 )
 
 // newServer returns the real request path over an in-memory store, with the
-// service clock frozen by a fixed real clock.
-func newServer(t testing.TB, h api.Handler) *server.Server {
+// service clock frozen by a fixed real clock; or over h when it is not nil.
+func newServer(t testing.TB, h *api.Registry) *server.Server {
 	return newServerOn(t, h, "memory")
 }
 
 // newServerOn is newServer on the store spec (see store.Open).
-func newServerOn(t testing.TB, h api.Handler, spec string) *server.Server {
+func newServerOn(t testing.TB, h *api.Registry, spec string) *server.Server {
 	t.Helper()
 	if h == nil {
 		st, err := store.Open(context.Background(), spec, "")
@@ -43,9 +44,9 @@ func newServerOn(t testing.TB, h api.Handler, spec string) *server.Server {
 		}
 		t.Cleanup(func() { st.Close() })
 		profile, _ := pipeline.LookupProfile(pipeline.ProfileRealistic)
-		h = service.New(service.Config{Profile: profile, Now: func() time.Time { return time.Unix(1796000000, 0) }}, st)
+		h = service.New(service.Config{Profile: profile, Now: func() time.Time { return time.Unix(1796000000, 0) }}, st).Registry()
 	}
-	return server.New(server.Options{Handler: h, Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}, MaxBodyBytes: 1 << 10})
+	return server.New(server.Options{API: h, Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}, MaxBodyBytes: 1 << 10})
 }
 
 // benchStores are the stores the request-path benchmarks run on: memory and
@@ -83,20 +84,30 @@ func call(h http.Handler, method, target, body string) *httptest.ResponseRecorde
 	return w
 }
 
-type panicky struct{ api.UnimplementedHandler }
-
-func (panicky) DescribeWorkspaceImages(context.Context, *api.DescribeWorkspaceImagesInput) (*api.DescribeWorkspaceImagesOutput, error) {
-	panic("boom")
-}
-
-func (panicky) DescribeAccount(context.Context, *api.DescribeAccountInput) (*api.DescribeAccountOutput, error) {
-	return nil, errors.New("database password is hunter2")
+// failing is a dispatch table whose handlers fail in every way the edge
+// must map: a panic, an internal error, an unreachable store, a request its
+// client gave up on.
+func failing() *api.Registry {
+	r := api.NewRegistry()
+	api.Handle(r, api.OpDescribeWorkspaceImages, func(context.Context, *api.DescribeWorkspaceImagesInput) (*api.DescribeWorkspaceImagesOutput, error) {
+		panic("boom")
+	})
+	api.Handle(r, api.OpDescribeAccount, func(context.Context, *api.DescribeAccountInput) (*api.DescribeAccountOutput, error) {
+		return nil, errors.New("database password is hunter2")
+	})
+	api.Handle(r, api.OpDescribeAccountModifications, func(context.Context, *api.DescribeAccountModificationsInput) (*api.DescribeAccountModificationsOutput, error) {
+		return nil, fmt.Errorf("list: %w: dial tcp hunter2", store.ErrUnavailable)
+	})
+	api.Handle(r, api.OpDescribeWorkspaceBundles, func(context.Context, *api.DescribeWorkspaceBundlesInput) (*api.DescribeWorkspaceBundlesOutput, error) {
+		return nil, fmt.Errorf("query: %w", context.DeadlineExceeded)
+	})
+	return r
 }
 
 func TestRequestPath(t *testing.T) {
 	tests := []struct {
 		name, method, target, body string
-		handler                    api.Handler
+		handler                    *api.Registry
 		status                     int
 		code                       string // __type, "" for success
 		message                    string
@@ -114,8 +125,11 @@ func TestRequestPath(t *testing.T) {
 		{"constraint", "POST", "WorkspacesService.DescribeWorkspaceImages", `{"MaxResults":26}`, nil, 400, "ValidationException", "'maxResults'"},
 		{"oversized", "POST", "WorkspacesService.DescribeWorkspaceImages", `{"NextToken":"` + strings.Repeat("a", 2000) + `"}`, nil, 413, "RequestEntityTooLargeException", "1024 bytes"},
 		{"modelled error", "POST", "WorkspacesService.DescribeCustomWorkspaceImageImport", `{"ImageId":"wsi-123456789"}`, nil, 400, "ResourceNotFoundException", "wsi-123456789"},
-		{"panic", "POST", "WorkspacesService.DescribeWorkspaceImages", "{}", panicky{}, 500, "InternalFailure", "unknown error"},
-		{"internal error hides its cause", "POST", "WorkspacesService.DescribeAccount", "{}", panicky{}, 500, "InternalFailure", "unknown error"},
+		{"panic", "POST", "WorkspacesService.DescribeWorkspaceImages", "{}", failing(), 500, "InternalFailure", "unknown error"},
+		{"internal error hides its cause", "POST", "WorkspacesService.DescribeAccount", "{}", failing(), 500, "InternalFailure", "unknown error"},
+		{"store unavailable", "POST", "WorkspacesService.DescribeAccountModifications", "{}", failing(), 503, "ServiceUnavailableException", "Retry"},
+		{"store too slow", "POST", "WorkspacesService.DescribeWorkspaceBundles", "{}", failing(), 503, "ServiceUnavailableException", "Retry"},
+		{"validation before not implemented", "POST", "WorkspacesService.DescribeWorkspaces", `{"Limit":99}`, nil, 400, "ValidationException", "'limit'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +164,29 @@ func TestRequestPath(t *testing.T) {
 				t.Errorf("message = %q, want it to contain %q and no internal detail", msg, tt.message)
 			}
 		})
+	}
+}
+
+// TestCancelledRequest checks that a request whose client went away is
+// logged at info as cancelled, not as an internal failure.
+func TestCancelledRequest(t *testing.T) {
+	r := api.NewRegistry()
+	api.Handle(r, api.OpDescribeAccount, func(ctx context.Context, _ *api.DescribeAccountInput) (*api.DescribeAccountOutput, error) {
+		return nil, fmt.Errorf("read: %w", ctx.Err())
+	})
+	var logs bytes.Buffer
+	h := server.New(server.Options{API: r, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, "POST", "/", strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "WorkspacesService.DescribeAccount")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != server.StatusClientClosedRequest {
+		t.Errorf("status = %d, want %d", w.Code, server.StatusClientClosedRequest)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "cancelled by the client") {
+		t.Errorf("logs:\n%s", logs.String())
 	}
 }
 
@@ -248,7 +285,7 @@ func TestBrowsersGoToTheDashboard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := server.Options{Handler: api.UnimplementedHandler{}, Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}}
+			opts := server.Options{API: api.NewRegistry(), Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}}
 			if !tt.noControl {
 				opts.Control = control
 			}
@@ -271,7 +308,7 @@ func TestBrowsersGoToTheDashboard(t *testing.T) {
 	}
 	// The dashboard itself is the control plane's.
 	w := httptest.NewRecorder()
-	server.New(server.Options{Handler: api.UnimplementedHandler{}, Control: control}).ServeHTTP(w, httptest.NewRequest("GET", "/_wsim/", nil))
+	server.New(server.Options{API: api.NewRegistry(), Control: control}).ServeHTTP(w, httptest.NewRequest("GET", "/_wsim/", nil))
 	if w.Body.String() != "control /_wsim/" {
 		t.Errorf("GET /_wsim/ = %d %s", w.Code, w.Body)
 	}

@@ -1,19 +1,25 @@
-// Package service is the WorkSpaces API's behaviour: typed inputs in, typed
-// outputs or AWS errors out, with every resource kept in a store.Store and
-// every time-derived value computed from the service clock. No HTTP here.
+// Package service composes the WorkSpaces API from its resource packages:
+// the one place that knows them all. It builds the typed store, the service
+// clock and the shared kit over a store.Store, lets every resource package
+// register its operations in the dispatch table and contribute its
+// pipelines to the dashboard's read model. A new resource package is added
+// to the list in New, and nowhere else.
 package service
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
-	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/clock"
+	"github.com/wsim/wsim/internal/dashboard"
+	"github.com/wsim/wsim/internal/kit"
 	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/records"
+	"github.com/wsim/wsim/internal/resources/account"
+	"github.com/wsim/wsim/internal/resources/bundles"
+	"github.com/wsim/wsim/internal/resources/images"
+	"github.com/wsim/wsim/internal/resources/tags"
 	"github.com/wsim/wsim/internal/store"
 )
 
@@ -23,9 +29,19 @@ const (
 	// DefaultBundleQuota is the AWS default of custom bundles per account
 	// and Region (not adjustable there; configurable here).
 	DefaultBundleQuota = 50
-	// MaxTags is the number of tags a resource may carry.
-	MaxTags = 50
 )
+
+// BYOLMode says how accounts start out with respect to BYOL.
+type BYOLMode = records.BYOLMode
+
+// The BYOL modes; see package records.
+const (
+	BYOLFriendly = records.BYOLFriendly
+	BYOLStrict   = records.BYOLStrict
+)
+
+// ParseBYOLMode reads a --byol value.
+func ParseBYOLMode(s string) (BYOLMode, error) { return records.ParseBYOLMode(s) }
 
 // Config is what a Service is configured with at start-up.
 type Config struct {
@@ -41,24 +57,30 @@ type Config struct {
 	// ClockCacheTTL lets a process that owns its store cache the clock state.
 	// It must be zero when replicas share the store.
 	ClockCacheTTL time.Duration
-	Logger        *slog.Logger
 	// Now is the real clock (time.Now when nil); the service clock runs on it.
 	Now func() time.Time
 }
 
-// Service implements api.Handler.
-type Service struct {
-	api.UnimplementedHandler
-	cfg   Config
-	store store.Store
-	clock *clock.Clock
-	// decoded spares the describe paths from decoding unchanged records.
-	decoded *decodeCache
+// resource is what every resource package offers the composition.
+type resource interface {
+	Register(*api.Registry)
 }
 
-var _ api.Handler = (*Service)(nil)
+// pipelineSource is a resource with long-running operations to show.
+type pipelineSource interface {
+	Sources() []dashboard.Source
+}
 
-// New returns a service over st.
+// Service is the composed API.
+type Service struct {
+	cfg       Config
+	store     store.Store
+	env       *kit.Env
+	registry  *api.Registry
+	pipelines *dashboard.Pipelines
+}
+
+// New composes the API over st.
 func New(cfg Config, st store.Store) *Service {
 	if cfg.ImageQuota <= 0 {
 		cfg.ImageQuota = DefaultImageQuota
@@ -69,16 +91,40 @@ func New(cfg Config, st store.Store) *Service {
 	if cfg.BYOL == "" {
 		cfg.BYOL = BYOLFriendly
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+	db := records.Open(st, records.Config{
+		Quotas: map[string]int{records.Images.Name: cfg.ImageQuota, records.Bundles.Name: cfg.BundleQuota},
+		BYOL:   cfg.BYOL,
+	})
+	env := &kit.Env{
+		DB:      db,
+		Clock:   clock.New(records.ClockSource{DB: db}, cfg.Now, cfg.ClockCacheTTL),
+		Profile: cfg.Profile,
 	}
-	s := &Service{cfg: cfg, store: st, decoded: newDecodeCache(100_000)}
-	s.clock = clock.New(clockSource{st}, cfg.Now, cfg.ClockCacheTTL)
+	s := &Service{cfg: cfg, store: st, env: env, registry: api.NewRegistry()}
+	var sources []dashboard.Source
+	for _, r := range []resource{
+		images.New(env),
+		bundles.New(env),
+		account.New(env),
+		tags.New(env),
+	} {
+		r.Register(s.registry)
+		if ps, ok := r.(pipelineSource); ok {
+			sources = append(sources, ps.Sources()...)
+		}
+	}
+	s.pipelines = dashboard.NewPipelines(env.Clock, sources...)
 	return s
 }
 
+// Registry is the dispatch table of every implemented operation.
+func (s *Service) Registry() *api.Registry { return s.registry }
+
+// Records is the typed store the resources keep their records in.
+func (s *Service) Records() *records.DB { return s.env.DB }
+
 // Clock is the service clock.
-func (s *Service) Clock() *clock.Clock { return s.clock }
+func (s *Service) Clock() *clock.Clock { return s.env.Clock }
 
 // Store is the service's store.
 func (s *Service) Store() store.Store { return s.store }
@@ -86,43 +132,28 @@ func (s *Service) Store() store.Store { return s.store }
 // Profile is the timing profile new operations get.
 func (s *Service) Profile() pipeline.Profile { return s.cfg.Profile }
 
-// request is what every operation starts from: who calls, and when.
-type request struct {
-	account, region string
-	now             time.Time
+// Pipelines lists the long-running operations of every account and Region.
+func (s *Service) Pipelines(ctx context.Context, f dashboard.PipelineFilter) (dashboard.PipelinePage, error) {
+	return s.pipelines.List(ctx, f)
 }
 
-func (s *Service) begin(ctx context.Context) (request, error) {
-	c, ok := auth.FromContext(ctx)
-	if !ok {
-		return request{}, errors.New("service: no caller in context")
-	}
-	now, err := s.clock.Now(ctx)
-	if err != nil {
-		return request{}, storeError(err)
-	}
-	return request{account: c.Account, region: c.Region, now: now}, nil
+// FaultRules returns the server-side failure rules, in the order they match.
+func (s *Service) FaultRules(ctx context.Context) ([]pipeline.FaultRule, error) {
+	return s.env.FaultRules(ctx)
 }
 
-// storeError maps store failures to what the client sees: an unavailable store
-// is a retryable 503; anything else stays an internal error, logged by the
-// server with its cause.
-func storeError(err error) error {
-	var apiErr api.APIError
-	if errors.As(err, &apiErr) {
-		return err
-	}
-	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		return &api.Error{Code: "ServiceUnavailableException", Status: 503,
-			Message: "The service is temporarily unable to reach its store. Retry the request."}
-	}
-	return fmt.Errorf("store: %w", err)
+// AddFaultRule validates r, gives it an id and appends it to the rules.
+func (s *Service) AddFaultRule(ctx context.Context, r pipeline.FaultRule) (pipeline.FaultRule, error) {
+	return s.env.AddFaultRule(ctx, r)
 }
 
-func invalidParameter(format string, args ...any) error {
-	return &api.InvalidParameterValuesException{Message: fmt.Sprintf(format, args...)}
+// DeleteFaultRule removes the rule with the id; an empty id removes them all.
+func (s *Service) DeleteFaultRule(ctx context.Context, id string) error {
+	return s.env.DeleteFaultRule(ctx, id)
 }
 
-func notFound(id, format string, args ...any) error {
-	return &api.ResourceNotFoundException{Message: fmt.Sprintf(format, args...), ResourceId: api.String(id)}
-}
+// Errors of the fault rule operations.
+var (
+	ErrInvalidRule = kit.ErrInvalidRule
+	ErrNoSuchRule  = kit.ErrNoSuchRule
+)

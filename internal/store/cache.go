@@ -2,6 +2,9 @@ package store
 
 import (
 	"sync"
+	"sync/atomic"
+
+	"github.com/wsim/wsim/internal/cache"
 )
 
 // readCache keeps recently read and written records of a store that one
@@ -10,22 +13,38 @@ import (
 // been told about: writers put their new values in after committing and
 // before answering, and a reader that went to the database only fills the
 // cache if no write was applied while it read (the generation is unchanged).
+//
+// The records live in a cache.Cache bounded in bytes (see recordCost), so
+// large records cannot make it grow past its budget; which records it evicts
+// matters little, since the cache only saves reads.
 type readCache struct {
-	mu   sync.RWMutex
-	gen  uint64
-	recs map[Key]*Record
-	max  int
+	// mu orders fill against apply and forget: a fill checks the generation
+	// and stores under it, so no write can be applied in between. get needs
+	// no lock beyond the cache's own.
+	mu   sync.Mutex
+	gen  atomic.Uint64 // changed only under mu
+	recs *cache.Cache[Key, *Record]
 }
 
-func newReadCache(max int) *readCache {
-	return &readCache{recs: make(map[Key]*Record), max: max}
+// recordOverhead is what a cached record costs beyond its strings and body:
+// the Record struct, its pointer, the cache's entry and map slot. It is an
+// estimate; it only has to keep small records from looking free.
+const recordOverhead = 200
+
+// recordCost is the bytes a cached record holds: its key strings (shared by
+// the cache's key, which is a copy of r.Key), name and body.
+func recordCost(k Key, r *Record) int64 {
+	return int64(len(k.Account) + len(k.Region) + len(k.Kind) + len(k.ID) +
+		len(r.Name) + len(r.Body) + recordOverhead)
+}
+
+func newReadCache(maxBytes int64) *readCache {
+	return &readCache{recs: cache.New(maxBytes, recordCost)}
 }
 
 // get returns a copy of the cached record of k.
 func (c *readCache) get(k Key) (*Record, bool) {
-	c.mu.RLock()
-	r, ok := c.recs[k]
-	c.mu.RUnlock()
+	r, ok := c.recs.Get(k)
 	if !ok {
 		return nil, false
 	}
@@ -34,35 +53,37 @@ func (c *readCache) get(k Key) (*Record, bool) {
 
 // generation is read before going to the database, for fill.
 func (c *readCache) generation() uint64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.gen
+	return c.gen.Load()
 }
 
 // fill caches r read from the database, unless a write was applied since
 // generation gen was read: r might then be older than that write.
 func (c *readCache) fill(r *Record, gen uint64) {
+	r = cloneRecord(r)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen {
+	if c.gen.Load() != gen {
 		return
 	}
-	c.put(cloneRecord(r))
+	c.recs.Put(r.Key, r)
 }
 
 // apply records committed writes: a nil record means the key was deleted.
+// The records become the cache's own; the caller must not touch them again.
 func (c *readCache) apply(writes map[Key]*Record) {
 	if len(writes) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
+	c.gen.Add(1)
 	for k, r := range writes {
 		if r == nil {
-			delete(c.recs, k)
+			c.recs.Delete(k)
 		} else {
-			c.put(r)
+			// A record too large for the budget is not cached, and
+			// Put then drops the key's older value too.
+			c.recs.Put(k, r)
 		}
 	}
 }
@@ -71,20 +92,8 @@ func (c *readCache) apply(writes map[Key]*Record) {
 func (c *readCache) forget(writes map[Key]*Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
+	c.gen.Add(1)
 	for k := range writes {
-		delete(c.recs, k)
+		c.recs.Delete(k)
 	}
-}
-
-// put stores r, evicting an arbitrary entry when full: the cache only saves
-// reads, so which entry goes matters little.
-func (c *readCache) put(r *Record) {
-	if _, ok := c.recs[r.Key]; !ok && len(c.recs) >= c.max {
-		for k := range c.recs {
-			delete(c.recs, k)
-			break
-		}
-	}
-	c.recs[r.Key] = r
 }

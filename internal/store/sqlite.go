@@ -88,8 +88,11 @@ type sqliteStore struct {
 	cache *readCache
 }
 
-// sqliteCacheSize bounds the read cache (records, of about a kilobyte each).
-const sqliteCacheSize = 100_000
+// sqliteCacheBytes bounds the read cache, in bytes as recordCost counts
+// them: 64 MiB holds some 50,000 records of a kilobyte, or some 1,400
+// maximum-size image records of about 46 KB. A budget by count could not
+// bound memory: 10,000 maximum-size image records measured 459 MB.
+const sqliteCacheBytes = 64 << 20
 
 type sqliteStmts struct {
 	get, list, count, version, owner, insert, update, del *sql.Stmt
@@ -121,7 +124,7 @@ func openSQLite(ctx context.Context, path string) (_ Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sqliteStore{path: path, lock: lock, cache: newReadCache(sqliteCacheSize)}
+	s := &sqliteStore{path: path, lock: lock, cache: newReadCache(sqliteCacheBytes)}
 	defer func() {
 		if err != nil {
 			s.closeAll()

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/wsim/wsim/internal/pipeline"
-	"github.com/wsim/wsim/internal/service"
+	"github.com/wsim/wsim/internal/dashboard"
 )
 
 //go:embed dashboard.html
@@ -37,8 +37,8 @@ var page = template.Must(template.New("dashboard.html").Funcs(template.FuncMap{
 // Page is everything the dashboard shows.
 type Page struct {
 	// Pipelines is the page of pipelines to show, computed at Pipelines.Now.
-	Pipelines service.PipelinePage
-	Filter    service.PipelineFilter
+	Pipelines dashboard.PipelinePage
+	Filter    dashboard.PipelineFilter
 	Frozen    bool
 	Profile   string
 	Rules     []pipeline.FaultRule
@@ -61,12 +61,12 @@ type view struct {
 // group is the pipelines of one account in one Region.
 type group struct {
 	Account, Region string
-	Pipelines       []service.Pipeline
+	Pipelines       []dashboard.Pipeline
 }
 
 // groups splits pipelines, which come ordered by account and Region, into
 // one group per account and Region.
-func groups(ps []service.Pipeline) []group {
+func groups(ps []dashboard.Pipeline) []group {
 	var out []group
 	for _, p := range ps {
 		if n := len(out); n == 0 || out[n-1].Account != p.Account || out[n-1].Region != p.Region {
@@ -82,7 +82,7 @@ func (view) Kinds() []pipeline.Kind { return pipeline.Kinds() }
 
 // Phases lists the phases the filter offers.
 func (view) Phases() []string {
-	return []string{service.PhaseInFlight, service.PhaseCompleted, service.PhaseFailed}
+	return []string{dashboard.PhaseInFlight, dashboard.PhaseCompleted, dashboard.PhaseFailed}
 }
 
 // NextURL is the link to the next page, keeping the filter.
@@ -124,11 +124,11 @@ func KindLabel(k pipeline.Kind) string {
 
 func phaseLabel(phase string) string {
 	switch phase {
-	case service.PhaseInFlight:
+	case dashboard.PhaseInFlight:
 		return "in flight"
-	case service.PhaseCompleted:
+	case dashboard.PhaseCompleted:
 		return "completed"
-	case service.PhaseFailed:
+	case dashboard.PhaseFailed:
 		return "failed"
 	}
 	return phase
@@ -175,7 +175,7 @@ func short(d time.Duration) string {
 
 // weight is a stage's share of its timeline bar, as a flex-grow factor; a
 // timeline of instant stages gets equal shares.
-func weight(st service.PipelineStage, all []service.PipelineStage) float64 {
+func weight(st dashboard.PipelineStage, all []dashboard.PipelineStage) float64 {
 	var total float64
 	for _, s := range all {
 		total += s.DurationSeconds

@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wsim/wsim/internal/pipeline"
-	"github.com/wsim/wsim/internal/service"
+	"github.com/wsim/wsim/internal/dashboard"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -40,7 +40,7 @@ func TestRelative(t *testing.T) {
 }
 
 func TestGroupsAndWeights(t *testing.T) {
-	ps := []service.Pipeline{
+	ps := []dashboard.Pipeline{
 		{Account: "1", Region: "a", Name: "x"}, {Account: "1", Region: "a", Name: "y"},
 		{Account: "1", Region: "b", Name: "z"}, {Account: "2", Region: "a", Name: "w"},
 	}
@@ -52,11 +52,11 @@ func TestGroupsAndWeights(t *testing.T) {
 		t.Errorf("groups (-want +got):\n%s", diff)
 	}
 
-	stages := []service.PipelineStage{{DurationSeconds: 1}, {DurationSeconds: 3}}
+	stages := []dashboard.PipelineStage{{DurationSeconds: 1}, {DurationSeconds: 3}}
 	if a, b := weight(stages[0], stages), weight(stages[1], stages); a != 25 || b != 75 {
 		t.Errorf("weights %v, %v; want 25, 75", a, b)
 	}
-	instant := []service.PipelineStage{{}, {}}
+	instant := []dashboard.PipelineStage{{}, {}}
 	if w := weight(instant[0], instant); w != 1 {
 		t.Errorf("weight of an instant stage = %v, want 1", w)
 	}
@@ -64,8 +64,8 @@ func TestGroupsAndWeights(t *testing.T) {
 
 func TestNextURLKeepsTheFilter(t *testing.T) {
 	v := view{Page: Page{
-		Filter:    service.PipelineFilter{Account: "111122223333", Kind: pipeline.KindCopy, Limit: 5},
-		Pipelines: service.PipelinePage{NextToken: "tok&en"},
+		Filter:    dashboard.PipelineFilter{Account: "111122223333", Kind: pipeline.KindCopy, Limit: 5},
+		Pipelines: dashboard.PipelinePage{NextToken: "tok&en"},
 	}}
 	if got, want := v.NextURL(), "?account=111122223333&kind=copy&limit=5&nextToken=tok%26en"; got != want {
 		t.Errorf("NextURL = %q, want %q", got, want)
@@ -79,7 +79,7 @@ func TestNextURLKeepsTheFilter(t *testing.T) {
 // TestRenderEmpty checks the page renders without any pipeline or rule.
 func TestRenderEmpty(t *testing.T) {
 	var b strings.Builder
-	if err := Render(&b, Page{Pipelines: service.PipelinePage{Now: now}, Profile: "quick"}); err != nil {
+	if err := Render(&b, Page{Pipelines: dashboard.PipelinePage{Now: now}, Profile: "quick"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"No pipelines match", "No fault rules", "2026-03-01 12:00:00 UTC", "running"} {

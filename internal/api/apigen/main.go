@@ -316,29 +316,23 @@ func exported(name string) string { return strings.ToUpper(name[:1]) + name[1:] 
 func wireName(name string) string { return strings.ToLower(name[:1]) + name[1:] }
 
 func (g *generator) operations(b *bytes.Buffer) error {
-	b.WriteString("import \"context\"\n\n")
 	ops := sortedKeys(g.m.Operations)
 	fmt.Fprintf(b, "// APIVersion is the version of the WorkSpaces API the model describes.\nconst APIVersion = %q\n\n", g.m.Metadata["apiVersion"])
 	fmt.Fprintf(b, "// TargetPrefix is what X-Amz-Target carries before the operation name.\nconst TargetPrefix = %q\n\n", g.m.Metadata["targetPrefix"])
-	b.WriteString("// Handler is the whole WorkSpaces API: one method per operation.\ntype Handler interface {\n")
-	for _, name := range ops {
-		fmt.Fprintf(b, "\t%s(ctx context.Context, in *%sInput) (*%sOutput, error)\n", name, name, name)
-	}
-	b.WriteString("}\n\n")
-	b.WriteString("// UnimplementedHandler answers every operation with NotImplementedError;\n// embed it to implement the API one operation at a time.\ntype UnimplementedHandler struct{}\n\n")
-	for _, name := range ops {
-		fmt.Fprintf(b, "func (UnimplementedHandler) %s(context.Context, *%sInput) (*%sOutput, error) {\n\treturn nil, &NotImplementedError{Operation: %q}\n}\n\n", name, name, name, name)
-	}
-	b.WriteString("// Operations lists every operation of the model by name.\nvar Operations = map[string]*Operation{\n")
+	b.WriteString("// The typed operation table: register an implementation with Handle(r, Op<Name>, fn).\nvar (\n")
 	for _, name := range ops {
 		op := g.m.Operations[name]
 		var errs []string
 		for _, e := range op.Errors {
 			errs = append(errs, strconv.Quote(e.Shape))
 		}
-		fmt.Fprintf(b, "\t%q: {\n\t\tName: %q,\n\t\tErrors: []string{%s},\n", name, name, strings.Join(errs, ", "))
-		fmt.Fprintf(b, "\t\tNewInput: func() Input { return new(%sInput) },\n", name)
-		fmt.Fprintf(b, "\t\tCall: func(ctx context.Context, h Handler, in Input) (any, error) {\n\t\t\tout, err := h.%s(ctx, in.(*%sInput))\n\t\t\tif out == nil {\n\t\t\t\treturn nil, err\n\t\t\t}\n\t\t\treturn out, err\n\t\t},\n\t},\n", name, name)
+		fmt.Fprintf(b, "\tOp%s = Op[*%sInput, *%sOutput]{&Operation{\n\t\tName: %q,\n\t\tErrors: []string{%s},\n", name, name, name, name, strings.Join(errs, ", "))
+		fmt.Fprintf(b, "\t\tNewInput: func() Input { return new(%sInput) },\n\t}}\n", name)
+	}
+	b.WriteString(")\n\n")
+	b.WriteString("// Operations lists every operation of the model by name.\nvar Operations = map[string]*Operation{\n")
+	for _, name := range ops {
+		fmt.Fprintf(b, "\t%q: Op%s.Operation,\n", name, name)
 	}
 	b.WriteString("}\n")
 	return nil
@@ -475,12 +469,6 @@ func (g *generator) validator(b *bytes.Buffer, name string, s *shape) error {
 func (g *generator) valueChecks(b *bytes.Buffer, shapeName, expr, path string, depth int) error {
 	s := g.m.Shapes[shapeName]
 	ind := strings.Repeat("\t", depth)
-	bound := func(f *float64) string {
-		if f == nil {
-			return "-1"
-		}
-		return strconv.FormatInt(int64(*f), 10)
-	}
 	switch s.Type {
 	case "structure":
 		fmt.Fprintf(b, "%s%s.validate(%s, errs)\n", ind, expr, path)
@@ -507,39 +495,63 @@ func (g *generator) valueChecks(b *bytes.Buffer, shapeName, expr, path string, d
 			fmt.Fprintf(b, "%serrs.rangeCheck(%s, int64(*%s), %s, %s, %t, %t)\n", ind, path, expr, bound(s.Min), bound(s.Max), s.Min != nil, s.Max != nil)
 		}
 	case "list":
-		if s.Min != nil || s.Max != nil {
-			fmt.Fprintf(b, "%serrs.length(%s, listString(%s), len(%s), %s, %s)\n", ind, path, expr, expr, bound(s.Min), bound(s.Max))
-		}
 		elem := g.m.Shapes[s.Member.Shape]
-		var inner bytes.Buffer
-		elemExpr := "elem"
-		if elem.Type != "structure" && elem.Type != "list" && elem.Type != "map" && elem.Type != "blob" {
-			elemExpr = "(&elem)"
-		} else if elem.Type == "structure" {
-			elemExpr = "(&elem)"
+		elemExpr := "(&elem)"
+		if elem.Type == "list" || elem.Type == "map" || elem.Type == "blob" {
+			elemExpr = "elem"
 		}
-		if err := g.valueChecks(&inner, s.Member.Shape, elemExpr, "member("+path+", i)", depth+1); err != nil {
+		var inner bytes.Buffer
+		if err := g.valueChecks(&inner, s.Member.Shape, elemExpr, "member("+path+", i)", depth+2); err != nil {
 			return err
 		}
+		loop := ""
 		if inner.Len() > 0 {
-			fmt.Fprintf(b, "%sfor i, elem := range %s {\n%s%s}\n", ind, expr, inner.String(), ind)
+			loop = fmt.Sprintf("for i, elem := range %s {\n%s}\n", expr, inner.String())
 		}
+		g.sized(b, ind, fmt.Sprintf("listLength(errs, %s, %s", path, expr), s, loop)
 	case "map":
-		if s.Min != nil || s.Max != nil {
-			fmt.Fprintf(b, "%serrs.length(%s, \"<map>\", len(%s), %s, %s)\n", ind, path, expr, bound(s.Min), bound(s.Max))
-		}
-		var inner bytes.Buffer
-		if err := g.valueChecks(&inner, s.Key.Shape, "(&key)", "join("+path+", key)", depth+1); err != nil {
+		var keyChecks, valueChecks bytes.Buffer
+		if err := g.valueChecks(&keyChecks, s.Key.Shape, "(&key)", "join("+path+", key)", depth+2); err != nil {
 			return err
 		}
-		if err := g.valueChecks(&inner, s.Value.Shape, "(&value)", "join("+path+", key)", depth+1); err != nil {
+		if err := g.valueChecks(&valueChecks, s.Value.Shape, "(&value)", "join("+path+", key)", depth+2); err != nil {
 			return err
 		}
-		if inner.Len() > 0 {
-			fmt.Fprintf(b, "%sfor key, value := range %s {\n%s%s}\n", ind, expr, inner.String(), ind)
+		loop := ""
+		if keyChecks.Len() > 0 || valueChecks.Len() > 0 {
+			// Keys in order: messages about members come out the same every time.
+			loop = fmt.Sprintf("for _, key := range mapKeys(%s) {\n%s", expr, keyChecks.String())
+			if valueChecks.Len() > 0 {
+				loop += fmt.Sprintf("value := %s[key]\n%s", expr, valueChecks.String())
+			}
+			loop += "}\n"
 		}
+		g.sized(b, ind, fmt.Sprintf("mapLength(errs, %s, len(%s)", path, expr), s, loop)
 	}
 	return nil
+}
+
+// sized writes the checks of a list or map: its length when the model bounds
+// it, and the loop over its members only when the length is right, so that a
+// list of the wrong length is reported on its length alone (however long it
+// is, the message stays small). check is the call without its bounds.
+func (g *generator) sized(b *bytes.Buffer, ind, check string, s *shape, loop string) {
+	switch {
+	case s.Min == nil && s.Max == nil:
+		b.WriteString(loop)
+	case loop == "":
+		fmt.Fprintf(b, "%s%s, %s, %s)\n", ind, check, bound(s.Min), bound(s.Max))
+	default:
+		fmt.Fprintf(b, "%sif %s, %s, %s) {\n%s%s}\n", ind, check, bound(s.Min), bound(s.Max), loop, ind)
+	}
+}
+
+// bound writes a model length or range bound; -1 means none.
+func bound(f *float64) string {
+	if f == nil {
+		return "-1"
+	}
+	return strconv.FormatInt(int64(*f), 10)
 }
 
 func (g *generator) enums(b *bytes.Buffer) error {

@@ -1,9 +1,9 @@
-package service
+// Package bundles is custom WorkSpaces bundles (create, describe, update,
+// delete) and wsim's stand-ins for the public bundles AWS provides.
+package bundles
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,32 +11,22 @@ import (
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
-	"github.com/wsim/wsim/internal/store"
+	"github.com/wsim/wsim/internal/kit"
+	"github.com/wsim/wsim/internal/records"
 )
 
-// bundle is the stored form of a custom WorkSpaces bundle, a record of kind
-// kindBundleRecord named by its bundle name. DeleteWorkspaceImage reads the
-// "imageId" field of these records, and the tag operations the "tags" field.
-type bundle struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Owner       string `json:"owner"`
-	Region      string `json:"region"`
-	ImageID     string `json:"imageId"`
-	// ImageOwner is the account owning the image: the bundle's owner, or the
-	// account that shared the image with it.
-	ImageOwner   string    `json:"imageOwner"`
-	ComputeType  string    `json:"computeType"`
-	RootCapacity string    `json:"rootCapacity"`
-	UserCapacity string    `json:"userCapacity"`
-	Created      time.Time `json:"created"`
-	LastUpdated  time.Time `json:"lastUpdated"`
-	Tags         []api.Tag `json:"tags,omitempty"`
-}
+// Service implements the bundle operations.
+type Service struct{ env *kit.Env }
 
-func bundleKey(account, region, id string) store.Key {
-	return store.Key{Account: account, Region: region, Kind: kindBundleRecord, ID: id}
+// New returns the bundle operations over env.
+func New(env *kit.Env) *Service { return &Service{env: env} }
+
+// Register adds the bundle operations to r.
+func (s *Service) Register(r *api.Registry) {
+	api.Handle(r, api.OpCreateWorkspaceBundle, s.CreateWorkspaceBundle)
+	api.Handle(r, api.OpDescribeWorkspaceBundles, s.DescribeWorkspaceBundles)
+	api.Handle(r, api.OpUpdateWorkspaceBundle, s.UpdateWorkspaceBundle)
+	api.Handle(r, api.OpDeleteWorkspaceBundle, s.DeleteWorkspaceBundle)
 }
 
 // bundlePage is how many bundles a page of DescribeWorkspaceBundles holds;
@@ -91,11 +81,11 @@ func amazonBundle(id string) (api.WorkspaceBundle, bool) {
 // toAPI is the bundle as DescribeWorkspaceBundles shows it. A custom bundle
 // is AVAILABLE from its creation: it only names an image that is already
 // AVAILABLE (an image never leaves that state) and a hardware choice.
-func (b *bundle) toAPI() api.WorkspaceBundle {
+func toAPI(b *records.Bundle) api.WorkspaceBundle {
 	out := api.WorkspaceBundle{
 		BundleId:        api.String(b.ID),
 		Name:            api.String(b.Name),
-		Owner:           api.String(b.Owner),
+		Owner:           api.String(b.Account),
 		ImageId:         api.String(b.ImageID),
 		RootStorage:     &api.RootStorage{Capacity: api.String(b.RootCapacity)},
 		UserStorage:     &api.UserStorage{Capacity: api.String(b.UserCapacity)},
@@ -122,10 +112,10 @@ var wholeGB = regexp.MustCompile(`^[1-9][0-9]{0,3}$`)
 // a root volume of 175 to 2000 GB with a user volume of 100 to 2000 GB.
 func checkStorage(root, user string) error {
 	if !wholeGB.MatchString(root) {
-		return invalidParameter("The root volume capacity %q is not valid: give a whole number of GB, such as 80.", root)
+		return kit.InvalidParameter("The root volume capacity %q is not valid: give a whole number of GB, such as 80.", root)
 	}
 	if !wholeGB.MatchString(user) {
-		return invalidParameter("The user volume capacity %q is not valid: give a whole number of GB, such as 50.", user)
+		return kit.InvalidParameter("The user volume capacity %q is not valid: give a whole number of GB, such as 50.", user)
 	}
 	r, _ := strconv.Atoi(root)
 	u, _ := strconv.Atoi(user)
@@ -135,23 +125,23 @@ func checkStorage(root, user string) error {
 	case r >= 175 && r <= 2000 && u >= 100 && u <= 2000:
 		return nil
 	}
-	return invalidParameter("The volume sizes root %d GB and user %d GB are not a valid combination: use a root volume of 80 GB "+
+	return kit.InvalidParameter("The volume sizes root %d GB and user %d GB are not a valid combination: use a root volume of 80 GB "+
 		"with a user volume of 10, 50 or 100 GB, or a root volume of 175-2000 GB with a user volume of 100-2000 GB.", r, u)
 }
 
-// usableImage is the image id if the caller may build a bundle on it: its
-// own, or one shared with it, and AVAILABLE.
-func usableImage(ctx context.Context, tx store.Tx, req request, id string) (*imageRef, error) {
-	ref, err := visibleImage(ctx, tx, req.account, req.region, id)
+// usableImage is the image if the caller may build a bundle on it: its own,
+// or one shared with it, and AVAILABLE.
+func usableImage(ctx context.Context, tx *records.Tx, req kit.Request, id string) (*records.ImageRef, error) {
+	ref, err := records.VisibleImage(ctx, tx, req.Account, req.Region, id)
 	if err != nil {
 		return nil, err
 	}
 	if ref == nil {
-		return nil, imageNotFound(id)
+		return nil, records.Images.NotFound(id)
 	}
-	if !ref.img.available(req.now) {
+	if !ref.Available(req.Now) {
 		return nil, &api.ResourceUnavailableException{ResourceId: api.String(id), Message: fmt.Sprintf(
-			"The image %s is %s; a bundle can only be built on an AVAILABLE image.", id, imageState(ref.img.Plan.At(req.now)))}
+			"The image %s is %s; a bundle can only be built on an AVAILABLE image.", id, ref.State(req.Now))}
 	}
 	return ref, nil
 }
@@ -159,16 +149,16 @@ func usableImage(ctx context.Context, tx store.Tx, req request, id string) (*ima
 // CreateWorkspaceBundle creates a custom bundle on an AVAILABLE image that
 // the caller owns or that is shared with it.
 func (s *Service) CreateWorkspaceBundle(ctx context.Context, in *api.CreateWorkspaceBundleInput) (*api.CreateWorkspaceBundleOutput, error) {
-	req, err := s.begin(ctx)
+	req, err := s.env.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := checkTags(in.Tags)
+	tags, err := kit.CheckTags(in.Tags)
 	if err != nil {
 		return nil, err
 	}
 	if in.ComputeType.Name == nil {
-		return nil, invalidParameter("ComputeType.Name is required: give the compute type of the bundle, such as STANDARD.")
+		return nil, kit.InvalidParameter("ComputeType.Name is required: give the compute type of the bundle, such as STANDARD.")
 	}
 	root := defaultRootCapacity
 	if in.RootStorage != nil {
@@ -177,61 +167,43 @@ func (s *Service) CreateWorkspaceBundle(ctx context.Context, in *api.CreateWorks
 	if err := checkStorage(root, *in.UserStorage.Capacity); err != nil {
 		return nil, err
 	}
-	b := &bundle{
-		Name: *in.BundleName, Description: *in.BundleDescription,
-		Owner: req.account, Region: req.region, ImageID: *in.ImageId,
+	b := &records.Bundle{
+		Meta:        records.Meta{Account: req.Account, Region: req.Region, Name: *in.BundleName, Created: req.Now},
+		Description: *in.BundleDescription, ImageID: *in.ImageId,
 		ComputeType: *in.ComputeType.Name, RootCapacity: root, UserCapacity: *in.UserStorage.Capacity,
-		Created: req.now, LastUpdated: req.now, Tags: tags,
+		LastUpdated: req.Now, Tags: tags,
 	}
-	for attempt := 0; ; attempt++ {
-		b.ID = newID("wsb-", 9)
-		err = s.store.Update(ctx, func(tx store.Tx) error {
-			ref, err := usableImage(ctx, tx, req, b.ImageID)
-			if err != nil {
-				return err
-			}
-			b.ImageOwner = ref.img.Owner
-			body, err := json.Marshal(b)
-			if err != nil {
-				return err
-			}
-			rec := &store.Record{Key: bundleKey(req.account, req.region, b.ID), Name: b.Name, Created: req.now, Body: body}
-			return tx.Insert(ctx, rec, s.cfg.BundleQuota)
-		})
-		switch {
-		case err == nil:
-			wb := b.toAPI()
-			return &api.CreateWorkspaceBundleOutput{WorkspaceBundle: &wb}, nil
-		case errors.Is(err, store.ErrAlreadyExists) && attempt < 5:
-			continue // an id collision: draw another
-		case errors.Is(err, store.ErrNameTaken):
-			return nil, &api.ResourceAlreadyExistsException{Message: fmt.Sprintf("A bundle with the name %s already exists in this account and Region.", b.Name)}
-		case errors.Is(err, store.ErrLimitExceeded):
-			return nil, &api.ResourceLimitExceededException{Message: fmt.Sprintf(
-				"Your account has reached its limit of %d bundles in %s. Delete bundles you no longer need.", s.cfg.BundleQuota, req.region)}
-		default:
-			return nil, storeError(err)
+	err = records.Bundles.Create(ctx, s.env.DB, b, func(tx *records.Tx) error {
+		ref, err := usableImage(ctx, tx, req, b.ImageID)
+		if err != nil {
+			return err
 		}
+		b.ImageOwner = ref.Account
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	wb := toAPI(b)
+	return &api.CreateWorkspaceBundleOutput{WorkspaceBundle: &wb}, nil
 }
 
 // DescribeWorkspaceBundles lists the caller's custom bundles in the Region
 // (Owner absent or the caller's account id), the public ones (Owner AMAZON),
 // or the bundles with the given ids among both.
 func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.DescribeWorkspaceBundlesInput) (*api.DescribeWorkspaceBundlesOutput, error) {
-	req, err := s.begin(ctx)
+	req, err := s.env.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(in.BundleIds) > 0 && in.Owner != nil {
-		return nil, invalidParameter("BundleIds and Owner can't be combined: filter by bundle id or by owner, not both.")
-	}
-	after, err := decodeToken(in.NextToken)
-	if err != nil {
-		return nil, err
+		return nil, kit.InvalidParameter("BundleIds and Owner can't be combined: filter by bundle id or by owner, not both.")
 	}
 	out := &api.DescribeWorkspaceBundlesOutput{Bundles: []api.WorkspaceBundle{}}
 	if len(in.BundleIds) > 0 {
+		if _, _, err := records.DecodeToken(in.NextToken, records.Bundles.Name); err != nil {
+			return nil, err
+		}
 		// At most 25 ids: one page, in id order like the listings.
 		ids := slices.Clone(in.BundleIds)
 		slices.Sort(ids)
@@ -240,84 +212,73 @@ func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.Describe
 				out.Bundles = append(out.Bundles, pb)
 				continue
 			}
-			var b bundle
-			_, found, err := loadJSON(ctx, s.store, bundleKey(req.account, req.region, id), &b)
+			b, err := records.Bundles.Find(ctx, s.env.DB, req.Account, req.Region, id)
 			if err != nil {
 				return nil, err
 			}
-			if found {
-				out.Bundles = append(out.Bundles, b.toAPI())
+			if b != nil {
+				out.Bundles = append(out.Bundles, toAPI(b))
 			}
 		}
 		return out, nil
 	}
 	switch owner := api.ToString(in.Owner); owner {
 	case AmazonOwner:
+		const list = "public-bundles"
+		_, after, err := records.DecodeToken(in.NextToken, list)
+		if err != nil {
+			return nil, err
+		}
 		for _, pb := range amazonBundles {
 			if *pb.BundleId <= after {
 				continue
 			}
 			if len(out.Bundles) == bundlePage {
-				out.NextToken = encodeToken(*out.Bundles[len(out.Bundles)-1].BundleId)
+				out.NextToken = records.EncodeToken(list, *out.Bundles[len(out.Bundles)-1].BundleId)
 				break
 			}
 			out.Bundles = append(out.Bundles, pb)
 		}
 		return out, nil
-	case "", req.account:
+	case "", req.Account:
 	default:
-		return nil, invalidParameter("The owner %s is not valid: specify AMAZON for the public bundles, or leave Owner out for your own bundles.", owner)
+		return nil, kit.InvalidParameter("The owner %s is not valid: specify AMAZON for the public bundles, or leave Owner out for your own bundles.", owner)
 	}
-	recs, err := s.store.List(ctx, store.Scope{Account: req.account, Region: req.region, Kind: kindBundleRecord}, after, bundlePage+1)
+	bundles, next, err := records.Bundles.Page(ctx, s.env.DB, req.Account, req.Region, in.NextToken, bundlePage)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, err
 	}
-	for i, rec := range recs {
-		if i == bundlePage {
-			out.NextToken = encodeToken(recs[i-1].ID)
-			break
-		}
-		var b bundle
-		if err := json.Unmarshal(rec.Body, &b); err != nil {
-			return nil, fmt.Errorf("decode bundle %s: %w", rec.ID, err)
-		}
-		out.Bundles = append(out.Bundles, b.toAPI())
+	for _, b := range bundles {
+		out.Bundles = append(out.Bundles, toAPI(b))
 	}
+	out.NextToken = next
 	return out, nil
 }
 
-// ownBundle loads a bundle of the caller for an owner-only operation.
-func ownBundle(ctx context.Context, tx store.Tx, req request, id, what string) (*store.Record, *bundle, error) {
+// ownBundle reads a bundle of the caller for an owner-only operation.
+func ownBundle(ctx context.Context, tx *records.Tx, req kit.Request, id, what string) (*records.Bundle, error) {
 	if _, ok := amazonBundle(id); ok {
-		return nil, nil, &api.AccessDeniedException{Message: fmt.Sprintf(
+		return nil, &api.AccessDeniedException{Message: fmt.Sprintf(
 			"The bundle %s is a public bundle owned by AMAZON; only custom bundles of your account can be %s.", id, what)}
 	}
-	var b bundle
-	rec, found, err := loadJSON(ctx, tx, bundleKey(req.account, req.region, id), &b)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !found {
-		return nil, nil, notFound(id, "The bundle %s could not be found in this account and Region.", id)
-	}
-	return rec, &b, nil
+	return records.Bundles.Get(ctx, tx, req.Account, req.Region, id)
 }
 
 // UpdateWorkspaceBundle switches a custom bundle to another image, under the
 // same rules as creating one.
 func (s *Service) UpdateWorkspaceBundle(ctx context.Context, in *api.UpdateWorkspaceBundleInput) (*api.UpdateWorkspaceBundleOutput, error) {
-	req, err := s.begin(ctx)
+	req, err := s.env.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if in.BundleId == nil {
-		return nil, invalidParameter("BundleId is required: give the bundle to update.")
+		return nil, kit.InvalidParameter("BundleId is required: give the bundle to update.")
 	}
 	if in.ImageId == nil {
-		return nil, invalidParameter("ImageId is required: give the image the bundle should use.")
+		return nil, kit.InvalidParameter("ImageId is required: give the image the bundle should use.")
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		rec, b, err := ownBundle(ctx, tx, req, *in.BundleId, "updated")
+	err = s.env.DB.Update(ctx, func(tx *records.Tx) error {
+		b, err := ownBundle(ctx, tx, req, *in.BundleId, "updated")
 		if err != nil {
 			return err
 		}
@@ -328,14 +289,11 @@ func (s *Service) UpdateWorkspaceBundle(ctx context.Context, in *api.UpdateWorks
 		if err != nil {
 			return err
 		}
-		b.ImageID, b.ImageOwner, b.LastUpdated = ref.img.ID, ref.img.Owner, req.now
-		if rec.Body, err = json.Marshal(b); err != nil {
-			return err
-		}
-		return tx.Put(ctx, rec)
+		b.ImageID, b.ImageOwner, b.LastUpdated = ref.ID, ref.Account, req.Now
+		return records.Bundles.Put(ctx, tx, b)
 	})
 	if err != nil {
-		return nil, storeError(err)
+		return nil, err
 	}
 	return &api.UpdateWorkspaceBundleOutput{}, nil
 }
@@ -343,22 +301,22 @@ func (s *Service) UpdateWorkspaceBundle(ctx context.Context, in *api.UpdateWorks
 // DeleteWorkspaceBundle deletes a custom bundle of the caller, which frees
 // its name, its place in the quota and its image for deletion.
 func (s *Service) DeleteWorkspaceBundle(ctx context.Context, in *api.DeleteWorkspaceBundleInput) (*api.DeleteWorkspaceBundleOutput, error) {
-	req, err := s.begin(ctx)
+	req, err := s.env.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if in.BundleId == nil {
-		return nil, invalidParameter("BundleId is required: give the bundle to delete.")
+		return nil, kit.InvalidParameter("BundleId is required: give the bundle to delete.")
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		rec, _, err := ownBundle(ctx, tx, req, *in.BundleId, "deleted")
+	err = s.env.DB.Update(ctx, func(tx *records.Tx) error {
+		b, err := ownBundle(ctx, tx, req, *in.BundleId, "deleted")
 		if err != nil {
 			return err
 		}
-		return tx.Delete(ctx, rec.Key)
+		return records.Bundles.Delete(ctx, tx, b)
 	})
 	if err != nil {
-		return nil, storeError(err)
+		return nil, err
 	}
 	return &api.DeleteWorkspaceBundleOutput{}, nil
 }

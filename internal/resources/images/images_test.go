@@ -1,19 +1,18 @@
-package service
+package images_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
-	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/pipeline"
-	"github.com/wsim/wsim/internal/store"
+	"github.com/wsim/wsim/internal/records"
+	"github.com/wsim/wsim/internal/resources/images"
+	"github.com/wsim/wsim/internal/service"
+	"github.com/wsim/wsim/internal/service/servicetest"
 )
 
 const (
@@ -24,104 +23,72 @@ const (
 	region2 = "eu-west-1"
 )
 
-// handClock is a real clock a test moves by hand.
-type handClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (f *handClock) now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.t }
-func (f *handClock) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.t = f.t.Add(d)
-}
-
 type imageHarness struct {
-	t    *testing.T
-	svc  *Service
-	time *handClock
+	*servicetest.Harness
 }
 
-// newImageHarness is a service on a memory store, with the quick profile (so
-// every operation is PENDING for some seconds) and a hand-moved clock.
-func newImageHarness(t *testing.T, mutate ...func(*Config)) *imageHarness {
+// newImageHarness is the service harness, with helpers for images.
+func newImageHarness(t *testing.T, mutate ...func(*service.Config)) *imageHarness {
 	t.Helper()
-	st, err := store.Open(context.Background(), "memory", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	prof, err := pipeline.LookupProfile(pipeline.ProfileQuick)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ft := &handClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	cfg := Config{Profile: prof, Now: ft.now}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	return &imageHarness{t: t, svc: New(cfg, st), time: ft}
+	return &imageHarness{servicetest.New(t, mutate...)}
 }
 
-func as(account, region string) context.Context {
-	return auth.WithCaller(context.Background(), auth.Caller{Account: account, Region: region})
-}
+var as = servicetest.As
 
 // importImage starts a legacy import and lets it finish.
 func (h *imageHarness) importImage(account, region, name string) string {
-	h.t.Helper()
+	h.T.Helper()
 	id := h.startImport(account, region, name)
-	h.time.advance(time.Hour)
+	h.Real.Advance(time.Hour)
 	return id
 }
 
 func (h *imageHarness) startImport(account, region, name string, tags ...api.Tag) string {
-	h.t.Helper()
-	out, err := h.svc.ImportWorkspaceImage(as(account, region), &api.ImportWorkspaceImageInput{
+	h.T.Helper()
+	out, err := servicetest.Call(h.Svc, api.OpImportWorkspaceImage, as(account, region), &api.ImportWorkspaceImageInput{
 		Ec2ImageId: api.String("ami-0123456789abcdef0"), IngestionProcess: api.String(api.WorkspaceImageIngestionProcessByolRegularWsp),
 		ImageName: api.String(name), ImageDescription: api.String("test image"), Tags: tags,
 	})
 	if err != nil {
-		h.t.Fatalf("ImportWorkspaceImage(%s): %v", name, err)
+		h.T.Fatalf("ImportWorkspaceImage(%s): %v", name, err)
 	}
 	return *out.ImageId
 }
 
 func (h *imageHarness) share(owner, region, id, grantee string, allow bool) error {
-	_, err := h.svc.UpdateWorkspaceImagePermission(as(owner, region), &api.UpdateWorkspaceImagePermissionInput{
+	_, err := servicetest.Call(h.Svc, api.OpUpdateWorkspaceImagePermission, as(owner, region), &api.UpdateWorkspaceImagePermissionInput{
 		ImageId: api.String(id), SharedAccountId: api.String(grantee), AllowCopyImage: api.Bool(allow),
 	})
 	return err
 }
 
 func (h *imageHarness) mustShare(owner, region, id, grantee string, allow bool) {
-	h.t.Helper()
+	h.T.Helper()
 	if err := h.share(owner, region, id, grantee, allow); err != nil {
-		h.t.Fatalf("UpdateWorkspaceImagePermission(%s, %s, %v): %v", id, grantee, allow, err)
+		h.T.Fatalf("UpdateWorkspaceImagePermission(%s, %s, %v): %v", id, grantee, allow, err)
 	}
 }
 
 func (h *imageHarness) describe(account, region string, in *api.DescribeWorkspaceImagesInput) *api.DescribeWorkspaceImagesOutput {
-	h.t.Helper()
-	out, err := h.svc.DescribeWorkspaceImages(as(account, region), in)
+	h.T.Helper()
+	out, err := servicetest.Call(h.Svc, api.OpDescribeWorkspaceImages, as(account, region), in)
 	if err != nil {
-		h.t.Fatalf("DescribeWorkspaceImages: %v", err)
+		h.T.Fatalf("DescribeWorkspaceImages: %v", err)
 	}
 	return out
 }
 
 // walk pages through DescribeWorkspaceImages and returns the ids in order.
 func (h *imageHarness) walk(account, region string, in api.DescribeWorkspaceImagesInput) []string {
-	h.t.Helper()
+	h.T.Helper()
 	var ids []string
 	for pages := 0; ; pages++ {
 		if pages > 100 {
-			h.t.Fatal("more than 100 pages")
+			h.T.Fatal("more than 100 pages")
 		}
 		out := h.describe(account, region, &in)
 		if in.MaxResults != nil && len(out.Images) > int(*in.MaxResults) {
-			h.t.Fatalf("page of %d images, MaxResults %d", len(out.Images), *in.MaxResults)
+			h.T.Fatalf("page of %d images, MaxResults %d", len(out.Images), *in.MaxResults)
 		}
 		for _, img := range out.Images {
 			ids = append(ids, *img.ImageId)
@@ -133,68 +100,7 @@ func (h *imageHarness) walk(account, region string, in api.DescribeWorkspaceImag
 	}
 }
 
-func wantAPICode(t *testing.T, err error, code string, fragments ...string) {
-	t.Helper()
-	var apiErr api.APIError
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("got %v, want %s", err, code)
-	}
-	if apiErr.ErrorCode() != code {
-		t.Fatalf("got %s (%v), want %s", apiErr.ErrorCode(), err, code)
-	}
-	for _, f := range fragments {
-		if !strings.Contains(err.Error(), f) {
-			t.Errorf("%v does not contain %q", err, f)
-		}
-	}
-}
-
-func TestImagePageTokens(t *testing.T) {
-	for _, p := range []imagePage{{phaseOwned, "wsi-abc123def"}, {phaseShared, ""}, {phaseShared, "wsi-zzz999zzz"}} {
-		got, err := decodeImagePage(encodeImagePage(p))
-		if err != nil || got != p {
-			t.Errorf("round trip of %+v = %+v, %v", p, got, err)
-		}
-	}
-	start, err := decodeImagePage(nil)
-	if err != nil || start != (imagePage{phase: phaseOwned}) {
-		t.Errorf("no token = %+v, %v; want the start of the owned phase", start, err)
-	}
-	// Tokens of the earlier single-phase format still work.
-	old, err := decodeImagePage(encodeToken("wsi-abc123def"))
-	if err != nil || old != (imagePage{phaseOwned, "wsi-abc123def"}) {
-		t.Errorf("v1 token = %+v, %v", old, err)
-	}
-	for _, bad := range []string{"", "!!!", "djE", "aTI6eDp3c2k", "aTI6b3dzaQ"} {
-		if _, err := decodeImagePage(api.String(bad)); err == nil {
-			t.Errorf("token %q accepted", bad)
-		} else {
-			wantAPICode(t, err, "ValidationException")
-		}
-	}
-}
-
-func TestPageCovers(t *testing.T) {
-	tests := []struct {
-		page      imagePage
-		phase, id string
-		want      bool
-	}{
-		{imagePage{phaseOwned, ""}, phaseOwned, "wsi-a", false},
-		{imagePage{phaseOwned, "wsi-b"}, phaseOwned, "wsi-a", true},
-		{imagePage{phaseOwned, "wsi-b"}, phaseOwned, "wsi-b", true},
-		{imagePage{phaseOwned, "wsi-b"}, phaseOwned, "wsi-c", false},
-		{imagePage{phaseOwned, "wsi-z"}, phaseShared, "wsi-a", false},
-		{imagePage{phaseShared, ""}, phaseOwned, "wsi-z", true},
-		{imagePage{phaseShared, "wsi-b"}, phaseShared, "wsi-a", true},
-		{imagePage{phaseShared, "wsi-b"}, phaseShared, "wsi-c", false},
-	}
-	for _, tt := range tests {
-		if got := tt.page.covers(tt.phase, tt.id); got != tt.want {
-			t.Errorf("%+v.covers(%s, %s) = %v, want %v", tt.page, tt.phase, tt.id, got, tt.want)
-		}
-	}
-}
+var wantAPICode = servicetest.WantCode
 
 // TestDescribePagination walks owned and shared images with every page size
 // and filter: each image exactly once, owned first by id, then shared by id.
@@ -262,16 +168,16 @@ func TestSharingRules(t *testing.T) {
 	// B can't reshare, unshare, delete or read the permissions of A's image.
 	wantAPICode(t, h.share(acctB, region1, id, acctC, true), "AccessDeniedException", acctA)
 	wantAPICode(t, h.share(acctB, region1, id, acctB, false), "InvalidParameterValuesException")
-	_, err := h.svc.DescribeWorkspaceImagePermissions(as(acctB, region1), &api.DescribeWorkspaceImagePermissionsInput{ImageId: api.String(id)})
+	_, err := servicetest.Call(h.Svc, api.OpDescribeWorkspaceImagePermissions, as(acctB, region1), &api.DescribeWorkspaceImagePermissionsInput{ImageId: api.String(id)})
 	wantAPICode(t, err, "AccessDeniedException")
-	_, err = h.svc.DeleteWorkspaceImage(as(acctB, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
+	_, err = servicetest.Call(h.Svc, api.OpDeleteWorkspaceImage, as(acctB, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
 	wantAPICode(t, err, "AccessDeniedException")
 
 	perms := func(max int32) []string {
 		var got []string
 		in := &api.DescribeWorkspaceImagePermissionsInput{ImageId: api.String(id), MaxResults: api.Int32(max)}
 		for {
-			out, err := h.svc.DescribeWorkspaceImagePermissions(as(acctA, region1), in)
+			out, err := servicetest.Call(h.Svc, api.OpDescribeWorkspaceImagePermissions, as(acctA, region1), in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +200,7 @@ func TestSharingRules(t *testing.T) {
 	}
 
 	// Deleting waits for unsharing; unsharing is immediate.
-	_, err = h.svc.DeleteWorkspaceImage(as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
+	_, err = servicetest.Call(h.Svc, api.OpDeleteWorkspaceImage, as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
 	wantAPICode(t, err, "ResourceAssociatedException", "Unshare", acctB, acctC)
 	h.mustShare(acctA, region1, id, acctB, false)
 	h.mustShare(acctA, region1, id, acctC, false)
@@ -304,28 +210,28 @@ func TestSharingRules(t *testing.T) {
 	if got := perms(25); len(got) != 0 {
 		t.Errorf("permissions after unsharing: %v", got)
 	}
-	if _, err := h.svc.DeleteWorkspaceImage(as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)}); err != nil {
+	if _, err := servicetest.Call(h.Svc, api.OpDeleteWorkspaceImage, as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestShareNeedsBYOLGrantee(t *testing.T) {
-	h := newImageHarness(t, func(c *Config) { c.BYOL = BYOLStrict })
+	h := newImageHarness(t, func(c *service.Config) { c.BYOL = service.BYOLStrict })
 	// A enables BYOL so it can import; B does not.
-	if _, err := h.svc.ModifyAccount(as(acctA, region1), &api.ModifyAccountInput{
+	if _, err := servicetest.Call(h.Svc, api.OpModifyAccount, as(acctA, region1), &api.ModifyAccountInput{
 		DedicatedTenancySupport: api.String("ENABLED"), DedicatedTenancyManagementCidrRange: api.String("10.0.0.0/16"),
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h.time.advance(time.Hour)
+	h.Real.Advance(time.Hour)
 	id := h.importImage(acctA, region1, "base")
 	wantAPICode(t, h.share(acctA, region1, id, acctB, true), "InvalidParameterValuesException", "BYOL")
 }
 
 func TestDeleteImage(t *testing.T) {
-	h := newImageHarness(t, func(c *Config) { c.ImageQuota = 1 })
+	h := newImageHarness(t, func(c *service.Config) { c.ImageQuota = 1 })
 	del := func(id string) error {
-		_, err := h.svc.DeleteWorkspaceImage(as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
+		_, err := servicetest.Call(h.Svc, api.OpDeleteWorkspaceImage, as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(id)})
 		return err
 	}
 	if err := del("wsi-000000000"); err != nil {
@@ -333,21 +239,21 @@ func TestDeleteImage(t *testing.T) {
 	}
 	id := h.startImport(acctA, region1, "base")
 	wantAPICode(t, del(id), "InvalidResourceStateException", "PENDING")
-	h.time.advance(time.Hour)
+	h.Real.Advance(time.Hour)
 
 	// A bundle on the image blocks deleting it.
-	if _, err := h.svc.CreateWorkspaceBundle(as(acctA, region1), &api.CreateWorkspaceBundleInput{
+	if _, err := servicetest.Call(h.Svc, api.OpCreateWorkspaceBundle, as(acctA, region1), &api.CreateWorkspaceBundleInput{
 		BundleName: api.String("b1"), BundleDescription: api.String("d"), ImageId: api.String(id),
 		ComputeType: &api.ComputeType{Name: api.String(api.ComputeStandard)}, UserStorage: &api.UserStorage{Capacity: api.String("50")},
 	}); err != nil {
 		t.Fatalf("CreateWorkspaceBundle: %v", err)
 	}
 	wantAPICode(t, del(id), "ResourceAssociatedException", "bundle")
-	recs, err := h.svc.store.List(context.Background(), store.Scope{Account: acctA, Region: region1, Kind: kindBundleRecord}, "", 0)
+	recs, err := records.Bundles.List(context.Background(), h.Svc.Records(), acctA, region1)
 	if err != nil || len(recs) != 1 {
 		t.Fatal(recs, err)
 	}
-	if _, err := h.svc.DeleteWorkspaceBundle(as(acctA, region1), &api.DeleteWorkspaceBundleInput{BundleId: api.String(recs[0].ID)}); err != nil {
+	if _, err := servicetest.Call(h.Svc, api.OpDeleteWorkspaceBundle, as(acctA, region1), &api.DeleteWorkspaceBundleInput{BundleId: api.String(recs[0].ID)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := del(id); err != nil {
@@ -359,17 +265,17 @@ func TestDeleteImage(t *testing.T) {
 	// An ERROR image can be deleted.
 	h2 := newImageHarness(t)
 	failed := h2.startImport(acctA, region1, "broken", api.Tag{Key: api.String(pipeline.TagFailAt), Value: api.String("PENDING")})
-	h2.time.advance(time.Hour)
-	if _, err := h2.svc.DeleteWorkspaceImage(as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(failed)}); err != nil {
+	h2.Real.Advance(time.Hour)
+	if _, err := servicetest.Call(h2.Svc, api.OpDeleteWorkspaceImage, as(acctA, region1), &api.DeleteWorkspaceImageInput{ImageId: api.String(failed)}); err != nil {
 		t.Errorf("deleting an ERROR image: %v", err)
 	}
 }
 
 func TestCopyImage(t *testing.T) {
-	h := newImageHarness(t, func(c *Config) { c.ImageQuota = 2 })
+	h := newImageHarness(t, func(c *service.Config) { c.ImageQuota = 2 })
 	src := h.importImage(acctA, region1, "base")
 	cp := func(account, region, name, srcRegion, srcID string) (string, error) {
-		out, err := h.svc.CopyWorkspaceImage(as(account, region), &api.CopyWorkspaceImageInput{
+		out, err := servicetest.Call(h.Svc, api.OpCopyWorkspaceImage, as(account, region), &api.CopyWorkspaceImageInput{
 			Name: api.String(name), SourceImageId: api.String(srcID), SourceRegion: api.String(srcRegion),
 		})
 		if err != nil {
@@ -397,13 +303,13 @@ func TestCopyImage(t *testing.T) {
 	// A pending copy can't be the source of another copy.
 	_, err = cp(acctA, region1, "again", region2, id)
 	wantAPICode(t, err, "ResourceUnavailableException", "PENDING")
-	h.time.advance(10 * time.Second)
+	h.Real.Advance(10 * time.Second)
 	if img := h.describe(acctA, region2, &api.DescribeWorkspaceImagesInput{ImageIds: []string{id}}).Images[0]; *img.State != api.WorkspaceImageStateAvailable {
 		t.Errorf("copy after 10s: %s", *img.State)
 	}
-	var stored image
-	if _, _, err := loadJSON(context.Background(), h.svc.store, imageKey(acctA, region2, id), &stored); err != nil || stored.Copy == nil ||
-		*stored.Copy != (imageCopy{SourceImageID: src, SourceRegion: region1, SourceOwner: acctA}) {
+	stored, err := records.Images.Get(context.Background(), h.Svc.Records(), acctA, region2, id)
+	if err != nil || stored.Copy == nil ||
+		*stored.Copy != (records.ImageCopy{SourceImageID: src, SourceRegion: region1, SourceOwner: acctA}) {
 		t.Errorf("the copy does not remember its source: %+v, %v", stored.Copy, err)
 	}
 	// The destination quota counts the copy.
@@ -431,7 +337,7 @@ func TestUpdatedImage(t *testing.T) {
 	h := newImageHarness(t)
 	src := h.importImage(acctA, region1, "base")
 	update := func(account, name, srcID string) (string, error) {
-		out, err := h.svc.CreateUpdatedWorkspaceImage(as(account, region1), &api.CreateUpdatedWorkspaceImageInput{
+		out, err := servicetest.Call(h.Svc, api.OpCreateUpdatedWorkspaceImage, as(account, region1), &api.CreateUpdatedWorkspaceImageInput{
 			Name: api.String(name), Description: api.String("updated"), SourceImageId: api.String(srcID),
 		})
 		if err != nil {
@@ -455,18 +361,18 @@ func TestUpdatedImage(t *testing.T) {
 	_, err = update(acctA, "new", "wsi-000000000")
 	wantAPICode(t, err, "ResourceNotFoundException")
 
-	h.time.advance(UpdateInterval)
+	h.Real.Advance(images.UpdateInterval)
 	if u := updates(src); !*u.UpdateAvailable {
-		t.Errorf("no updates after %s: %+v", UpdateInterval, u)
+		t.Errorf("no updates after %s: %+v", images.UpdateInterval, u)
 	}
 	// A copy made now has the source's old components.
-	out, err := h.svc.CopyWorkspaceImage(as(acctA, region1), &api.CopyWorkspaceImageInput{
+	out, err := servicetest.Call(h.Svc, api.OpCopyWorkspaceImage, as(acctA, region1), &api.CopyWorkspaceImageInput{
 		Name: api.String("copy"), SourceImageId: api.String(src), SourceRegion: api.String(region1),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.time.advance(time.Minute)
+	h.Real.Advance(time.Minute)
 	if u := updates(*out.ImageId); !*u.UpdateAvailable {
 		t.Errorf("a copy of an outdated image is up to date: %+v", u)
 	}
@@ -487,53 +393,9 @@ func TestUpdatedImage(t *testing.T) {
 	}
 	_, err = update(acctA, "newer", id)
 	wantAPICode(t, err, "InvalidResourceStateException", "PENDING")
-	h.time.advance(15 * time.Second)
+	h.Real.Advance(15 * time.Second)
 	if u := updates(id); *u.UpdateAvailable {
 		t.Errorf("the updated image has updates: %+v", u)
-	}
-}
-
-func TestCheckApplications(t *testing.T) {
-	const (
-		o16 = api.ApplicationMicrosoftOffice2016
-		o19 = api.ApplicationMicrosoftOffice2019
-		w10 = api.OSVersionWindows10
-		w11 = api.OSVersionWindows11
-	)
-	tests := []struct {
-		process string
-		apps    []string
-		os      string
-		want    string // error code, "" for none
-	}{
-		{"BYOL_REGULAR", nil, w11, ""},
-		{"BYOL_REGULAR", []string{o16, o19}, w10, "InvalidParameterValuesException"},
-		{"BYOL_REGULAR", []string{o16}, w11, ""},
-		{"BYOL_REGULAR_WSP", []string{o16}, w10, ""},
-		{"BYOL_REGULAR_WSP", []string{o16}, w11, "OperationNotSupportedException"},
-		{"BYOL_REGULAR_WSP", []string{o19}, w11, ""},
-		{"BYOL_GRAPHICS_G4DN_WSP", []string{o19}, w11, "OperationNotSupportedException"},
-		{"BYOL_GRAPHICS_G4DN_WSP", []string{o19}, w10, ""},
-		{"BYOL_GRAPHICS_G4DN_WSP", nil, w11, ""},
-	}
-	for _, tt := range tests {
-		err := checkApplications(tt.process, tt.apps, tt.os)
-		if tt.want == "" {
-			if err != nil {
-				t.Errorf("%s %v %s: %v", tt.process, tt.apps, tt.os, err)
-			}
-			continue
-		}
-		var apiErr api.APIError
-		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != tt.want {
-			t.Errorf("%s %v %s: %v, want %s", tt.process, tt.apps, tt.os, err, tt.want)
-		}
-	}
-	if v, err := legacyOSVersion(map[string]string{}); err != nil || v != w10 {
-		t.Errorf("default OS = %q, %v", v, err)
-	}
-	if _, err := legacyOSVersion(map[string]string{TagOSVersion: "Windows_7"}); err == nil {
-		t.Error("Windows_7 accepted")
 	}
 }
 
@@ -541,7 +403,7 @@ func TestImageAssociations(t *testing.T) {
 	h := newImageHarness(t)
 	id := h.importImage(acctA, region1, "base")
 	assoc := func(account string) (*api.DescribeImageAssociationsOutput, error) {
-		return h.svc.DescribeImageAssociations(as(account, region1), &api.DescribeImageAssociationsInput{
+		return servicetest.Call(h.Svc, api.OpDescribeImageAssociations, as(account, region1), &api.DescribeImageAssociationsInput{
 			ImageId: api.String(id), AssociatedResourceTypes: []string{api.ImageAssociatedResourceTypeApplication},
 		})
 	}

@@ -1,4 +1,10 @@
-package service
+// Package dashboard is the read model of every long-running operation, as
+// the dashboard and /_wsim/pipelines show it: each resource package
+// contributes a Source of its own pipelines, and Pipelines merges them into
+// one listing across accounts and Regions, with filters and pages. A new
+// resource kind appears here by contributing a Source; nothing here knows
+// any one resource.
+package dashboard
 
 import (
 	"context"
@@ -6,11 +12,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/wsim/wsim/internal/clock"
 	"github.com/wsim/wsim/internal/pipeline"
-	"github.com/wsim/wsim/internal/store"
+	"github.com/wsim/wsim/internal/records"
 )
 
 // Phases of a pipeline: the coarse state every long-running operation is in,
@@ -128,13 +136,78 @@ type FailurePlan struct {
 	At      time.Time `json:"at"`
 }
 
-// Pipelines lists every long-running operation of every account and
-// Region, ordered by account, Region and resource id, with its state
-// computed from its plan and the service clock. A filter on the phase is
-// applied at the time of each page, so a page turned after the clock moved
-// may skip or repeat an operation that changed phase in between.
-func (s *Service) Pipelines(ctx context.Context, f PipelineFilter) (PipelinePage, error) {
-	if err := f.validate(); err != nil {
+// Source is one resource kind's contribution: its pipelines in (account,
+// Region, id) order.
+type Source interface {
+	// Kinds are the lifecycle kinds of the source's pipelines, for the kind
+	// filter.
+	Kinds() []pipeline.Kind
+	// Scan returns up to limit items after the (account, Region, id) of
+	// after, in that order.
+	Scan(ctx context.Context, after records.Key, limit int) ([]Item, error)
+}
+
+// Item is one pipeline of a Source, computed only when it is listed.
+type Item struct {
+	Account, Region, ID string
+	At                  func(now time.Time) Pipeline
+}
+
+// KindSource is the Source of a stored kind whose records each have one
+// pipeline, shown by view.
+func KindSource[T any, P records.Record[T]](db *records.DB, k *records.Kind[T, P], kinds []pipeline.Kind, view func(v P, now time.Time) Pipeline) Source {
+	return kindSource[T, P]{db: db, k: k, kinds: kinds, view: view}
+}
+
+type kindSource[T any, P records.Record[T]] struct {
+	db    *records.DB
+	k     *records.Kind[T, P]
+	kinds []pipeline.Kind
+	view  func(P, time.Time) Pipeline
+}
+
+func (s kindSource[T, P]) Kinds() []pipeline.Kind { return s.kinds }
+
+func (s kindSource[T, P]) Scan(ctx context.Context, after records.Key, limit int) ([]Item, error) {
+	vs, err := s.k.Scan(ctx, s.db, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Item, len(vs))
+	for i, v := range vs {
+		m := records.MetaOf(v)
+		items[i] = Item{Account: m.Account, Region: m.Region, ID: m.ID, At: func(now time.Time) Pipeline { return s.view(v, now) }}
+	}
+	return items, nil
+}
+
+// Pipelines is the read model over its sources.
+type Pipelines struct {
+	clock   *clock.Clock
+	sources []Source
+}
+
+// NewPipelines returns the read model of the sources.
+func NewPipelines(clk *clock.Clock, sources ...Source) *Pipelines {
+	return &Pipelines{clock: clk, sources: sources}
+}
+
+// Kinds lists every lifecycle kind the sources have.
+func (ps *Pipelines) Kinds() []pipeline.Kind {
+	var out []pipeline.Kind
+	for _, s := range ps.sources {
+		out = append(out, s.Kinds()...)
+	}
+	return out
+}
+
+// List lists every long-running operation of every account and Region,
+// ordered by account, Region and resource id, with its state computed from
+// its plan and the service clock. A filter on the phase is applied at the
+// time of each page, so a page turned after the clock moved may skip or
+// repeat an operation that changed phase in between.
+func (ps *Pipelines) List(ctx context.Context, f PipelineFilter) (PipelinePage, error) {
+	if err := f.validate(ps.Kinds()); err != nil {
 		return PipelinePage{}, err
 	}
 	limit := f.Limit
@@ -145,44 +218,36 @@ func (s *Service) Pipelines(ctx context.Context, f PipelineFilter) (PipelinePage
 	if err != nil {
 		return PipelinePage{}, err
 	}
-	now, err := s.clock.Now(ctx)
+	now, err := ps.clock.Now(ctx)
 	if err != nil {
-		return PipelinePage{}, storeError(err)
+		return PipelinePage{}, err
 	}
 	// Start where the account (and Region) begin rather than scan the
-	// accounts before it; IDs are never empty, so "strictly after the
+	// accounts before it; ids are never empty, so "strictly after the
 	// empty id" is the first record.
 	if f.Account != "" {
-		start := store.Key{Account: f.Account}
-		if f.Region != "" {
-			start.Region = f.Region
-		}
+		start := records.Key{Account: f.Account, Region: f.Region}
 		if compareScope(after, start) < 0 {
 			after = start
 		}
 	}
 	batch := min(max(limit+1, 100), MaxPipelineLimit+1)
-	var cursors []*kindCursor
-	if f.Kind != pipeline.KindAccountModification {
-		cursors = append(cursors, &kindCursor{kind: kindImage, after: after, batch: batch})
+	var cursors []*cursor
+	for _, s := range ps.sources {
+		if f.Kind == "" || slices.Contains(s.Kinds(), f.Kind) {
+			cursors = append(cursors, &cursor{src: s, after: after, batch: batch})
+		}
 	}
-	if f.Kind == "" || f.Kind == pipeline.KindAccountModification {
-		cursors = append(cursors, &kindCursor{kind: accountModificationKind, after: after, batch: batch})
-	}
-
 	page := PipelinePage{Now: now, Pipelines: []Pipeline{}}
 	for {
-		rec, err := s.nextRecord(ctx, cursors, f)
-		if err != nil || rec == nil {
+		it, err := next(ctx, cursors, f)
+		if err != nil || it == nil {
 			return page, err
 		}
-		if f.Region != "" && rec.Region != f.Region {
-			continue // spare decoding what the filter drops anyway
+		if f.Region != "" && it.Region != f.Region {
+			continue // spare computing what the filter drops anyway
 		}
-		p, err := s.pipelineOf(rec, now)
-		if err != nil {
-			return PipelinePage{}, err
-		}
+		p := it.At(now)
 		if !f.matches(p) {
 			continue
 		}
@@ -195,10 +260,10 @@ func (s *Service) Pipelines(ctx context.Context, f PipelineFilter) (PipelinePage
 	}
 }
 
-func (f PipelineFilter) validate() error {
-	if f.Kind != "" && !f.Kind.Valid() {
+func (f PipelineFilter) validate(known []pipeline.Kind) error {
+	if f.Kind != "" && !slices.Contains(known, f.Kind) {
 		kinds := make([]string, 0, 5)
-		for _, k := range pipeline.Kinds() {
+		for _, k := range known {
 			kinds = append(kinds, string(k))
 		}
 		return fmt.Errorf("%w: unknown kind %q; use one of %s", ErrInvalidFilter, f.Kind, strings.Join(kinds, ", "))
@@ -222,113 +287,80 @@ func (f PipelineFilter) matches(p Pipeline) bool {
 		(f.Phase == "" || p.Phase == f.Phase)
 }
 
-// kindCursor reads the records of one store kind in ListKind order, a
-// batch at a time.
-type kindCursor struct {
-	kind  string
-	after store.Key
+// cursor reads one source in order, a batch at a time.
+type cursor struct {
+	src   Source
+	after records.Key
 	batch int
-	buf   []*store.Record
+	buf   []Item
 	done  bool
 }
 
-func (c *kindCursor) head(ctx context.Context, st store.Store) (*store.Record, error) {
+func (c *cursor) head(ctx context.Context) (*Item, error) {
 	if len(c.buf) == 0 && !c.done {
-		recs, err := st.ListKind(ctx, c.kind, c.after, c.batch)
+		items, err := c.src.Scan(ctx, c.after, c.batch)
 		if err != nil {
-			return nil, storeError(err)
+			return nil, err
 		}
-		c.buf, c.done = recs, len(recs) < c.batch
-		if len(recs) > 0 {
-			c.after = recs[len(recs)-1].Key
+		c.buf, c.done = items, len(items) < c.batch
+		if n := len(items); n > 0 {
+			c.after = records.Key{Account: items[n-1].Account, Region: items[n-1].Region, ID: items[n-1].ID}
 		}
 	}
 	if len(c.buf) == 0 {
 		return nil, nil
 	}
-	return c.buf[0], nil
+	return &c.buf[0], nil
 }
 
-// nextRecord merges the cursors: it takes the record that comes first in
-// (account, Region, id) order, or nil when they are exhausted or past the
-// filter's account and Region. Image ids (wsi-) and modification ids (hex
-// digits) never coincide, so the order is total.
-func (s *Service) nextRecord(ctx context.Context, cursors []*kindCursor, f PipelineFilter) (*store.Record, error) {
-	var best *kindCursor
-	var bestRec *store.Record
+// next merges the cursors: it takes the item that comes first in (account,
+// Region, id) order, or nil when they are exhausted or past the filter's
+// account and Region. Ids of different kinds never coincide (each kind has
+// its own id form), so the order is total.
+func next(ctx context.Context, cursors []*cursor, f PipelineFilter) (*Item, error) {
+	var best *cursor
+	var bestItem *Item
 	for _, c := range cursors {
-		rec, err := c.head(ctx, s.store)
+		it, err := c.head(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if rec == nil {
+		if it == nil {
 			continue
 		}
-		if bestRec == nil || compareScope(rec.Key, bestRec.Key) < 0 ||
-			compareScope(rec.Key, bestRec.Key) == 0 && rec.ID < bestRec.ID {
-			best, bestRec = c, rec
+		if bestItem == nil || compareItems(it, bestItem) < 0 {
+			best, bestItem = c, it
 		}
 	}
-	if bestRec == nil {
+	if bestItem == nil {
 		return nil, nil
 	}
-	if f.Account != "" && bestRec.Account != f.Account ||
-		f.Account != "" && f.Region != "" && bestRec.Region != f.Region {
+	if f.Account != "" && bestItem.Account != f.Account ||
+		f.Account != "" && f.Region != "" && bestItem.Region != f.Region {
 		return nil, nil // listing started at the account (and Region), so it is past it
 	}
 	best.buf = best.buf[1:]
-	return bestRec, nil
+	return bestItem, nil
+}
+
+func compareItems(a, b *Item) int {
+	if c := compareScope(records.Key{Account: a.Account, Region: a.Region}, records.Key{Account: b.Account, Region: b.Region}); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // compareScope orders keys by account, then Region.
-func compareScope(a, b store.Key) int {
+func compareScope(a, b records.Key) int {
 	if c := strings.Compare(a.Account, b.Account); c != 0 {
 		return c
 	}
 	return strings.Compare(a.Region, b.Region)
 }
 
-// pipelineOf is the pipeline of an image or account modification record.
-func (s *Service) pipelineOf(rec *store.Record, now time.Time) (Pipeline, error) {
-	if rec.Kind == accountModificationKind {
-		m, err := decodeShared[accountModification](s.decoded, rec)
-		if err != nil {
-			return Pipeline{}, err
-		}
-		state, _ := m.state(now)
-		p := newPipeline(m.Plan, now, state)
-		p.Account, p.Region, p.ResourceID, p.Name = m.Account, m.Region, m.ID, m.CIDR
-		p.Created = m.Plan.Start
-		return p, nil
-	}
-	img, err := decodeShared[image](s.decoded, rec)
-	if err != nil {
-		return Pipeline{}, err
-	}
-	st := img.Plan.At(now)
-	state := imageState(st)
-	if img.CustomImport != nil {
-		state = st.State
-	}
-	p := newPipeline(img.Plan, now, state)
-	p.Account, p.Region, p.ResourceID = img.Owner, img.Region, img.ID
-	p.Name, p.Description, p.Created = img.Name, img.Description, img.Created
-	switch {
-	case img.CustomImport != nil:
-		p.Source = sourceID(&img.CustomImport.Source)
-	case img.LegacyImport != nil:
-		p.Source = img.LegacyImport.Ec2ImageID
-	case img.Copy != nil:
-		p.Source = img.Copy.SourceRegion + "/" + img.Copy.SourceImageID
-	case img.Update != nil:
-		p.Source = img.Update.SourceImageID
-	}
-	return p, nil
-}
-
-// newPipeline fills in what every kind has in common: the state at now, the
+// New fills in what every kind has in common: the state at now, the
 // timeline and the failure plan.
-func newPipeline(plan pipeline.Plan, now time.Time, state string) Pipeline {
+func New(plan pipeline.Plan, now time.Time, state string) Pipeline {
 	st := plan.At(now)
 	p := Pipeline{
 		Kind:        plan.Kind,
@@ -383,9 +415,9 @@ func encodePipelineToken(account, region, id string) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodePipelineToken(tok string) (store.Key, error) {
+func decodePipelineToken(tok string) (records.Key, error) {
 	if tok == "" {
-		return store.Key{}, nil
+		return records.Key{}, nil
 	}
 	var parts []string
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
@@ -393,7 +425,7 @@ func decodePipelineToken(tok string) (store.Key, error) {
 		err = json.Unmarshal(raw, &parts)
 	}
 	if err != nil || len(parts) != 4 || parts[0] != "p1" || parts[3] == "" {
-		return store.Key{}, fmt.Errorf("%w: the nextToken is not valid: pass the nextToken of the previous page unchanged", ErrInvalidFilter)
+		return records.Key{}, fmt.Errorf("%w: the nextToken is not valid: pass the nextToken of the previous page unchanged", ErrInvalidFilter)
 	}
-	return store.Key{Account: parts[1], Region: parts[2], ID: parts[3]}, nil
+	return records.Key{Account: parts[1], Region: parts[2], ID: parts[3]}, nil
 }

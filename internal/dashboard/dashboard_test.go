@@ -1,4 +1,4 @@
-package service
+package dashboard_test
 
 import (
 	"errors"
@@ -10,47 +10,72 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/dashboard"
 	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/records"
+	"github.com/wsim/wsim/internal/resources/images"
+	"github.com/wsim/wsim/internal/service/servicetest"
+)
+
+const (
+	acctA   = "111122223333"
+	acctB   = "444455556666"
+	acctC   = "777788889999"
+	region1 = "us-east-1"
+	region2 = "eu-west-1"
 )
 
 const hostileMessage = `<script>alert("owned")</script> & more`
 
 // pipelineWorld starts one operation of every kind in two accounts and two
-// Regions, on the quick profile with a frozen clock (see newImageHarness):
+// Regions, on the quick profile with a frozen clock (see servicetest.New):
 // golden, doomed (scripted to fail at GENERALIZING), legacy and a BYOL
 // modification at T0; other in another account and Region at T0+5s.
 type pipelineWorld struct {
-	*imageHarness
+	*servicetest.Harness
 	t0  time.Time
 	ids map[string]string // name -> resource id
 }
 
 func newPipelineWorld(t *testing.T) *pipelineWorld {
-	h := newImageHarness(t)
-	if _, err := h.svc.Clock().Freeze(as(acctA, region1)); err != nil {
+	h := servicetest.New(t)
+	if _, err := h.Svc.Clock().Freeze(servicetest.As(acctA, region1)); err != nil {
 		t.Fatal(err)
 	}
-	w := &pipelineWorld{imageHarness: h, t0: h.time.now(), ids: map[string]string{}}
+	w := &pipelineWorld{Harness: h, t0: h.Real.Now(), ids: map[string]string{}}
 	w.ids["golden"] = w.customImport(acctA, region1, "golden")
 	w.ids["doomed"] = w.customImport(acctA, region1, "doomed",
 		api.Tag{Key: api.String(pipeline.TagFailAt), Value: api.String("GENERALIZING")},
 		api.Tag{Key: api.String(pipeline.TagErrorMessage), Value: api.String(hostileMessage)})
-	w.ids["legacy"] = h.startImport(acctA, region1, "legacy")
-	if _, err := h.svc.ModifyAccount(as(acctB, region2), &api.ModifyAccountInput{
+	w.ids["legacy"] = w.startImport(acctA, region1, "legacy")
+	if _, err := servicetest.Call(h.Svc, api.OpModifyAccount, servicetest.As(acctB, region2), &api.ModifyAccountInput{
 		DedicatedTenancySupport:             api.String(api.DedicatedTenancySupportEnumEnabled),
 		DedicatedTenancyManagementCidrRange: api.String("10.1.0.0/16"),
 	}); err != nil {
 		t.Fatalf("ModifyAccount: %v", err)
 	}
-	w.ids["10.1.0.0/16"] = w.only(PipelineFilter{Kind: pipeline.KindAccountModification}).ResourceID
+	w.ids["10.1.0.0/16"] = w.only(dashboard.PipelineFilter{Kind: pipeline.KindAccountModification}).ResourceID
 	w.advance(5 * time.Second)
 	w.ids["other"] = w.customImport(acctB, region2, "other")
 	return w
 }
 
+// startImport starts a legacy import.
+func (w *pipelineWorld) startImport(account, region, name string) string {
+	w.T.Helper()
+	out, err := servicetest.Call(w.Svc, api.OpImportWorkspaceImage, servicetest.As(account, region), &api.ImportWorkspaceImageInput{
+		Ec2ImageId: api.String("ami-0123456789abcdef0"), IngestionProcess: api.String(api.WorkspaceImageIngestionProcessByolRegularWsp),
+		ImageName: api.String(name), ImageDescription: api.String("test image"),
+	})
+	if err != nil {
+		w.T.Fatalf("ImportWorkspaceImage(%s): %v", name, err)
+	}
+	return *out.ImageId
+}
+
 func (w *pipelineWorld) customImport(account, region, name string, tags ...api.Tag) string {
-	w.t.Helper()
-	out, err := w.svc.ImportCustomWorkspaceImage(as(account, region), &api.ImportCustomWorkspaceImageInput{
+	w.T.Helper()
+	out, err := servicetest.Call(w.Svc, api.OpImportCustomWorkspaceImage, servicetest.As(account, region), &api.ImportCustomWorkspaceImageInput{
 		ImageName: api.String(name), ImageDescription: api.String("Windows 11 (golden)"),
 		ComputeType: api.String(api.ImageComputeTypeBase), Protocol: api.String(api.CustomImageProtocolDcv),
 		ImageSource:                    &api.ImageSourceIdentifier{Ec2ImageId: api.String("ami-0123456789abcdef0")},
@@ -58,40 +83,40 @@ func (w *pipelineWorld) customImport(account, region, name string, tags ...api.T
 		Platform:                       api.String(api.PlatformWindows), OsVersion: api.String(api.OSVersionWindows11), Tags: tags,
 	})
 	if err != nil {
-		w.t.Fatalf("ImportCustomWorkspaceImage(%s): %v", name, err)
+		w.T.Fatalf("ImportCustomWorkspaceImage(%s): %v", name, err)
 	}
 	return *out.ImageId
 }
 
 // advance moves the service clock to T0+d's worth of progress.
 func (w *pipelineWorld) advance(d time.Duration) {
-	w.t.Helper()
-	if _, err := w.svc.Clock().Advance(as(acctA, region1), d); err != nil {
-		w.t.Fatal(err)
+	w.T.Helper()
+	if _, err := w.Svc.Clock().Advance(servicetest.As(acctA, region1), d); err != nil {
+		w.T.Fatal(err)
 	}
 }
 
-func (w *pipelineWorld) list(f PipelineFilter) PipelinePage {
-	w.t.Helper()
-	page, err := w.svc.Pipelines(as(acctC, region1), f)
+func (w *pipelineWorld) list(f dashboard.PipelineFilter) dashboard.PipelinePage {
+	w.T.Helper()
+	page, err := w.Svc.Pipelines(servicetest.As(acctC, region1), f)
 	if err != nil {
-		w.t.Fatalf("Pipelines(%+v): %v", f, err)
+		w.T.Fatalf("Pipelines(%+v): %v", f, err)
 	}
 	return page
 }
 
-func (w *pipelineWorld) only(f PipelineFilter) Pipeline {
-	w.t.Helper()
+func (w *pipelineWorld) only(f dashboard.PipelineFilter) dashboard.Pipeline {
+	w.T.Helper()
 	page := w.list(f)
 	if len(page.Pipelines) != 1 {
-		w.t.Fatalf("Pipelines(%+v) = %d pipelines, want 1", f, len(page.Pipelines))
+		w.T.Fatalf("Pipelines(%+v) = %d pipelines, want 1", f, len(page.Pipelines))
 	}
 	return page.Pipelines[0]
 }
 
 // byName indexes a page by name.
-func byName(p PipelinePage) map[string]Pipeline {
-	m := map[string]Pipeline{}
+func byName(p dashboard.PipelinePage) map[string]dashboard.Pipeline {
+	m := map[string]dashboard.Pipeline{}
 	for _, x := range p.Pipelines {
 		m[x.Name] = x
 	}
@@ -106,7 +131,7 @@ type brief struct {
 	Current      string // status of stage StageIndex, "" when completed
 }
 
-func briefOf(p Pipeline) brief {
+func briefOf(p dashboard.Pipeline) brief {
 	b := brief{State: p.State, Phase: p.Phase, Progress: p.Progress, StageIndex: p.StageIndex}
 	if p.StageIndex < len(p.Stages) {
 		b.Current = p.Stages[p.StageIndex].Status
@@ -123,32 +148,32 @@ func TestPipelinesOverTime(t *testing.T) {
 		want map[string]brief
 	}{
 		{5 * time.Second, map[string]brief{
-			"golden":      {"PROCESSING_SOURCE_IMAGE", PhaseInFlight, 12, 2, StageCurrent},
-			"doomed":      {"PROCESSING_SOURCE_IMAGE", PhaseInFlight, 12, 2, StageCurrent},
-			"legacy":      {"PENDING", PhaseInFlight, 25, 0, StageCurrent},
-			"10.1.0.0/16": {"COMPLETED", PhaseCompleted, 100, 1, ""},
-			"other":       {"PENDING", PhaseInFlight, 0, 0, StageCurrent},
+			"golden":      {"PROCESSING_SOURCE_IMAGE", dashboard.PhaseInFlight, 12, 2, dashboard.StageCurrent},
+			"doomed":      {"PROCESSING_SOURCE_IMAGE", dashboard.PhaseInFlight, 12, 2, dashboard.StageCurrent},
+			"legacy":      {"PENDING", dashboard.PhaseInFlight, 25, 0, dashboard.StageCurrent},
+			"10.1.0.0/16": {"COMPLETED", dashboard.PhaseCompleted, 100, 1, ""},
+			"other":       {"PENDING", dashboard.PhaseInFlight, 0, 0, dashboard.StageCurrent},
 		}},
 		{31 * time.Second, map[string]brief{
-			"golden":      {"GENERALIZING", PhaseInFlight, 77, 9, StageCurrent},
-			"doomed":      {"ERROR", PhaseFailed, 77, 9, StageFailed},
-			"legacy":      {"AVAILABLE", PhaseCompleted, 100, 1, ""},
-			"10.1.0.0/16": {"COMPLETED", PhaseCompleted, 100, 1, ""},
-			"other":       {"INSTALLING_COMPONENTS", PhaseInFlight, 65, 8, StageCurrent},
+			"golden":      {"GENERALIZING", dashboard.PhaseInFlight, 77, 9, dashboard.StageCurrent},
+			"doomed":      {"ERROR", dashboard.PhaseFailed, 77, 9, dashboard.StageFailed},
+			"legacy":      {"AVAILABLE", dashboard.PhaseCompleted, 100, 1, ""},
+			"10.1.0.0/16": {"COMPLETED", dashboard.PhaseCompleted, 100, 1, ""},
+			"other":       {"INSTALLING_COMPONENTS", dashboard.PhaseInFlight, 65, 8, dashboard.StageCurrent},
 		}},
 		{time.Hour, map[string]brief{
-			"golden":      {"COMPLETED", PhaseCompleted, 100, 12, ""},
-			"doomed":      {"ERROR", PhaseFailed, 77, 9, StageFailed},
-			"legacy":      {"AVAILABLE", PhaseCompleted, 100, 1, ""},
-			"10.1.0.0/16": {"COMPLETED", PhaseCompleted, 100, 1, ""},
-			"other":       {"COMPLETED", PhaseCompleted, 100, 12, ""},
+			"golden":      {"COMPLETED", dashboard.PhaseCompleted, 100, 12, ""},
+			"doomed":      {"ERROR", dashboard.PhaseFailed, 77, 9, dashboard.StageFailed},
+			"legacy":      {"AVAILABLE", dashboard.PhaseCompleted, 100, 1, ""},
+			"10.1.0.0/16": {"COMPLETED", dashboard.PhaseCompleted, 100, 1, ""},
+			"other":       {"COMPLETED", dashboard.PhaseCompleted, 100, 12, ""},
 		}},
 	}
 	elapsed := 5 * time.Second
 	for _, step := range steps {
 		w.advance(step.at - elapsed)
 		elapsed = step.at
-		page := w.list(PipelineFilter{})
+		page := w.list(dashboard.PipelineFilter{})
 		if !page.Now.Equal(w.t0.Add(step.at)) {
 			t.Errorf("at T0+%v the page says now is %v", step.at, page.Now)
 		}
@@ -163,19 +188,19 @@ func TestPipelinesOverTime(t *testing.T) {
 
 	// The modification was PENDING before; check its first seconds by
 	// starting another in a fresh world.
-	w2 := newImageHarness(t)
-	w2.svc.Clock().Freeze(as(acctA, region1))
-	if _, err := w2.svc.ModifyAccount(as(acctA, region1), &api.ModifyAccountInput{
+	w2 := servicetest.New(t)
+	w2.Svc.Clock().Freeze(servicetest.As(acctA, region1))
+	if _, err := servicetest.Call(w2.Svc, api.OpModifyAccount, servicetest.As(acctA, region1), &api.ModifyAccountInput{
 		DedicatedTenancySupport:             api.String(api.DedicatedTenancySupportEnumEnabled),
 		DedicatedTenancyManagementCidrRange: api.String("10.2.0.0/16"),
 	}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := w2.svc.Pipelines(as(acctA, region1), PipelineFilter{})
+	page, err := w2.Svc.Pipelines(servicetest.As(acctA, region1), dashboard.PipelineFilter{})
 	if err != nil || len(page.Pipelines) != 1 {
 		t.Fatalf("Pipelines: %v, %v", page, err)
 	}
-	if got, want := briefOf(page.Pipelines[0]), (brief{"PENDING", PhaseInFlight, 0, 0, StageCurrent}); got != want {
+	if got, want := briefOf(page.Pipelines[0]), (brief{"PENDING", dashboard.PhaseInFlight, 0, 0, dashboard.StageCurrent}); got != want {
 		t.Errorf("new modification = %+v, want %+v", got, want)
 	}
 }
@@ -185,7 +210,7 @@ func TestPipelinesOverTime(t *testing.T) {
 func TestPipelineDetails(t *testing.T) {
 	w := newPipelineWorld(t)
 	w.advance(26 * time.Second) // T0+31s: doomed has just failed
-	all := byName(w.list(PipelineFilter{}))
+	all := byName(w.list(dashboard.PipelineFilter{}))
 	at := func(s time.Duration) time.Time { return w.t0.Add(s) }
 
 	golden := all["golden"]
@@ -207,12 +232,12 @@ func TestPipelineDetails(t *testing.T) {
 		if !st.Start.Equal(at(time.Duration(wantStarts[i]) * time.Second)) {
 			t.Errorf("golden stage %s starts at %v, want T0+%ds", st.State, st.Start, wantStarts[i])
 		}
-		want := StagePending
+		want := dashboard.StagePending
 		switch {
 		case i < 9:
-			want = StageDone
+			want = dashboard.StageDone
 		case i == 9:
-			want = StageCurrent
+			want = dashboard.StageCurrent
 		}
 		if st.Status != want {
 			t.Errorf("golden stage %s is %s, want %s", st.State, st.Status, want)
@@ -220,22 +245,22 @@ func TestPipelineDetails(t *testing.T) {
 	}
 
 	doomed := all["doomed"]
-	wantPlan := &FailurePlan{Stage: "GENERALIZING", Code: "AppXPackagesInstalled", Message: hostileMessage, At: at(31 * time.Second)}
+	wantPlan := &dashboard.FailurePlan{Stage: "GENERALIZING", Code: "AppXPackagesInstalled", Message: hostileMessage, At: at(31 * time.Second)}
 	if diff := cmp.Diff(wantPlan, doomed.FailurePlan); diff != "" {
 		t.Errorf("doomed failure plan (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(&PipelineError{Code: "AppXPackagesInstalled", Message: hostileMessage}, doomed.Error); diff != "" {
+	if diff := cmp.Diff(&dashboard.PipelineError{Code: "AppXPackagesInstalled", Message: hostileMessage}, doomed.Error); diff != "" {
 		t.Errorf("doomed error (-want +got):\n%s", diff)
 	}
 	if !doomed.ExpectedCompletion.IsZero() || !doomed.LastUpdated.Equal(at(31*time.Second)) || !strings.Contains(doomed.Message, "GENERALIZING") {
 		t.Errorf("doomed: expected completion %v, last updated %v, message %q", doomed.ExpectedCompletion, doomed.LastUpdated, doomed.Message)
 	}
 	fail := doomed.Stages[9]
-	if fail.Status != StageFailed || !fail.End.Equal(at(31*time.Second)) || fail.DurationSeconds != 2 {
+	if fail.Status != dashboard.StageFailed || !fail.End.Equal(at(31*time.Second)) || fail.DurationSeconds != 2 {
 		t.Errorf("failing stage = %+v", fail)
 	}
 	for _, st := range doomed.Stages[10:] {
-		if st.Status != StageSkipped || !st.Start.IsZero() || !st.End.IsZero() {
+		if st.Status != dashboard.StageSkipped || !st.Start.IsZero() || !st.End.IsZero() {
 			t.Errorf("stage after the failure = %+v, want skipped without times", st)
 		}
 	}
@@ -254,32 +279,32 @@ func TestPipelineDetails(t *testing.T) {
 func TestPipelinesCopyAndUpdate(t *testing.T) {
 	w := newPipelineWorld(t)
 	w.advance(time.Minute)
-	out, err := w.svc.CopyWorkspaceImage(as(acctA, region2), &api.CopyWorkspaceImageInput{
+	out, err := servicetest.Call(w.Svc, api.OpCopyWorkspaceImage, servicetest.As(acctA, region2), &api.CopyWorkspaceImageInput{
 		Name: api.String("golden-copy"), SourceImageId: api.String(w.ids["golden"]), SourceRegion: api.String(region1),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp := w.only(PipelineFilter{Kind: pipeline.KindCopy})
+	cp := w.only(dashboard.PipelineFilter{Kind: pipeline.KindCopy})
 	if cp.ResourceID != *out.ImageId || cp.State != "PENDING" || cp.Source != region1+"/"+w.ids["golden"] || cp.Region != region2 {
 		t.Errorf("copy = %+v", cp)
 	}
-	w.advance(UpdateInterval)
-	up, err := w.svc.CreateUpdatedWorkspaceImage(as(acctA, region1), &api.CreateUpdatedWorkspaceImageInput{
+	w.advance(images.UpdateInterval)
+	up, err := servicetest.Call(w.Svc, api.OpCreateUpdatedWorkspaceImage, servicetest.As(acctA, region1), &api.CreateUpdatedWorkspaceImageInput{
 		Name: api.String("golden-v2"), Description: api.String("updated"), SourceImageId: api.String(w.ids["golden"]),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := w.only(PipelineFilter{Kind: pipeline.KindUpdate})
-	if u.ResourceID != *up.ImageId || u.State != "PENDING" || u.Phase != PhaseInFlight || u.Source != w.ids["golden"] {
+	u := w.only(dashboard.PipelineFilter{Kind: pipeline.KindUpdate})
+	if u.ResourceID != *up.ImageId || u.State != "PENDING" || u.Phase != dashboard.PhaseInFlight || u.Source != w.ids["golden"] {
 		t.Errorf("update = %+v", u)
 	}
 	w.advance(15 * time.Second)
-	if u := w.only(PipelineFilter{Kind: pipeline.KindUpdate}); u.State != "AVAILABLE" || u.Progress != 100 {
+	if u := w.only(dashboard.PipelineFilter{Kind: pipeline.KindUpdate}); u.State != "AVAILABLE" || u.Progress != 100 {
 		t.Errorf("update after 15s = %s %d%%", u.State, u.Progress)
 	}
-	if cp := w.only(PipelineFilter{Kind: pipeline.KindCopy}); cp.State != "AVAILABLE" {
+	if cp := w.only(dashboard.PipelineFilter{Kind: pipeline.KindCopy}); cp.State != "AVAILABLE" {
 		t.Errorf("copy a month later = %s", cp.State)
 	}
 }
@@ -287,7 +312,7 @@ func TestPipelinesCopyAndUpdate(t *testing.T) {
 func TestPipelineFilters(t *testing.T) {
 	w := newPipelineWorld(t)
 	w.advance(26 * time.Second) // T0+31s
-	names := func(f PipelineFilter) []string {
+	names := func(f dashboard.PipelineFilter) []string {
 		var out []string
 		for _, p := range w.list(f).Pipelines {
 			out = append(out, p.Name)
@@ -297,21 +322,21 @@ func TestPipelineFilters(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		filter PipelineFilter
+		filter dashboard.PipelineFilter
 		want   []string
 	}{
-		{"everything", PipelineFilter{}, []string{"10.1.0.0/16", "doomed", "golden", "legacy", "other"}},
-		{"account", PipelineFilter{Account: acctA}, []string{"doomed", "golden", "legacy"}},
-		{"account and Region", PipelineFilter{Account: acctB, Region: region2}, []string{"10.1.0.0/16", "other"}},
-		{"Region", PipelineFilter{Region: region2}, []string{"10.1.0.0/16", "other"}},
-		{"account in another Region", PipelineFilter{Account: acctA, Region: region2}, nil},
-		{"unknown account", PipelineFilter{Account: acctC}, nil},
-		{"kind", PipelineFilter{Kind: pipeline.KindCustomImport}, []string{"doomed", "golden", "other"}},
-		{"account modifications", PipelineFilter{Kind: pipeline.KindAccountModification}, []string{"10.1.0.0/16"}},
-		{"in flight", PipelineFilter{Phase: PhaseInFlight}, []string{"golden", "other"}},
-		{"completed", PipelineFilter{Phase: PhaseCompleted}, []string{"10.1.0.0/16", "legacy"}},
-		{"failed", PipelineFilter{Phase: PhaseFailed}, []string{"doomed"}},
-		{"everything at once", PipelineFilter{Account: acctA, Region: region1, Kind: pipeline.KindCustomImport, Phase: PhaseInFlight}, []string{"golden"}},
+		{"everything", dashboard.PipelineFilter{}, []string{"10.1.0.0/16", "doomed", "golden", "legacy", "other"}},
+		{"account", dashboard.PipelineFilter{Account: acctA}, []string{"doomed", "golden", "legacy"}},
+		{"account and Region", dashboard.PipelineFilter{Account: acctB, Region: region2}, []string{"10.1.0.0/16", "other"}},
+		{"Region", dashboard.PipelineFilter{Region: region2}, []string{"10.1.0.0/16", "other"}},
+		{"account in another Region", dashboard.PipelineFilter{Account: acctA, Region: region2}, nil},
+		{"unknown account", dashboard.PipelineFilter{Account: acctC}, nil},
+		{"kind", dashboard.PipelineFilter{Kind: pipeline.KindCustomImport}, []string{"doomed", "golden", "other"}},
+		{"account modifications", dashboard.PipelineFilter{Kind: pipeline.KindAccountModification}, []string{"10.1.0.0/16"}},
+		{"in flight", dashboard.PipelineFilter{Phase: dashboard.PhaseInFlight}, []string{"golden", "other"}},
+		{"completed", dashboard.PipelineFilter{Phase: dashboard.PhaseCompleted}, []string{"10.1.0.0/16", "legacy"}},
+		{"failed", dashboard.PipelineFilter{Phase: dashboard.PhaseFailed}, []string{"doomed"}},
+		{"everything at once", dashboard.PipelineFilter{Account: acctA, Region: region1, Kind: pipeline.KindCustomImport, Phase: dashboard.PhaseInFlight}, []string{"golden"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,12 +346,12 @@ func TestPipelineFilters(t *testing.T) {
 		})
 	}
 
-	for _, bad := range []PipelineFilter{
-		{Kind: "nightly"}, {Phase: "PENDING"}, {Limit: -1}, {Limit: MaxPipelineLimit + 1},
-		{NextToken: "???"}, {NextToken: *encodeToken("wsi-123")},
+	for _, bad := range []dashboard.PipelineFilter{
+		{Kind: "nightly"}, {Phase: "PENDING"}, {Limit: -1}, {Limit: dashboard.MaxPipelineLimit + 1},
+		{NextToken: "???"}, {NextToken: *records.EncodeToken("image", "wsi-123")},
 	} {
-		if _, err := w.svc.Pipelines(as(acctA, region1), bad); !errors.Is(err, ErrInvalidFilter) {
-			t.Errorf("Pipelines(%+v) = %v, want ErrInvalidFilter", bad, err)
+		if _, err := w.Svc.Pipelines(servicetest.As(acctA, region1), bad); !errors.Is(err, dashboard.ErrInvalidFilter) {
+			t.Errorf("Pipelines(%+v) = %v, want dashboard.ErrInvalidFilter", bad, err)
 		}
 	}
 }
@@ -344,8 +369,8 @@ func TestPipelinePagination(t *testing.T) {
 		}
 	}
 	w.advance(31 * time.Second)
-	for _, f := range []PipelineFilter{{}, {Account: acctB}, {Region: region1}, {Phase: PhaseCompleted}, {Kind: pipeline.KindLegacyImport}} {
-		full := w.list(PipelineFilter{Account: f.Account, Region: f.Region, Kind: f.Kind, Phase: f.Phase, Limit: MaxPipelineLimit})
+	for _, f := range []dashboard.PipelineFilter{{}, {Account: acctB}, {Region: region1}, {Phase: dashboard.PhaseCompleted}, {Kind: pipeline.KindLegacyImport}} {
+		full := w.list(dashboard.PipelineFilter{Account: f.Account, Region: f.Region, Kind: f.Kind, Phase: f.Phase, Limit: dashboard.MaxPipelineLimit})
 		if full.NextToken != "" || len(full.Pipelines) == 0 {
 			t.Fatalf("%+v: one big page has %d pipelines and token %q", f, len(full.Pipelines), full.NextToken)
 		}
@@ -377,7 +402,7 @@ func TestPipelinePagination(t *testing.T) {
 			}
 		}
 	}
-	if n := len(w.list(PipelineFilter{}).Pipelines); n != 17 {
+	if n := len(w.list(dashboard.PipelineFilter{}).Pipelines); n != 17 {
 		t.Errorf("default page has %d pipelines, want all 17", n)
 	}
 }

@@ -1,0 +1,179 @@
+// Package app is wsim's composition root: from Options, the settings `wsim
+// serve` is started with, it opens the store and builds the service, its
+// control plane under /_wsim/ and the HTTP edge in front of them, as one
+// http.Handler. The command line (package cli) and the in-process test server
+// (package wsimtest) both start wsim through it, so that they serve the same
+// thing.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wsim/wsim/internal/clock"
+	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/store"
+)
+
+// Defaults of Options.DefaultAccount and Options.DefaultRegion.
+const (
+	DefaultAccount = "123456789012"
+	DefaultRegion  = "us-east-1"
+)
+
+// BYOLMode says how accounts start out with respect to BYOL.
+type BYOLMode string
+
+const (
+	// BYOLFriendly accounts start enabled for BYOL, so imports work at once.
+	BYOLFriendly BYOLMode = "friendly"
+	// BYOLStrict accounts refuse BYOL imports until ModifyAccount has
+	// enabled them.
+	BYOLStrict BYOLMode = "strict"
+)
+
+// Options is everything a wsim endpoint is configured with. Zero fields take
+// the defaults `wsim serve` documents, except Profile, whose zero value makes
+// every stage instant, and Store, where "" means "sqlite".
+type Options struct {
+	// Store selects the store: "memory", "sqlite" (file wsim.db in DataDir),
+	// "sqlite:/path/file.db", or "postgres://..." shared by replicas.
+	Store string
+	// DataDir is the directory of the "sqlite" store.
+	DataDir string
+	// Profile gives the stage durations of new long-running operations.
+	Profile pipeline.Profile
+	// ImageQuota is the number of images an account may hold per Region
+	// (DefaultImageQuota when 0).
+	ImageQuota int
+	// BundleQuota is the number of custom bundles an account may hold per
+	// Region (DefaultBundleQuota when 0).
+	BundleQuota int
+	// BYOL is how accounts start (BYOLFriendly when "").
+	BYOL BYOLMode
+	// DefaultAccount and DefaultRegion are the caller of unsigned requests;
+	// DefaultAccount is also the account of access keys that are not 12-digit
+	// account ids.
+	DefaultAccount string
+	DefaultRegion  string
+	// Logger receives the request log and the service's own messages
+	// (discarded when nil).
+	Logger *slog.Logger
+	// Now is the real clock the service clock runs on (time.Now when nil).
+	Now func() time.Time
+	// Registry receives the request metrics served at /metrics; when nil a
+	// registry of its own holds them.
+	Registry *prometheus.Registry
+}
+
+// withDefaults fills the zero fields of o.
+func (o Options) withDefaults() Options {
+	if o.ImageQuota <= 0 {
+		o.ImageQuota = DefaultImageQuota
+	}
+	if o.BundleQuota <= 0 {
+		o.BundleQuota = DefaultBundleQuota
+	}
+	if o.BYOL == "" {
+		o.BYOL = BYOLFriendly
+	}
+	if o.DefaultAccount == "" {
+		o.DefaultAccount = DefaultAccount
+	}
+	if o.DefaultRegion == "" {
+		o.DefaultRegion = DefaultRegion
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	return o
+}
+
+// services is what App uses of the service once composed (see compose.go).
+type services interface {
+	Clock() *clock.Clock
+	FaultRules(ctx context.Context) ([]pipeline.FaultRule, error)
+	AddFaultRule(ctx context.Context, r pipeline.FaultRule) (pipeline.FaultRule, error)
+	DeleteFaultRule(ctx context.Context, id string) error
+}
+
+// App is a composed wsim endpoint over an open store.
+type App struct {
+	opts    Options
+	store   store.Store
+	handler http.Handler
+	svc     services
+}
+
+// New opens the store of o and builds the endpoint over it. Close the App to
+// close the store.
+func New(ctx context.Context, o Options) (*App, error) {
+	o = o.withDefaults()
+	st, err := store.Open(ctx, o.Store, o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	handler, svc := compose(o, st, clockCacheTTL(o.Store))
+	return &App{opts: o, store: st, handler: handler, svc: svc}, nil
+}
+
+// clockCacheTTL is how long the service clock may cache its state: an hour
+// when this process owns its store, so that nobody else moves the clock, and
+// not at all when replicas share a PostgreSQL store.
+func clockCacheTTL(storeSpec string) time.Duration {
+	if strings.HasPrefix(storeSpec, "postgres") {
+		return 0
+	}
+	return time.Hour
+}
+
+// Handler serves the API at /, the control plane under /_wsim/ and the
+// metrics at /metrics.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Clock is the service clock.
+func (a *App) Clock() *clock.Clock { return a.svc.Clock() }
+
+// FaultRules returns the server-side fault rules, in the order they match.
+func (a *App) FaultRules(ctx context.Context) ([]pipeline.FaultRule, error) {
+	return a.svc.FaultRules(ctx)
+}
+
+// AddFaultRule validates r, gives it an id and appends it to the rules. A
+// refused rule's error wraps ErrInvalidFaultRule.
+func (a *App) AddFaultRule(ctx context.Context, r pipeline.FaultRule) (pipeline.FaultRule, error) {
+	return a.svc.AddFaultRule(ctx, r)
+}
+
+// DeleteFaultRule removes the rule with the id (ErrNoSuchFaultRule when
+// there is none); an empty id removes them all.
+func (a *App) DeleteFaultRule(ctx context.Context, id string) error {
+	return a.svc.DeleteFaultRule(ctx, id)
+}
+
+// Description names what an App serves, for the start-up line.
+type Description struct {
+	// Store says in words which store it uses, without passwords.
+	Store string
+	// Profile is the name of the timing profile.
+	Profile string
+}
+
+// Describe says what a serves.
+func (a *App) Describe() Description {
+	return Description{Store: store.Describe(a.opts.Store, a.opts.DataDir), Profile: a.opts.Profile.Name}
+}
+
+// Close closes the store. Stop serving Handler first.
+func (a *App) Close() error { return a.store.Close() }

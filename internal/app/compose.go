@@ -1,0 +1,55 @@
+package app
+
+// This file is the only one of package app that knows package service: it
+// wires the service to the control plane and to the HTTP edge exactly as
+// `wsim serve` always has. When the service is split into packages per
+// resource, this file is what changes.
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/wsim/wsim/internal/auth"
+	"github.com/wsim/wsim/internal/control"
+	"github.com/wsim/wsim/internal/server"
+	"github.com/wsim/wsim/internal/service"
+	"github.com/wsim/wsim/internal/store"
+)
+
+// Defaults of Options.ImageQuota and Options.BundleQuota (and of wsim serve's
+// --image-quota and --bundle-quota).
+const (
+	DefaultImageQuota  = service.DefaultImageQuota
+	DefaultBundleQuota = service.DefaultBundleQuota
+)
+
+// Errors of the fault-rule methods, for errors.Is.
+var (
+	// ErrInvalidFaultRule wraps what is wrong with a rule AddFaultRule refuses.
+	ErrInvalidFaultRule = service.ErrInvalidRule
+	// ErrNoSuchFaultRule is returned by DeleteFaultRule for an unknown id.
+	ErrNoSuchFaultRule = service.ErrNoSuchRule
+)
+
+// ParseBYOLMode reads a --byol value: friendly or strict.
+func ParseBYOLMode(s string) (BYOLMode, error) {
+	m, err := service.ParseBYOLMode(s)
+	return BYOLMode(m), err
+}
+
+// compose builds the service over st, its control plane and the HTTP edge in
+// front of both. o has its defaults applied.
+func compose(o Options, st store.Store, clockCacheTTL time.Duration) (http.Handler, services) {
+	svc := service.New(service.Config{
+		Profile: o.Profile, ImageQuota: o.ImageQuota, BundleQuota: o.BundleQuota, BYOL: service.BYOLMode(o.BYOL),
+		ClockCacheTTL: clockCacheTTL, Now: o.Now,
+	}, st)
+	handler := server.New(server.Options{
+		API:      svc.Registry(),
+		Defaults: auth.Defaults{Account: o.DefaultAccount, Region: o.DefaultRegion},
+		Logger:   o.Logger,
+		Control:  control.New(svc),
+		Registry: o.Registry,
+	})
+	return handler, svc
+}

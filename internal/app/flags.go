@@ -1,0 +1,124 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/pflag"
+
+	"github.com/wsim/wsim/internal/pipeline"
+)
+
+// ServeFlags holds the values of `wsim serve`'s flags.
+type ServeFlags struct {
+	Addr           string
+	Store          string
+	DataDir        string
+	DefaultAccount string
+	DefaultRegion  string
+	Profile        string
+	StageDurations []string
+	ImageQuota     int
+	BundleQuota    int
+	BYOL           string
+	LogFormat      string
+	LogLevel       string
+}
+
+// defaultDataDir is where the embedded store lives unless told otherwise:
+// $WSIM_DATA_DIR, else $XDG_DATA_HOME/wsim, else ~/.local/share/wsim.
+func defaultDataDir() string {
+	if d := os.Getenv("WSIM_DATA_DIR"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "wsim")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "wsim")
+	}
+	return ".wsim"
+}
+
+// Register defines wsim serve's flags on fs, storing their values in f.
+func (f *ServeFlags) Register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Addr, "addr", "127.0.0.1:4599", "address to listen on")
+	fs.StringVar(&f.Store, "store", "sqlite", "state store: sqlite (a file in --data-dir), sqlite:/path/file.db, memory, or postgres://...")
+	fs.StringVar(&f.DataDir, "data-dir", defaultDataDir(), "directory of the embedded store ($WSIM_DATA_DIR)")
+	fs.StringVar(&f.DefaultAccount, "default-account", DefaultAccount, "account of unsigned requests and of access keys that are not 12-digit account ids")
+	fs.StringVar(&f.DefaultRegion, "default-region", DefaultRegion, "Region of unsigned requests")
+	fs.StringVar(&f.Profile, "profile", pipeline.DefaultProfile, "timing profile of long-running operations: "+strings.Join(pipeline.ProfileNames(), ", "))
+	fs.StringArrayVar(&f.StageDurations, "stage-duration", nil, "override one stage's duration, STAGE=DURATION (e.g. UPDATING_OPERATING_SYSTEM=10m); repeatable")
+	fs.IntVar(&f.ImageQuota, "image-quota", DefaultImageQuota, "images an account may hold per Region")
+	fs.IntVar(&f.BundleQuota, "bundle-quota", DefaultBundleQuota, "custom bundles an account may hold per Region")
+	fs.StringVar(&f.BYOL, "byol", string(BYOLFriendly), "how accounts start: friendly (enabled for BYOL, imports work at once) or strict (BYOL imports refused until ModifyAccount has completed)")
+	fs.StringVar(&f.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+// Options turns the flag values into Options, with a logger writing to logs
+// (wsim serve's standard error) and a metrics registry that also holds the
+// Go runtime's and the process's collectors. Errors name the flag at fault.
+func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
+	logger, err := newLogger(logs, f.LogFormat, f.LogLevel)
+	if err != nil {
+		return Options{}, err
+	}
+	profile, err := pipeline.LookupProfile(f.Profile)
+	if err != nil {
+		return Options{}, fmt.Errorf("--profile: %w", err)
+	}
+	if profile, err = pipeline.ParseOverrides(profile, f.StageDurations); err != nil {
+		return Options{}, fmt.Errorf("--stage-duration: %w", err)
+	}
+	byol, err := ParseBYOLMode(f.BYOL)
+	if err != nil {
+		return Options{}, fmt.Errorf("--byol: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return Options{
+		Store: f.Store, DataDir: f.DataDir, Profile: profile,
+		ImageQuota: f.ImageQuota, BundleQuota: f.BundleQuota, BYOL: byol,
+		DefaultAccount: f.DefaultAccount, DefaultRegion: f.DefaultRegion,
+		Logger: logger, Registry: reg,
+	}, nil
+}
+
+// ParseServeArgs parses args as wsim serve's flags (no positional arguments)
+// and turns them into Options as Options does.
+func ParseServeArgs(args []string, logs io.Writer) (*ServeFlags, Options, error) {
+	f := &ServeFlags{}
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return nil, Options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	o, err := f.Options(logs)
+	return f, o, err
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}

@@ -1,0 +1,346 @@
+// Package images is the WorkSpaces image catalogue: the BYOL imports (the
+// custom pipeline and the older ImportWorkspaceImage), copies, updated
+// images, sharing, listing and deleting, and the image pipelines the
+// dashboard shows.
+package images
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/dashboard"
+	"github.com/wsim/wsim/internal/kit"
+	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/records"
+)
+
+// Service implements the image operations.
+type Service struct{ env *kit.Env }
+
+// New returns the image operations over env.
+func New(env *kit.Env) *Service { return &Service{env: env} }
+
+// Register adds the image operations to r.
+func (s *Service) Register(r *api.Registry) {
+	api.Handle(r, api.OpImportCustomWorkspaceImage, s.ImportCustomWorkspaceImage)
+	api.Handle(r, api.OpDescribeCustomWorkspaceImageImport, s.DescribeCustomWorkspaceImageImport)
+	api.Handle(r, api.OpImportWorkspaceImage, s.ImportWorkspaceImage)
+	api.Handle(r, api.OpCopyWorkspaceImage, s.CopyWorkspaceImage)
+	api.Handle(r, api.OpCreateUpdatedWorkspaceImage, s.CreateUpdatedWorkspaceImage)
+	api.Handle(r, api.OpDescribeWorkspaceImages, s.DescribeWorkspaceImages)
+	api.Handle(r, api.OpDeleteWorkspaceImage, s.DeleteWorkspaceImage)
+	api.Handle(r, api.OpDescribeImageAssociations, s.DescribeImageAssociations)
+	api.Handle(r, api.OpUpdateWorkspaceImagePermission, s.UpdateWorkspaceImagePermission)
+	api.Handle(r, api.OpDescribeWorkspaceImagePermissions, s.DescribeWorkspaceImagePermissions)
+}
+
+// builderInstanceID is the EC2 instance the import builds on: derived from the
+// image id so that every replica names the same instance.
+func builderInstanceID(img *records.Image) string {
+	sum := sha256.Sum256([]byte("builder/" + img.Account + "/" + img.Region + "/" + img.ID))
+	return "i-" + hex.EncodeToString(sum[:])[:17]
+}
+
+// toAPI is the image as its owner sees it in DescribeWorkspaceImages.
+func toAPI(img *records.Image, now time.Time) api.WorkspaceImage {
+	st := img.Plan.At(now)
+	out := api.WorkspaceImage{
+		ImageId:         api.String(img.ID),
+		Name:            api.String(img.Name),
+		OperatingSystem: &api.OperatingSystem{Type: api.String(api.OperatingSystemTypeWindows)},
+		State:           api.String(records.ImageState(st)),
+		RequiredTenancy: api.String(api.WorkspaceImageRequiredTenancyDedicated),
+		Created:         api.NewTimestamp(img.Created),
+		OwnerAccountId:  api.String(img.Account),
+		Updates:         updates(img, st, now),
+	}
+	if img.Description != "" {
+		out.Description = api.String(img.Description)
+	}
+	if st.Failed {
+		out.ErrorCode = api.String(st.ErrorCode)
+		out.ErrorMessage = api.String(st.ErrorMessage)
+		out.ErrorDetails = []api.ErrorDetails{{ErrorCode: api.String(st.ErrorCode), ErrorMessage: api.String(st.ErrorMessage)}}
+	}
+	return out
+}
+
+// refAPI is the image as the caller sees it: an account it is shared with
+// sees the owner's account id and original creation date, but not Updates,
+// which only the owner can act on.
+func refAPI(ref *records.ImageRef, now time.Time) api.WorkspaceImage {
+	out := toAPI(ref.Image, now)
+	if !ref.Owned {
+		out.Updates = nil
+	}
+	return out
+}
+
+// notOwner is the answer to an owner-only operation on an image that another
+// account shared with the caller.
+func notOwner(img *records.Image, what string) error {
+	return &api.AccessDeniedException{Message: fmt.Sprintf(
+		"The image %s is owned by account %s and shared with your account; only its owner can %s. Copy it into your account with CopyWorkspaceImage to get an image of your own.",
+		img.ID, img.Account, what)}
+}
+
+// visible finds an image the caller may see, or answers ResourceNotFound.
+func visible(ctx context.Context, r records.Reader, account, region, id string) (*records.ImageRef, error) {
+	ref, err := records.VisibleImage(ctx, r, account, region, id)
+	if err == nil && ref == nil {
+		err = records.Images.NotFound(id)
+	}
+	return ref, err
+}
+
+// The two phases of the catalogue's listing, as page tokens name them: the
+// caller's own images come first, then the images shared with it.
+var (
+	phaseOwned  = records.Images.Name
+	phaseShared = records.ImageShares.Name
+)
+
+// imagePage is where the next page of DescribeWorkspaceImages starts: after
+// image id `after` of phase.
+type imagePage struct {
+	phase, after string
+}
+
+// covers reports whether the image (phase, id) is at or before p, that is
+// on an earlier page.
+func (p imagePage) covers(phase, id string) bool {
+	if p.phase != phase {
+		return phase == phaseOwned // p is in the shared phase: every owned image is behind it
+	}
+	return id <= p.after
+}
+
+func decodeImagePage(tok *string) (imagePage, error) {
+	phase, after, err := records.DecodeToken(tok, phaseOwned, phaseShared)
+	return imagePage{phase, after}, err
+}
+
+func (p imagePage) token() *string { return records.EncodeToken(p.phase, p.after) }
+
+func phaseOf(ref *records.ImageRef) string {
+	if ref.Owned {
+		return phaseOwned
+	}
+	return phaseShared
+}
+
+// DescribeWorkspaceImages lists the images the caller owns in the Region and
+// those other accounts shared with it there: owned ones first, then shared
+// ones, each by id, a page at a time.
+func (s *Service) DescribeWorkspaceImages(ctx context.Context, in *api.DescribeWorkspaceImagesInput) (*api.DescribeWorkspaceImagesOutput, error) {
+	req, err := s.env.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := decodeImagePage(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	limit := int(api.ToInt32(in.MaxResults, 25))
+	imageType := api.ToString(in.ImageType)
+	wantOwned, wantShared := imageType != api.ImageTypeShared, imageType != api.ImageTypeOwned
+
+	var refs []*records.ImageRef
+	var next *string
+	if len(in.ImageIds) > 0 {
+		refs, next, err = s.imagesByID(ctx, req, in.ImageIds, wantOwned, wantShared, page, limit)
+	} else {
+		refs, next, err = s.listImages(ctx, req, wantOwned, wantShared, page, limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &api.DescribeWorkspaceImagesOutput{Images: make([]api.WorkspaceImage, 0, len(refs)), NextToken: next}
+	for _, r := range refs {
+		out.Images = append(out.Images, refAPI(r, req.Now))
+	}
+	return out, nil
+}
+
+// imagesByID looks up each requested id once, leaves out those the caller
+// cannot see, and pages through the rest in the listing's order.
+func (s *Service) imagesByID(ctx context.Context, req kit.Request, ids []string, wantOwned, wantShared bool, page imagePage, limit int) ([]*records.ImageRef, *string, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var owned, shared []*records.ImageRef
+	for _, id := range ids {
+		ref, err := records.VisibleImage(ctx, s.env.DB, req.Account, req.Region, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case ref == nil:
+		case ref.Owned && wantOwned:
+			owned = append(owned, ref)
+		case !ref.Owned && wantShared:
+			shared = append(shared, ref)
+		}
+	}
+	var out []*records.ImageRef
+	for _, ref := range append(owned, shared...) {
+		if page.covers(phaseOf(ref), ref.ID) {
+			continue
+		}
+		if len(out) == limit {
+			last := out[len(out)-1]
+			return out, imagePage{phaseOf(last), last.ID}.token(), nil
+		}
+		out = append(out, ref)
+	}
+	return out, nil, nil
+}
+
+// listImages reads one page of the caller's images: the owned phase from the
+// caller's images, the shared phase from the grants mirrored into the
+// caller's account.
+func (s *Service) listImages(ctx context.Context, req kit.Request, wantOwned, wantShared bool, page imagePage, limit int) ([]*records.ImageRef, *string, error) {
+	db := s.env.DB
+	var out []*records.ImageRef
+	if page.phase == phaseOwned {
+		if wantOwned {
+			imgs, more, err := records.Images.After(ctx, db, req.Account, req.Region, page.after, limit)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, img := range imgs {
+				out = append(out, &records.ImageRef{Image: img, Owned: true})
+			}
+			if more {
+				return out, imagePage{phaseOwned, out[len(out)-1].ID}.token(), nil
+			}
+		}
+		page = imagePage{phase: phaseShared}
+	}
+	if !wantShared {
+		return out, nil, nil
+	}
+	after := page.after
+	for {
+		if len(out) == limit {
+			rest, _, err := records.ImageShares.After(ctx, db, req.Account, req.Region, after, 1)
+			if err != nil || len(rest) == 0 {
+				return out, nil, err
+			}
+			return out, imagePage{phaseShared, after}.token(), nil
+		}
+		shares, more, err := records.ImageShares.After(ctx, db, req.Account, req.Region, after, limit-len(out))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, sh := range shares {
+			after = sh.ID
+			img, err := records.Images.Find(ctx, db, sh.Owner, req.Region, sh.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			// A grant is removed with its image in one transaction, so a
+			// grant without an image is only seen in a store edited by hand.
+			if img != nil {
+				out = append(out, &records.ImageRef{Image: img, Owned: false})
+			}
+		}
+		if !more {
+			return out, nil, nil
+		}
+	}
+}
+
+// DeleteWorkspaceImage deletes an image the caller owns, freeing its name and
+// its place in the quota. An image still importing or copying can't be
+// deleted, nor one that is shared or that a bundle uses. An id the caller
+// has no image of succeeds, as deleting is idempotent (a wsim choice: the
+// model lists no ResourceNotFoundException here).
+func (s *Service) DeleteWorkspaceImage(ctx context.Context, in *api.DeleteWorkspaceImageInput) (*api.DeleteWorkspaceImageOutput, error) {
+	req, err := s.env.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := *in.ImageId
+	err = s.env.DB.Update(ctx, func(tx *records.Tx) error {
+		ref, err := records.VisibleImage(ctx, tx, req.Account, req.Region, id)
+		if err != nil || ref == nil {
+			return err
+		}
+		if !ref.Owned {
+			return notOwner(ref.Image, "delete it")
+		}
+		if !ref.Plan.At(req.Now).Done {
+			return &api.InvalidResourceStateException{Message: fmt.Sprintf(
+				"The image %s is %s and can't be deleted until it is AVAILABLE or ERROR.", id, api.WorkspaceImageStatePending)}
+		}
+		if n := len(ref.SharedWith); n > 0 {
+			return &api.ResourceAssociatedException{Message: fmt.Sprintf(
+				"The image %s is shared with %d account(s) (%s). Unshare it first with UpdateWorkspaceImagePermission and AllowCopyImage false, then delete it.",
+				id, n, strings.Join(ref.SharedWith, ", "))}
+		}
+		bundles, err := records.BundlesUsing(ctx, tx, ref.Account, ref.Region, id)
+		if err != nil {
+			return err
+		}
+		if len(bundles) > 0 {
+			return &api.ResourceAssociatedException{Message: fmt.Sprintf(
+				"The image %s is used by bundle(s) %s. Delete those bundles first, then delete the image.",
+				id, strings.Join(bundles, ", "))}
+		}
+		return records.Images.Delete(ctx, tx, ref.Image)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.DeleteWorkspaceImageOutput{}, nil
+}
+
+// DescribeImageAssociations lists the applications associated with an image.
+// wsim has no WorkSpaces applications yet, so an image the caller owns or
+// that is shared with it has none; bundles are not an associated resource
+// type the model allows here.
+func (s *Service) DescribeImageAssociations(ctx context.Context, in *api.DescribeImageAssociationsInput) (*api.DescribeImageAssociationsOutput, error) {
+	req, err := s.env.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := visible(ctx, s.env.DB, req.Account, req.Region, *in.ImageId); err != nil {
+		return nil, err
+	}
+	return &api.DescribeImageAssociationsOutput{Associations: []api.ImageResourceAssociation{}}, nil
+}
+
+// Sources are the image pipelines: every image has one, however it was made.
+func (s *Service) Sources() []dashboard.Source {
+	kinds := []pipeline.Kind{pipeline.KindCustomImport, pipeline.KindLegacyImport, pipeline.KindCopy, pipeline.KindUpdate}
+	return []dashboard.Source{dashboard.KindSource(s.env.DB, records.Images, kinds, imagePipeline)}
+}
+
+func imagePipeline(img *records.Image, now time.Time) dashboard.Pipeline {
+	st := img.Plan.At(now)
+	state := records.ImageState(st)
+	if img.CustomImport != nil {
+		state = st.State
+	}
+	p := dashboard.New(img.Plan, now, state)
+	p.Account, p.Region, p.ResourceID = img.Account, img.Region, img.ID
+	p.Name, p.Description, p.Created = img.Name, img.Description, img.Created
+	switch {
+	case img.CustomImport != nil:
+		p.Source = sourceID(&img.CustomImport.Source)
+	case img.LegacyImport != nil:
+		p.Source = img.LegacyImport.Ec2ImageID
+	case img.Copy != nil:
+		p.Source = img.Copy.SourceRegion + "/" + img.Copy.SourceImageID
+	case img.Update != nil:
+		p.Source = img.Update.SourceImageID
+	}
+	return p
+}
