@@ -89,9 +89,6 @@ func ToInt32(p *int32, def int32) int32 {
 	return *p
 }
 
-// ToBool dereferences p, giving false for nil.
-func ToBool(p *bool) bool { return p != nil && *p }
-
 // APIError is an error that reaches the client as an AWS JSON error: its code
 // becomes __type, its JSON fields the rest of the body.
 type APIError interface {
@@ -111,11 +108,6 @@ type Error struct {
 func (e *Error) Error() string     { return e.Code + ": " + e.Message }
 func (e *Error) ErrorCode() string { return e.Code }
 func (e *Error) HTTPStatus() int   { return e.Status }
-
-// Errorf builds an unmodelled AWS error.
-func Errorf(code string, status int, format string, args ...any) *Error {
-	return &Error{Code: code, Status: status, Message: fmt.Sprintf(format, args...)}
-}
 
 // NotImplementedError answers an operation that the model defines and wsim
 // does not implement yet. 501 is not retried by the AWS SDKs.

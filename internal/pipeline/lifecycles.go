@@ -13,6 +13,8 @@ import (
 // declarations, so a new kind is one Register call.
 type Lifecycle struct {
 	Kind Kind
+	// Label names the kind for people, as the dashboard shows it.
+	Label string
 	// Noun names the operation in sentences ("The image import failed ...").
 	Noun   string
 	Stages []StageSpec
@@ -61,8 +63,8 @@ func Register(l Lifecycle) {
 	if _, dup := kinds[l.Kind]; dup || l.Kind == "" {
 		panic(fmt.Sprintf("pipeline: lifecycle %q registered twice or unnamed", l.Kind))
 	}
-	if len(l.Stages) == 0 || l.Final == "" || l.Noun == "" {
-		panic(fmt.Sprintf("pipeline: lifecycle %q needs stages, a final state and a noun", l.Kind))
+	if len(l.Stages) == 0 || l.Final == "" || l.Noun == "" || l.Label == "" {
+		panic(fmt.Sprintf("pipeline: lifecycle %q needs stages, a final state, a noun and a label", l.Kind))
 	}
 	lc := &lifecycle{Lifecycle: l, messages: map[string]string{l.Final: l.FinalMessage}, codes: map[string]string{}}
 	for _, s := range l.Stages {
@@ -100,7 +102,7 @@ func s(n int) time.Duration { return time.Duration(n) * time.Second }
 // does. Default error codes are from the WorkspaceImageErrorDetailCode enum.
 func init() {
 	Register(Lifecycle{
-		Kind: KindCustomImport, Noun: "image import", BuilderStage: "IMAGE_TESTING_START",
+		Kind: KindCustomImport, Label: "Custom import", Noun: "image import", BuilderStage: "IMAGE_TESTING_START",
 		Stages: []StageSpec{
 			{"PENDING", "The image import request was received and is waiting to start.", "WorkspacesBYOLAccountNotFound", m(2), s(2)},
 			{"IN_PROGRESS", "The image import has started and its resources are being prepared.", "WorkspacesBYOLAccountDisabled", m(3), s(2)},
@@ -118,18 +120,18 @@ func init() {
 		Final: "COMPLETED", FinalMessage: "The image was imported successfully and is available.",
 	})
 	Register(Lifecycle{
-		Kind: KindLegacyImport, Noun: "image import",
+		Kind: KindLegacyImport, Label: "Legacy import", Noun: "image import",
 		Stages: []StageSpec{{"PENDING", "The image is being imported and validated for BYOL. This takes at least 90 minutes.", "OSNotSupported", m(100), s(20)}},
 		Final:  "AVAILABLE", FinalMessage: "The image was imported successfully and is available.",
 	})
 	Register(Lifecycle{
-		Kind: KindCopy, Noun: "image copy",
+		Kind: KindCopy, Label: "Copy", Noun: "image copy",
 		Stages: []StageSpec{{"PENDING", "The image is being copied.", "UnknownError", m(20), s(10)}},
 		Final:  "AVAILABLE", FinalMessage: "The image was copied successfully and is available.",
 		FailureMessage: "The image could not be copied. Try again; if the problem persists, contact AWS Support.",
 	})
 	Register(Lifecycle{
-		Kind: KindUpdate, Noun: "image update",
+		Kind: KindUpdate, Label: "Updated image", Noun: "image update",
 		Stages: []StageSpec{{"PENDING", "The updated image is being created with the latest WorkSpaces agent and drivers.", "UnknownError", m(60), s(15)}},
 		Final:  "AVAILABLE", FinalMessage: "The updated image was created successfully and is available.",
 		FailureMessage: "The updated image could not be created. Try again; if the problem persists, contact AWS Support.",
@@ -137,7 +139,7 @@ func init() {
 	// Account modification errors are not from the image enum (its
 	// ErrorCode is a free string), but no better vocabulary is published.
 	Register(Lifecycle{
-		Kind: KindAccountModification, Noun: "BYOL account modification",
+		Kind: KindAccountModification, Label: "BYOL account modification", Noun: "BYOL account modification",
 		Stages: []StageSpec{{"PENDING", "The BYOL configuration of the account is being modified.", "UnknownError", m(10), s(5)}},
 		Final:  "COMPLETED", FinalMessage: "The BYOL configuration of the account was modified successfully.",
 		FailureMessage: "The BYOL configuration of the account could not be modified. Try again; if the problem persists, contact AWS Support.",

@@ -79,6 +79,14 @@ func (k Kind) HasStage(stage string) bool {
 	return ok && stageIndex(s.stages, stage) >= 0
 }
 
+// Label names k for people; an unknown kind is its own label.
+func (k Kind) Label() string {
+	if s, ok := kinds[k]; ok {
+		return s.Label
+	}
+	return string(k)
+}
+
 func (k Kind) noun() string {
 	if s, ok := kinds[k]; ok {
 		return s.Noun

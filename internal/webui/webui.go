@@ -105,22 +105,8 @@ func (v view) NextURL() string {
 	return "?" + q.Encode()
 }
 
-// KindLabel names an operation kind for people.
-func KindLabel(k pipeline.Kind) string {
-	switch k {
-	case pipeline.KindCustomImport:
-		return "Custom import"
-	case pipeline.KindLegacyImport:
-		return "Legacy import"
-	case pipeline.KindCopy:
-		return "Copy"
-	case pipeline.KindUpdate:
-		return "Updated image"
-	case pipeline.KindAccountModification:
-		return "BYOL account modification"
-	}
-	return string(k)
-}
+// KindLabel names an operation kind for people, as its lifecycle declares.
+func KindLabel(k pipeline.Kind) string { return k.Label() }
 
 func phaseLabel(phase string) string {
 	switch phase {
