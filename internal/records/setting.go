@@ -85,7 +85,9 @@ type ClockSource struct{ DB *DB }
 var _ clock.Source = ClockSource{}
 
 // Load returns the stored clock state.
-func (c ClockSource) Load(ctx context.Context) (clock.State, error) { return ClockSetting.Get(ctx, c.DB) }
+func (c ClockSource) Load(ctx context.Context) (clock.State, error) {
+	return ClockSetting.Get(ctx, c.DB)
+}
 
 // Change applies fn to the stored clock state.
 func (c ClockSource) Change(ctx context.Context, fn func(clock.State) (clock.State, error)) (clock.State, error) {

@@ -17,8 +17,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/dashboard"
+	"github.com/wsim/wsim/internal/pipeline"
 )
 
 //go:embed dashboard.html

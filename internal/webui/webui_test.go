@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/dashboard"
+	"github.com/wsim/wsim/internal/pipeline"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
