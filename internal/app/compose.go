@@ -1,9 +1,9 @@
 package app
 
 // This file is the only one of package app that knows package service: it
-// wires the service to the control plane and to the HTTP edge exactly as
-// `wsim serve` always has. When the service is split into packages per
-// resource, this file is what changes.
+// wires the service to the control plane and to the HTTP edge as `wsim
+// serve` runs them. When the way the service is built changes, this file is
+// what changes.
 
 import (
 	"net/http"

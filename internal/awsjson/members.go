@@ -49,6 +49,9 @@ var (
 // membersOf returns the table of t, building it (and those of the types it
 // contains) on first use.
 func membersOf(t reflect.Type) *members {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	if m, ok := membersByType.Load(t); ok {
 		return m.(*members)
 	}
@@ -96,15 +99,17 @@ func buildMembers(t reflect.Type, building map[reflect.Type]*members) *members {
 func sized(t reflect.Type, kind memberKind, building map[reflect.Type]*members) *members {
 	m := &members{kind: kind}
 	building[t] = m
-	if m.elem = buildMembers(t.Elem(), building); m.elem == opaqueMembers {
+	if m.elem = buildMembers(t.Elem(), building); m.elem.kind == opaque {
 		m.kind = opaque
 	}
 	return m
 }
 
-// addFields records the JSON names of t's fields as encoding/json derives them,
-// promoting the fields of untagged embedded structures; the first field to
-// claim a name at the shallowest depth keeps it.
+// addFields records the JSON names of t's fields as encoding/json derives them:
+// the tag's name, else the field's; "-" is no member. Fields of untagged
+// embedded structures are promoted, the first to claim a name at the
+// shallowest depth keeping it (encoding/json's finer rules for ambiguous
+// embedded names do not arise in the generated types).
 func addFields(m *members, t reflect.Type, building map[reflect.Type]*members, depth int) {
 	var embedded []reflect.Type
 	for i := range t.NumField() {

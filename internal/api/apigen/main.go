@@ -465,7 +465,8 @@ func (g *generator) validator(b *bytes.Buffer, name string, s *shape) error {
 }
 
 // valueChecks writes the checks of one non-nil value. Pointers to scalars are
-// dereferenced; lists and maps recurse into their elements.
+// dereferenced; lists and maps recurse into their elements (see sized), maps
+// in key order.
 func (g *generator) valueChecks(b *bytes.Buffer, shapeName, expr, path string, depth int) error {
 	s := g.m.Shapes[shapeName]
 	ind := strings.Repeat("\t", depth)
