@@ -218,7 +218,8 @@ func BenchmarkRequestPath(b *testing.B) {
 	for name, spec := range benchStores(b) {
 		b.Run(name, func(b *testing.B) {
 			h := newServerOn(b, nil, spec)
-			imp := `{"ImageName":"bench","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
+			// Each run of the benchmark imports anew on the same store.
+			imp := `{"ImageName":"bench-` + strconv.FormatInt(time.Now().UnixNano(), 36) + `","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
 			w := call(h, "POST", "WorkspacesService.ImportCustomWorkspaceImage", imp)
 			var out struct{ ImageId string }
 			json.Unmarshal(w.Body.Bytes(), &out)
