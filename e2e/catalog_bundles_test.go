@@ -12,8 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
-
-	"github.com/wsim/wsim/e2e/wsimtest"
 )
 
 var regexpBundleID = regexp.MustCompile(`^wsb-[0-9a-z]{9}$`)
@@ -69,8 +67,8 @@ func ownBundles(t *testing.T, c *workspaces.Client) []types.WorkspaceBundle {
 
 func TestBundleLifecycle(t *testing.T) { forEachStore(t, bundleLifecycle) }
 
-func bundleLifecycle(t *testing.T, storeArgs []string) {
-	srv := wsimtest.Start(t, storeArgs...)
+func bundleLifecycle(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	img1 := importImage(t, c, importInput("bundle-base-1"))
 	img2 := importImage(t, c, importInput("bundle-base-2"))
@@ -153,9 +151,10 @@ func bundleLifecycle(t *testing.T, storeArgs []string) {
 	createBundle(t, c, bundleInput("dev-desktops", img3))
 }
 
-func TestBundleErrors(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--bundle-quota", "2", "--profile", "quick")
+func TestBundleErrors(t *testing.T) { forEachStore(t, bundleErrors) }
+
+func bundleErrors(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--bundle-quota", "2", "--profile", "quick")
 	srv.Freeze(t)
 	c := srv.Client(t, accountA, usEast1)
 	pending := importImage(t, c, importInput("pending-image"))
@@ -237,9 +236,10 @@ func TestBundleErrors(t *testing.T) {
 	wantAPIError(t, err, "InvalidParameterValuesException", http.StatusBadRequest, "BundleId")
 }
 
-func TestBundlePagination(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestBundlePagination(t *testing.T) { forEachStore(t, bundlePagination) }
+
+func bundlePagination(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	img := importImage(t, c, importInput("paged"))
 	var want []string
@@ -265,9 +265,10 @@ func TestBundlePagination(t *testing.T) {
 	wantAPIError(t, err, "ValidationException", http.StatusBadRequest, "NextToken")
 }
 
-func TestBundleOnSharedImage(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestBundleOnSharedImage(t *testing.T) { forEachStore(t, bundleOnSharedImage) }
+
+func bundleOnSharedImage(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	owner, grantee := srv.Client(t, accountA, usEast1), srv.Client(t, accountB, usEast1)
 	img := importImage(t, owner, importInput("shared-base", tag("owner-tag", "a")))
 	_, err := grantee.CreateWorkspaceBundle(ctx(t), bundleInput("before-share", img))
@@ -297,8 +298,8 @@ func TestBundleOnSharedImage(t *testing.T) {
 
 func TestTags(t *testing.T) { forEachStore(t, tagsStory) }
 
-func tagsStory(t *testing.T, storeArgs []string) {
-	srv := wsimtest.Start(t, storeArgs...)
+func tagsStory(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	img := importImage(t, c, importInput("tagged", tag("created", "yes")))
 	b := aws.ToString(createBundle(t, c, bundleInput("tagged", img)).BundleId)
@@ -378,9 +379,10 @@ func modifications(t *testing.T, c *workspaces.Client) []types.AccountModificati
 	}
 }
 
-func TestBYOLStrictEnablement(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--byol", "strict", "--profile", "quick")
+func TestBYOLStrictEnablement(t *testing.T) { forEachStore(t, byolStrictEnablement) }
+
+func byolStrictEnablement(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--byol", "strict", "--profile", "quick")
 	srv.Freeze(t)
 	c := srv.Client(t, accountA, usEast1)
 
@@ -448,8 +450,11 @@ func TestBYOLStrictEnablement(t *testing.T) {
 }
 
 func TestBYOLFriendlyAndModifyAccountErrors(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+	forEachStore(t, byolFriendlyAndModifyAccountErrors)
+}
+
+func byolFriendlyAndModifyAccountErrors(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	acct, err := c.DescribeAccount(ctx(t), &workspaces.DescribeAccountInput{})
 	if err != nil || acct.DedicatedTenancySupport != types.DedicatedTenancySupportResultEnumEnabled || aws.ToString(acct.DedicatedTenancyManagementCidrRange) != "10.0.0.0/16" {

@@ -10,8 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
-
-	"github.com/wsim/wsim/e2e/wsimtest"
 )
 
 // The image catalogue around the import (issue 5, part A): listing owned and
@@ -103,8 +101,8 @@ func ciLegacyInput(name string, tags ...types.Tag) *workspaces.ImportWorkspaceIm
 // B no longer sees it, A deletes, and B's copy lives on.
 func TestImageSharingStory(t *testing.T) { forEachStore(t, imageSharingStory) }
 
-func imageSharingStory(t *testing.T, storeArgs []string) {
-	srv := wsimtest.Start(t, storeArgs...)
+func imageSharingStory(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	a := srv.Client(t, accountA, usEast1)
 	b := srv.Client(t, accountB, usEast1)
 	bWest := srv.Client(t, accountB, euWest1)
@@ -240,9 +238,10 @@ func imageSharingStory(t *testing.T, storeArgs []string) {
 // TestImageCopyAcrossRegions: A copies from us-east-1 to eu-west-1, the copy
 // is PENDING until the service clock has moved, a duplicate name is refused
 // and the copy counts against the destination's quota.
-func TestImageCopyAcrossRegions(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "quick", "--image-quota", "2")
+func TestImageCopyAcrossRegions(t *testing.T) { forEachStore(t, imageCopyAcrossRegions) }
+
+func imageCopyAcrossRegions(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "quick", "--image-quota", "2")
 	east := srv.Client(t, accountA, usEast1)
 	west := srv.Client(t, accountA, euWest1)
 	srv.FreezeRounded(t)
@@ -310,7 +309,7 @@ func TestImageCopyAcrossRegions(t *testing.T) {
 	}
 
 	// A copy can be scripted to fail like an import.
-	srv2 := wsimtest.Start(t)
+	srv2 := store.start(t)
 	c2 := srv2.Client(t, accountA, usEast1)
 	base := importImage(t, c2, importInput("base"))
 	failed, err := ciCopy(t, c2, "doomed", usEast1, base, tag("wsim:fail-at", "PENDING"))
@@ -335,9 +334,10 @@ func TestImageCopyAcrossRegions(t *testing.T) {
 
 // TestDescribeImagesOwnedAndShared walks owned and shared images with every
 // page size: each once, owned first by id, then shared by id.
-func TestDescribeImagesOwnedAndShared(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestDescribeImagesOwnedAndShared(t *testing.T) { forEachStore(t, describeImagesOwnedAndShared) }
+
+func describeImagesOwnedAndShared(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	a := srv.Client(t, accountA, usEast1)
 	b := srv.Client(t, accountB, usEast1)
 	c := srv.Client(t, accountC, usEast1)
@@ -403,9 +403,10 @@ func TestDescribeImagesOwnedAndShared(t *testing.T) {
 }
 
 // TestDeleteWorkspaceImage covers every answer of DeleteWorkspaceImage.
-func TestDeleteWorkspaceImage(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "quick", "--image-quota", "1")
+func TestDeleteWorkspaceImage(t *testing.T) { forEachStore(t, deleteWorkspaceImage) }
+
+func deleteWorkspaceImage(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "quick", "--image-quota", "1")
 	c := srv.Client(t, accountA, usEast1)
 	srv.FreezeRounded(t)
 
@@ -451,9 +452,10 @@ func TestDeleteWorkspaceImage(t *testing.T) {
 
 // TestCreateUpdatedWorkspaceImage: updates become available a month after an
 // image got its components; the updated image is a new PENDING image.
-func TestCreateUpdatedWorkspaceImage(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "quick")
+func TestCreateUpdatedWorkspaceImage(t *testing.T) { forEachStore(t, createUpdatedWorkspaceImage) }
+
+func createUpdatedWorkspaceImage(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "quick")
 	c := srv.Client(t, accountA, usEast1)
 	srv.FreezeRounded(t)
 	src := importImage(t, c, importInput("golden"))
@@ -511,9 +513,10 @@ func TestCreateUpdatedWorkspaceImage(t *testing.T) {
 }
 
 // TestLegacyImportWorkspaceImage: the older BYOL path on the same engine.
-func TestLegacyImportWorkspaceImage(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "quick", "--image-quota", "3")
+func TestLegacyImportWorkspaceImage(t *testing.T) { forEachStore(t, legacyImportWorkspaceImage) }
+
+func legacyImportWorkspaceImage(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "quick", "--image-quota", "3")
 	c := srv.Client(t, accountA, usEast1)
 	created := srv.FreezeRounded(t)
 
@@ -572,7 +575,7 @@ func TestLegacyImportWorkspaceImage(t *testing.T) {
 	wantAPIError(t, err, "ResourceLimitExceededException", http.StatusBadRequest)
 
 	// What the model and the docs say of the members.
-	srv2 := wsimtest.Start(t)
+	srv2 := store.start(t)
 	c2 := srv2.Client(t, accountA, usEast1)
 	withApps := func(process types.WorkspaceImageIngestionProcess, apps []types.Application, tags ...types.Tag) error {
 		in := ciLegacyInput(fmt.Sprintf("apps-%d", time.Now().UnixNano()), tags...)
@@ -599,24 +602,25 @@ func TestLegacyImportWorkspaceImage(t *testing.T) {
 			t.Errorf("%s %v %v: %v", ok.p, ok.apps, ok.tags, err)
 		}
 	}
-	status, hdr, body := srv2.Raw(t, wsimtest.TargetPrefix+"ImportWorkspaceImage",
+	status, hdr, body := srv2.Raw(t, targetPrefix+"ImportWorkspaceImage",
 		`{"Ec2ImageId":"ami-0123456789abcdef0","IngestionProcess":"BYOL_ANYTHING","ImageName":"x","ImageDescription":"x"}`, nil)
 	wantRawError(t, status, hdr, body, http.StatusBadRequest, "ValidationException", "ingestionProcess")
-	status, hdr, body = srv2.Raw(t, wsimtest.TargetPrefix+"ImportWorkspaceImage",
+	status, hdr, body = srv2.Raw(t, targetPrefix+"ImportWorkspaceImage",
 		`{"Ec2ImageId":"ami-123","IngestionProcess":"BYOL_REGULAR","ImageName":"x","ImageDescription":"x"}`, nil)
 	wantRawError(t, status, hdr, body, http.StatusBadRequest, "ValidationException", "ec2ImageId")
 
 	// Under the strict BYOL setting an account must be enabled first.
-	strict := wsimtest.Start(t, "--byol", "strict")
+	strict := store.start(t, "--byol", "strict")
 	_, err = strict.Client(t, accountA, usEast1).ImportWorkspaceImage(ctx(t), ciLegacyInput("strict"))
 	wantAPIError(t, err, "AccessDeniedException", http.StatusBadRequest, "BYOL")
 }
 
 // TestShareNeedsBYOLAccount: under the strict setting a BYOL image can be
 // shared only with an account enabled for BYOL.
-func TestShareNeedsBYOLAccount(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--byol", "strict")
+func TestShareNeedsBYOLAccount(t *testing.T) { forEachStore(t, shareNeedsBYOLAccount) }
+
+func shareNeedsBYOLAccount(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--byol", "strict")
 	for _, acct := range []string{accountA, accountC} {
 		if _, err := srv.Client(t, acct, usEast1).ModifyAccount(ctx(t), &workspaces.ModifyAccountInput{
 			DedicatedTenancySupport: types.DedicatedTenancySupportEnumEnabled, DedicatedTenancyManagementCidrRange: aws.String("10.0.0.0/16"),
@@ -631,9 +635,10 @@ func TestShareNeedsBYOLAccount(t *testing.T) {
 }
 
 // TestDescribeImageAssociations covers its answers and its validation.
-func TestDescribeImageAssociations(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestDescribeImageAssociations(t *testing.T) { forEachStore(t, describeImageAssociations) }
+
+func describeImageAssociations(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	id := importImage(t, c, importInput("golden"))
 	app := []types.ImageAssociatedResourceType{types.ImageAssociatedResourceTypeApplication}
@@ -643,7 +648,7 @@ func TestDescribeImageAssociations(t *testing.T) {
 	}
 	_, err = srv.Client(t, accountB, usEast1).DescribeImageAssociations(ctx(t), &workspaces.DescribeImageAssociationsInput{ImageId: aws.String(id), AssociatedResourceTypes: app})
 	wantAPIError(t, err, "ResourceNotFoundException", http.StatusBadRequest, id)
-	status, hdr, body := srv.Raw(t, wsimtest.TargetPrefix+"DescribeImageAssociations",
-		fmt.Sprintf(`{"ImageId":%q,"AssociatedResourceTypes":["BUNDLE"]}`, id), wsimtest.AuthHeader(accountA, usEast1))
+	status, hdr, body := srv.Raw(t, targetPrefix+"DescribeImageAssociations",
+		fmt.Sprintf(`{"ImageId":%q,"AssociatedResourceTypes":["BUNDLE"]}`, id), authHeader(accountA, usEast1))
 	wantRawError(t, status, hdr, body, http.StatusBadRequest, "ValidationException", "associatedResourceTypes")
 }

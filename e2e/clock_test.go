@@ -8,14 +8,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
-
-	"github.com/wsim/wsim/e2e/wsimtest"
 )
 
 // TestClockControl drives /_wsim/clock and checks imports follow it.
-func TestClockControl(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "realistic")
+func TestClockControl(t *testing.T) { forEachStore(t, clockControl) }
+
+func clockControl(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "realistic")
 	c := srv.Client(t, accountA, usEast1)
 
 	start := srv.FreezeRounded(t)
@@ -72,9 +71,10 @@ func TestClockControl(t *testing.T) {
 
 // TestStageDurationOverride checks --stage-duration changes one stage of a
 // profile and leaves the rest.
-func TestStageDurationOverride(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "instant", "--stage-duration", "GENERALIZING=10m")
+func TestStageDurationOverride(t *testing.T) { forEachStore(t, stageDurationOverride) }
+
+func stageDurationOverride(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "instant", "--stage-duration", "GENERALIZING=10m")
 	c := srv.Client(t, accountA, usEast1)
 	start := srv.FreezeRounded(t)
 	id := importImage(t, c, importInput("slow-sysprep"))

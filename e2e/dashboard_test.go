@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
-
-	"github.com/wsim/wsim/e2e/wsimtest"
 )
 
 // pipelinesPage is the part of GET /_wsim/pipelines these tests read.
@@ -40,7 +38,7 @@ type pipelinesPage struct {
 	NextToken string `json:"nextToken"`
 }
 
-func getPipelines(t *testing.T, srv *wsimtest.Server, query string) pipelinesPage {
+func getPipelines(t *testing.T, srv *server, query string) pipelinesPage {
 	t.Helper()
 	status, hdr, body := srv.Do(t, http.MethodGet, "/_wsim/pipelines"+query, nil, nil)
 	if status != http.StatusOK || hdr.Get("Content-Type") != "application/json" {
@@ -53,7 +51,7 @@ func getPipelines(t *testing.T, srv *wsimtest.Server, query string) pipelinesPag
 	return page
 }
 
-func getDashboard(t *testing.T, srv *wsimtest.Server, path string) string {
+func getDashboard(t *testing.T, srv *server, path string) string {
 	t.Helper()
 	status, hdr, body := srv.Do(t, http.MethodGet, path, nil, map[string]string{"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"})
 	if status != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
@@ -65,9 +63,10 @@ func getDashboard(t *testing.T, srv *wsimtest.Server, path string) string {
 // TestDashboard imports in two accounts and two Regions through the SDK and
 // watches the pipelines move on /_wsim/pipelines and on the dashboard as
 // the service clock advances.
-func TestDashboard(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "quick")
+func TestDashboard(t *testing.T) { forEachStore(t, dashboard) }
+
+func dashboard(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "quick")
 	start := srv.FreezeRounded(t)
 	a := srv.Client(t, accountA, usEast1)
 	b := srv.Client(t, accountB, euWest1)
@@ -131,7 +130,7 @@ func TestDashboard(t *testing.T) {
 // screenshot loads the dashboard in headless Chromium, when there is one
 // ($WSIM_CHROMIUM, else /usr/bin/chromium), and checks it renders to a
 // picture; $WSIM_SCREENSHOT names a file to keep it in.
-func screenshot(t *testing.T, srv *wsimtest.Server) {
+func screenshot(t *testing.T, srv *server) {
 	chromium := os.Getenv("WSIM_CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"

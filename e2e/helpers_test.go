@@ -1,6 +1,8 @@
-// Package e2e_test drives the real wsim binary with aws-sdk-go-v2, the way a
-// user's Go code would, and with raw HTTP where the SDK would refuse to send
-// the request at all.
+// Package e2e_test drives wsim with aws-sdk-go-v2, the way a user's Go code
+// would, and with raw HTTP where the SDK would refuse to send the request at
+// all. Most tests run wsim inside the test process through package wsimtest,
+// once per store (harness_test.go); those only a real process can show start
+// the binary through package process.
 package e2e_test
 
 import (
@@ -20,10 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/wsim/wsim/e2e/wsimtest"
+	"github.com/wsim/wsim/e2e/process"
 )
 
-func TestMain(m *testing.M) { os.Exit(wsimtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(process.Main(m)) }
 
 // Accounts and Regions the tests act as.
 const (
@@ -125,8 +127,8 @@ func wantAPIError(t *testing.T, err error, code string, status int, fragments ..
 		if got := respErr.HTTPStatusCode(); got != status {
 			t.Errorf("%s: HTTP status = %d, want %d", code, got, status)
 		}
-		if ct := respErr.Response.Header.Get("Content-Type"); ct != wsimtest.ContentType {
-			t.Errorf("%s: Content-Type = %q, want %q", code, ct, wsimtest.ContentType)
+		if ct := respErr.Response.Header.Get("Content-Type"); ct != contentType {
+			t.Errorf("%s: Content-Type = %q, want %q", code, ct, contentType)
 		}
 		if respErr.ServiceRequestID() == "" {
 			t.Errorf("%s: the SDK saw no request id", code)
@@ -155,8 +157,8 @@ func wantRawError(t *testing.T, status int, hdr http.Header, body []byte, wantSt
 	if status != wantStatus {
 		t.Errorf("status = %d, want %d (body %s)", status, wantStatus, body)
 	}
-	if ct := hdr.Get("Content-Type"); ct != wsimtest.ContentType {
-		t.Errorf("Content-Type = %q, want %q", ct, wsimtest.ContentType)
+	if ct := hdr.Get("Content-Type"); ct != contentType {
+		t.Errorf("Content-Type = %q, want %q", ct, contentType)
 	}
 	if hdr.Get("X-Amzn-Requestid") == "" {
 		t.Errorf("no x-amzn-RequestId header")
@@ -192,18 +194,4 @@ func validImportJSON(name, source string) string {
 	return fmt.Sprintf(`{"ImageName":%q,"ImageDescription":"raw import","ComputeType":"BASE","Protocol":"DCV",`+
 		`"ImageSource":%s,"InfrastructureConfigurationArn":%q,"Platform":"WINDOWS","OsVersion":"Windows_10"}`,
 		name, source, infraARN)
-}
-
-// forEachStore runs test in parallel against the in-memory store and the
-// embedded SQLite store, passing the serve flags that select it.
-func forEachStore(t *testing.T, test func(t *testing.T, storeArgs []string)) {
-	t.Parallel()
-	t.Run("memory", func(t *testing.T) {
-		t.Parallel()
-		test(t, []string{"--store", "memory"})
-	})
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		test(t, []string{"--store", "sqlite", "--data-dir", t.TempDir()})
-	})
 }

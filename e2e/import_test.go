@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
 
-	"github.com/wsim/wsim/e2e/wsimtest"
+	"github.com/wsim/wsim/e2e/process"
 )
 
 var (
@@ -35,8 +35,8 @@ var imageErrorCodes = func() map[string]bool {
 // complete as soon as it is created, and the catalogue shows it available.
 func TestImportLifecycleInstant(t *testing.T) { forEachStore(t, importLifecycleInstant) }
 
-func importLifecycleInstant(t *testing.T, storeArgs []string) {
-	srv := wsimtest.Start(t, storeArgs...)
+func importLifecycleInstant(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	created := srv.FreezeRounded(t)
 
@@ -109,9 +109,10 @@ type observation struct {
 
 // TestImportLifecycleRealistic walks the realistic profile minute by minute
 // on a frozen clock and checks every member of the response at every step.
-func TestImportLifecycleRealistic(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "realistic")
+func TestImportLifecycleRealistic(t *testing.T) { forEachStore(t, importLifecycleRealistic) }
+
+func importLifecycleRealistic(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "realistic")
 	c := srv.Client(t, accountA, usEast1)
 	start := srv.FreezeRounded(t)
 
@@ -208,8 +209,11 @@ func TestImportLifecycleRealistic(t *testing.T) {
 // TestImportFailsAtEveryStageInstant scripts a failure at each stage with the
 // wsim:fail-at tag and checks what the import and the catalogue report.
 func TestImportFailsAtEveryStageInstant(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+	forEachStore(t, importFailsAtEveryStageInstant)
+}
+
+func importFailsAtEveryStageInstant(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	for _, stage := range nonTerminalStates {
 		t.Run(string(stage), func(t *testing.T) {
@@ -259,8 +263,11 @@ func TestImportFailsAtEveryStageInstant(t *testing.T) {
 // through every earlier stage, is seen in the failing one, then reports ERROR
 // and stays there.
 func TestImportFailsAtEveryStageRealistic(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t, "--profile", "realistic")
+	forEachStore(t, importFailsAtEveryStageRealistic)
+}
+
+func importFailsAtEveryStageRealistic(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--profile", "realistic")
 	c := srv.Client(t, accountA, usEast1)
 	start := srv.FreezeRounded(t)
 
@@ -320,8 +327,11 @@ func TestImportFailsAtEveryStageRealistic(t *testing.T) {
 // TestImportFailureWithCodeAndMessage checks wsim:error-code and
 // wsim:error-message reach both APIs verbatim.
 func TestImportFailureWithCodeAndMessage(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+	forEachStore(t, importFailureWithCodeAndMessage)
+}
+
+func importFailureWithCodeAndMessage(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	const code, message = "AntiVirusInstalled", "Remove the antivirus software named Contoso Shield."
 	id := importImage(t, c, importInput("custom-error",
@@ -358,9 +368,10 @@ func TestImportFailureWithCodeAndMessage(t *testing.T) {
 
 // TestImportFaultRules makes imports fail through server-side rules matched
 // by name pattern, account and source id, and checks that tags win.
-func TestImportFaultRules(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestImportFaultRules(t *testing.T) { forEachStore(t, importFaultRules) }
+
+func importFaultRules(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	a := srv.Client(t, accountA, usEast1)
 	b := srv.Client(t, accountB, usEast1)
 
@@ -449,8 +460,8 @@ func TestImportFaultRules(t *testing.T) {
 // DescribeCustomWorkspaceImageImport raise on purpose.
 func TestImportErrors(t *testing.T) { forEachStore(t, importErrors) }
 
-func importErrors(t *testing.T, storeArgs []string) {
-	srv := wsimtest.Start(t, append([]string{"--image-quota", "3"}, storeArgs...)...)
+func importErrors(t *testing.T, store storeBackend) {
+	srv := store.start(t, "--image-quota", "3")
 	c := srv.Client(t, accountA, usEast1)
 	first := importImage(t, c, importInput("first"))
 
@@ -514,8 +525,8 @@ func importErrors(t *testing.T, storeArgs []string) {
 // TestImportIsolation checks images belong to one account and Region.
 func TestImportIsolation(t *testing.T) { forEachStore(t, importIsolation) }
 
-func importIsolation(t *testing.T, storeArgs []string) {
-	srv := wsimtest.Start(t, storeArgs...)
+func importIsolation(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	aUS := srv.Client(t, accountA, usEast1)
 	aEU := srv.Client(t, accountA, euWest1)
 	bUS := srv.Client(t, accountB, usEast1)
@@ -553,9 +564,9 @@ func importIsolation(t *testing.T, storeArgs []string) {
 		})
 	}
 	// Unsigned raw requests act for the default account, which is neither.
-	status, hdr, body := srv.Raw(t, wsimtest.TargetPrefix+"DescribeCustomWorkspaceImageImport", `{"ImageId":"`+id+`"}`, nil)
+	status, hdr, body := srv.Raw(t, targetPrefix+"DescribeCustomWorkspaceImageImport", `{"ImageId":"`+id+`"}`, nil)
 	wantRawError(t, status, hdr, body, http.StatusBadRequest, "ResourceNotFoundException")
-	status, _, body = srv.Raw(t, wsimtest.TargetPrefix+"DescribeCustomWorkspaceImageImport", `{"ImageId":"`+id+`"}`, wsimtest.AuthHeader(accountA, usEast1))
+	status, _, body = srv.Raw(t, targetPrefix+"DescribeCustomWorkspaceImageImport", `{"ImageId":"`+id+`"}`, authHeader(accountA, usEast1))
 	if status != http.StatusOK {
 		t.Errorf("raw describe as account A: %d %s", status, body)
 	}
@@ -566,8 +577,8 @@ func TestDescribeWorkspaceImagesPagination(t *testing.T) {
 	forEachStore(t, describeWorkspaceImagesPagination)
 }
 
-func describeWorkspaceImagesPagination(t *testing.T, storeArgs []string) {
-	srv := wsimtest.Start(t, storeArgs...)
+func describeWorkspaceImagesPagination(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 	var ids []string
 	for i := range 5 {
@@ -669,7 +680,7 @@ func describeWorkspaceImagesPagination(t *testing.T, storeArgs []string) {
 // with SIGKILL, restarts it and finds the image where the clock says.
 func TestRestartDurability(t *testing.T) {
 	t.Parallel()
-	srv := wsimtest.Start(t, "--store", "sqlite", "--data-dir", t.TempDir(), "--profile", "realistic")
+	srv := process.Start(t, "--store", "sqlite", "--data-dir", t.TempDir(), "--profile", "realistic")
 	c := srv.Client(t, accountA, usEast1)
 	start := srv.FreezeRounded(t)
 	id := importImage(t, c, importInput("survivor", tag("team", "vdi")))

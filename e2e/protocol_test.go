@@ -14,15 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
-
-	"github.com/wsim/wsim/e2e/wsimtest"
 )
 
 // TestSuccessfulCall checks the plain path: a call the SDK parses, with the
 // request id header that it exposes.
-func TestSuccessfulCall(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestSuccessfulCall(t *testing.T) { forEachStore(t, successfulCall) }
+
+func successfulCall(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 
 	out, err := c.DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{})
@@ -37,12 +36,12 @@ func TestSuccessfulCall(t *testing.T) {
 		t.Errorf("the SDK exposes no request id (ok=%v, id=%q)", ok, id)
 	}
 
-	status, hdr, body := srv.Raw(t, wsimtest.TargetPrefix+"DescribeWorkspaceImages", `{}`, wsimtest.AuthHeader(accountA, usEast1))
+	status, hdr, body := srv.Raw(t, targetPrefix+"DescribeWorkspaceImages", `{}`, authHeader(accountA, usEast1))
 	if status != http.StatusOK {
 		t.Fatalf("raw DescribeWorkspaceImages: status %d: %s", status, body)
 	}
-	if ct := hdr.Get("Content-Type"); ct != wsimtest.ContentType {
-		t.Errorf("Content-Type = %q, want %q", ct, wsimtest.ContentType)
+	if ct := hdr.Get("Content-Type"); ct != contentType {
+		t.Errorf("Content-Type = %q, want %q", ct, contentType)
 	}
 	if hdr.Get("X-Amzn-Requestid") == "" {
 		t.Errorf("no x-amzn-RequestId header in %v", hdr)
@@ -57,9 +56,10 @@ func TestSuccessfulCall(t *testing.T) {
 
 // TestValidationErrors sends one violation of each kind of model constraint
 // and checks the AWS framework's wording names the member and the constraint.
-func TestValidationErrors(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestValidationErrors(t *testing.T) { forEachStore(t, validationErrors) }
+
+func validationErrors(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	c := srv.Client(t, accountA, usEast1)
 
 	many := make([]string, 26)
@@ -167,9 +167,10 @@ func TestValidationErrors(t *testing.T) {
 // TestValidationErrorsRaw covers the constraints the SDK checks before
 // sending (required members) or cannot express (unions with zero or two
 // members), so they go over raw HTTP.
-func TestValidationErrorsRaw(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestValidationErrorsRaw(t *testing.T) { forEachStore(t, validationErrorsRaw) }
+
+func validationErrorsRaw(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	tests := []struct {
 		name, op, body string
 		fragments      []string
@@ -194,7 +195,7 @@ func TestValidationErrorsRaw(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, hdr, body := srv.Raw(t, wsimtest.TargetPrefix+tt.op, tt.body, nil)
+			status, hdr, body := srv.Raw(t, targetPrefix+tt.op, tt.body, nil)
 			wantRawError(t, status, hdr, body, http.StatusBadRequest, "ValidationException", tt.fragments...)
 		})
 	}
@@ -202,10 +203,11 @@ func TestValidationErrorsRaw(t *testing.T) {
 
 // TestProtocolErrors checks that whatever arrives, the answer is an
 // AWS-shaped JSON error with the right status, never HTML.
-func TestProtocolErrors(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
-	const images = wsimtest.TargetPrefix + "DescribeWorkspaceImages"
+func TestProtocolErrors(t *testing.T) { forEachStore(t, protocolErrors) }
+
+func protocolErrors(t *testing.T, store storeBackend) {
+	srv := store.start(t)
+	const images = targetPrefix + "DescribeWorkspaceImages"
 	tests := []struct {
 		name, method, target, body string
 		auth                       string
@@ -213,7 +215,7 @@ func TestProtocolErrors(t *testing.T) {
 		code                       string
 		fragments                  []string
 	}{
-		{name: "unknown operation", method: "POST", target: wsimtest.TargetPrefix + "Nope", body: `{}`,
+		{name: "unknown operation", method: "POST", target: targetPrefix + "Nope", body: `{}`,
 			status: 400, code: "UnknownOperationException", fragments: []string{"Nope"}},
 		{name: "foreign target prefix", method: "POST", target: "AmazonEC2.DescribeWorkspaceImages", body: `{}`,
 			status: 400, code: "UnknownOperationException"},
@@ -227,7 +229,7 @@ func TestProtocolErrors(t *testing.T) {
 		{name: "string body", method: "POST", target: images, body: `"hello"`, status: 400, code: "SerializationException"},
 		{name: "malformed JSON", method: "POST", target: images, body: `{"MaxResults":`, status: 400, code: "SerializationException"},
 		{name: "trailing data", method: "POST", target: images, body: `{} {}`, status: 400, code: "SerializationException"},
-		{name: "unimplemented operation", method: "POST", target: wsimtest.TargetPrefix + "DescribeWorkspaces", body: `{}`,
+		{name: "unimplemented operation", method: "POST", target: targetPrefix + "DescribeWorkspaces", body: `{}`,
 			status: 501, code: "NotImplementedException", fragments: []string{"DescribeWorkspaces"}},
 		{name: "malformed Authorization", method: "POST", target: images, body: `{}`,
 			auth: "AWS4-HMAC-SHA256 Credential=garbage", status: 400, code: "IncompleteSignatureException"},
@@ -237,7 +239,7 @@ func TestProtocolErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := map[string]string{"Content-Type": wsimtest.ContentType}
+			h := map[string]string{"Content-Type": contentType}
 			if tt.target != "" {
 				h["X-Amz-Target"] = tt.target
 			}
@@ -255,11 +257,12 @@ func TestProtocolErrors(t *testing.T) {
 
 // TestOversizedBody checks a body over the 4 MiB limit is refused with a JSON
 // error rather than read or answered with a bare status.
-func TestOversizedBody(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestOversizedBody(t *testing.T) { forEachStore(t, oversizedBody) }
+
+func oversizedBody(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	body := `{"NextToken":"` + strings.Repeat("a", 5<<20) + `"}`
-	status, hdr, resp := srv.Raw(t, wsimtest.TargetPrefix+"DescribeWorkspaceImages", body, nil)
+	status, hdr, resp := srv.Raw(t, targetPrefix+"DescribeWorkspaceImages", body, nil)
 	wantRawError(t, status, hdr, resp, http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException")
 }
 
@@ -277,9 +280,10 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestUnimplementedOperation checks that a modelled operation wsim does not
 // implement yet answers 501 naming it, and that the SDK, left with its
 // default of three attempts, does not retry it.
-func TestUnimplementedOperation(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestUnimplementedOperation(t *testing.T) { forEachStore(t, unimplementedOperation) }
+
+func unimplementedOperation(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	counter := &countingTransport{next: http.DefaultTransport}
 	c := srv.Client(t, accountA, usEast1, func(o *workspaces.Options) {
 		o.Retryer = retry.NewStandard() // the SDK's default: three attempts, 5xx retried
@@ -295,14 +299,15 @@ func TestUnimplementedOperation(t *testing.T) {
 
 // TestTimestamps checks timestamps go out as epoch seconds (with fractions)
 // and read back as the service clock's time.
-func TestTimestamps(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestTimestamps(t *testing.T) { forEachStore(t, timestamps) }
+
+func timestamps(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	srv.Freeze(t)
 	at := srv.Now(t).Add(time.Hour).Truncate(time.Second).Add(250 * time.Millisecond)
 	srv.SetClock(t, at)
 
-	status, _, body := srv.Raw(t, wsimtest.TargetPrefix+"ImportCustomWorkspaceImage",
+	status, _, body := srv.Raw(t, targetPrefix+"ImportCustomWorkspaceImage",
 		validImportJSON("timestamps", `{"Ec2ImageId":"`+sourceAMI+`"}`), nil)
 	if status != http.StatusOK {
 		t.Fatalf("import: %d %s", status, body)
@@ -310,7 +315,7 @@ func TestTimestamps(t *testing.T) {
 	var created struct{ ImageId string }
 	json.Unmarshal(body, &created)
 
-	status, _, body = srv.Raw(t, wsimtest.TargetPrefix+"DescribeCustomWorkspaceImageImport", `{"ImageId":"`+created.ImageId+`"}`, nil)
+	status, _, body = srv.Raw(t, targetPrefix+"DescribeCustomWorkspaceImageImport", `{"ImageId":"`+created.ImageId+`"}`, nil)
 	if status != http.StatusOK {
 		t.Fatalf("describe: %d %s", status, body)
 	}
@@ -340,7 +345,7 @@ func TestTimestamps(t *testing.T) {
 	}
 
 	// The SDK reads the same instant, to the millisecond.
-	c := srv.Client(t, wsimtest.DefaultAccount, wsimtest.DefaultRegion)
+	c := srv.Client(t, defaultAccount, defaultRegion)
 	out := describeImport(t, c, created.ImageId)
 	if !aws.ToTime(out.Created).Equal(at) {
 		t.Errorf("SDK Created = %v, want %v", aws.ToTime(out.Created), at)
@@ -353,17 +358,18 @@ func TestTimestamps(t *testing.T) {
 
 // TestCallerFromCredentials checks the account comes from a 12-digit access
 // key id and any other key acts for the default account.
-func TestCallerFromCredentials(t *testing.T) {
-	t.Parallel()
-	srv := wsimtest.Start(t)
+func TestCallerFromCredentials(t *testing.T) { forEachStore(t, callerFromCredentials) }
+
+func callerFromCredentials(t *testing.T, store storeBackend) {
+	srv := store.start(t)
 	other := srv.Client(t, "AKIDEXAMPLE", usEast1)
 	id := importImage(t, other, importInput("from-akid"))
-	def := srv.Client(t, wsimtest.DefaultAccount, usEast1)
-	if img := catalogueImage(t, def, id); aws.ToString(img.OwnerAccountId) != wsimtest.DefaultAccount {
-		t.Errorf("OwnerAccountId = %q, want the default account %s", aws.ToString(img.OwnerAccountId), wsimtest.DefaultAccount)
+	def := srv.Client(t, defaultAccount, usEast1)
+	if img := catalogueImage(t, def, id); aws.ToString(img.OwnerAccountId) != defaultAccount {
+		t.Errorf("OwnerAccountId = %q, want the default account %s", aws.ToString(img.OwnerAccountId), defaultAccount)
 	}
 	// Unsigned requests act for the default account and Region too.
-	status, _, body := srv.Raw(t, wsimtest.TargetPrefix+"DescribeCustomWorkspaceImageImport", `{"ImageId":"`+id+`"}`, nil)
+	status, _, body := srv.Raw(t, targetPrefix+"DescribeCustomWorkspaceImageImport", `{"ImageId":"`+id+`"}`, nil)
 	if status != http.StatusOK {
 		t.Errorf("unsigned describe: %d %s", status, body)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,9 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
 	"github.com/aws/smithy-go"
-	"github.com/jackc/pgx/v5"
 
-	"github.com/wsim/wsim/e2e/wsimtest"
+	"github.com/wsim/wsim/e2e/process"
 )
 
 // ack is an import the server acknowledged with a 200.
@@ -29,7 +27,7 @@ type ack struct{ account, id string }
 // the same embedded store and checks every acknowledged image id.
 func TestKill9KeepsAcknowledgedImports(t *testing.T) {
 	dir := t.TempDir()
-	srv := wsimtest.Start(t, "--store", "sqlite", "--data-dir", dir, "--profile", "realistic")
+	srv := process.Start(t, "--store", "sqlite", "--data-dir", dir, "--profile", "realistic")
 	frozenAt := srv.FreezeRounded(t)
 
 	const workers = 8
@@ -95,33 +93,6 @@ func TestKill9KeepsAcknowledgedImports(t *testing.T) {
 	t.Logf("%d acknowledged imports survived SIGKILL", len(acks))
 }
 
-// pgURL returns a PostgreSQL URL whose tables live in a schema of their own,
-// so that tests never see each other's state; it skips without PostgreSQL.
-func pgURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("WSIM_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("WSIM_TEST_POSTGRES is not set; run through scripts/with-postgres.sh (./scripts/test does)")
-	}
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", base, err)
-	}
-	defer conn.Close(t.Context())
-	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func errorCode(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -138,9 +109,9 @@ func errorCode(err error) string {
 // and fault rules are shared, and what one creates the other describes.
 func TestReplicasShareOnePostgreSQL(t *testing.T) {
 	dsn := pgURL(t)
-	a := wsimtest.Start(t, "--store", dsn, "--profile", "realistic", "--image-quota", "5")
-	b := wsimtest.Start(t, "--store", dsn, "--profile", "realistic", "--image-quota", "5")
-	replicas := []*wsimtest.Server{a, b}
+	a := process.Start(t, "--store", dsn, "--profile", "realistic", "--image-quota", "5")
+	b := process.Start(t, "--store", dsn, "--profile", "realistic", "--image-quota", "5")
+	replicas := []*process.Server{a, b}
 
 	t.Run("what one creates the other describes", func(t *testing.T) {
 		id := importImage(t, a.Client(t, accountA, usEast1), importInput("shared-1"))
@@ -252,7 +223,7 @@ func TestStoreOutageIsA503AndHeals(t *testing.T) {
 	u, _ := url.Parse(dsn)
 	proxy := startProxy(t, u.Host)
 	u.Host = proxy.addr
-	srv := wsimtest.Start(t, "--store", u.String())
+	srv := process.Start(t, "--store", u.String())
 	c := srv.Client(t, accountA, usEast1)
 	id := importImage(t, c, importInput("before-outage"))
 	describe := func() error {

@@ -1,12 +1,15 @@
-// Package wsimtest starts the real wsim binary for end-to-end tests and gives
-// them what they need around it: an aws-sdk-go-v2 WorkSpaces client bound to an
+// Package process starts the real wsim binary for the end-to-end tests that
+// only a process can show (its flags and start-up output, signals, SIGKILL and
+// restarts, replicas sharing one PostgreSQL, a store outage) and gives them
+// what they need around it: an aws-sdk-go-v2 WorkSpaces client bound to an
 // account and Region, the control plane (service clock, fault rules) and raw
-// HTTP access for protocol tests.
+// HTTP access for protocol tests. The other end-to-end tests run wsim inside
+// the test process through package wsimtest, with the same methods.
 //
 // The binary is $WSIM_BIN when set, else ./cmd/wsim built once per test
 // process. Every server is stopped when its test ends, and its output is
 // printed when the test failed.
-package wsimtest
+package process
 
 import (
 	"bytes"
@@ -62,7 +65,7 @@ var (
 )
 
 // Main runs the tests of a package with m and then removes the binary built
-// for them; call it from TestMain as os.Exit(wsimtest.Main(m)).
+// for them; call it from TestMain as os.Exit(process.Main(m)).
 func Main(m *testing.M) int {
 	code := m.Run()
 	if buildDir != "" {
@@ -83,7 +86,7 @@ func binary(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		buildDir, err = os.MkdirTemp("", "wsimtest-bin-")
+		buildDir, err = os.MkdirTemp("", "wsim-e2e-bin-")
 		if err != nil {
 			buildErr = err
 			return
@@ -96,7 +99,7 @@ func binary(t testing.TB) string {
 		}
 	})
 	if buildErr != nil {
-		t.Fatalf("wsimtest: %v", buildErr)
+		t.Fatalf("process: %v", buildErr)
 	}
 	return buildBin
 }
@@ -178,7 +181,7 @@ func Start(t testing.TB, args ...string) *Server {
 			return s
 		}
 		if !pickedPort || attempt == 4 || !errors.Is(err, errAddrInUse) {
-			t.Fatalf("wsimtest: %v", err)
+			t.Fatalf("process: %v", err)
 		}
 		old := s.addr
 		s.addr = freeAddr(t)
@@ -224,7 +227,7 @@ func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("wsimtest: find a free port: %v", err)
+		t.Fatalf("process: find a free port: %v", err)
 	}
 	defer ln.Close()
 	return ln.Addr().String()
@@ -320,10 +323,31 @@ func (s *Server) stop(sig syscall.Signal) {
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
-	fmt.Fprintf(s.logs, "---- wsimtest: restart ----\n")
+	fmt.Fprintf(s.logs, "---- process: restart ----\n")
 	if err := s.launch(); err != nil {
-		t.Fatalf("wsimtest: restart: %v", err)
+		t.Fatalf("process: restart: %v", err)
 	}
+}
+
+// ExitCode returns the exit status of the server's last run: -1 while it
+// runs, or when a signal it did not handle ended it.
+func (s *Server) ExitCode() int {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	select {
+	case <-done:
+		return cmd.ProcessState.ExitCode()
+	default:
+		return -1
+	}
+}
+
+// Command returns a command that runs the wsim binary with args, for runs
+// that end on their own, such as a serve refusing its flags.
+func Command(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	return exec.Command(binary(t), args...)
 }
 
 // Logs returns everything the server (and its earlier runs) printed.
@@ -427,7 +451,7 @@ func (s *Server) AddFaultRule(t testing.TB, rule map[string]any) string {
 	}
 	s.control(t, http.MethodPost, "/_wsim/faults", rule, http.StatusCreated, &created)
 	if created.ID == "" {
-		t.Fatalf("wsimtest: fault rule created without an id")
+		t.Fatalf("process: fault rule created without an id")
 	}
 	return created.ID
 }
@@ -445,17 +469,17 @@ func (s *Server) control(t testing.TB, method, path string, in any, want int, ou
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			t.Fatalf("wsimtest: %v", err)
+			t.Fatalf("process: %v", err)
 		}
 		body = bytes.NewReader(b)
 	}
 	status, _, resp := s.Do(t, method, path, body, map[string]string{"Content-Type": "application/json"})
 	if status != want {
-		t.Fatalf("wsimtest: %s %s: status %d, want %d: %s", method, path, status, want, resp)
+		t.Fatalf("process: %s %s: status %d, want %d: %s", method, path, status, want, resp)
 	}
 	if out != nil {
 		if err := json.Unmarshal(resp, out); err != nil {
-			t.Fatalf("wsimtest: %s %s: decode %s: %v", method, path, resp, err)
+			t.Fatalf("process: %s %s: decode %s: %v", method, path, resp, err)
 		}
 	}
 }
@@ -481,19 +505,19 @@ func (s *Server) Do(t testing.TB, method, path string, body io.Reader, headers m
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, body)
 	if err != nil {
-		t.Fatalf("wsimtest: %v", err)
+		t.Fatalf("process: %v", err)
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		t.Fatalf("wsimtest: %s %s: %v", method, path, err)
+		t.Fatalf("process: %s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	respBody, err = io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("wsimtest: %s %s: read response: %v", method, path, err)
+		t.Fatalf("process: %s %s: read response: %v", method, path, err)
 	}
 	return resp.StatusCode, resp.Header, respBody
 }
