@@ -1,11 +1,17 @@
 // Package pipeline owns the time model of wsim's long-running operations:
-// image imports, copies, updates and BYOL account modifications.
+// image imports, copies, updates, BYOL account modifications and whatever
+// lifecycle a resource package declares next.
 //
-// An operation stores a Plan when it is created and never changes it. Its
-// state at any instant is a pure function of that Plan and the service clock
-// (Plan.At), so there are no goroutines or timers to keep alive, a restarted
-// server or a second process reading the same store sees exactly the same
-// progress, and tests drive time with a fake clock instead of sleeping.
+// Every kind of operation is declared once, as data, in the registry of
+// lifecycles (lifecycles.go): its stages, their messages, default errors and
+// durations per timing profile. An operation stores a Plan when it is
+// created and never changes it; a resource whose state changes again and
+// again stores a History of plans, one per state-changing call. The state at
+// any instant is a pure function of the stored plans and the service clock
+// (Plan.At, History.At), so there are no goroutines or timers to keep alive,
+// a restarted server or a second process reading the same store sees exactly
+// the same progress, and tests drive time with a fake clock instead of
+// sleeping.
 //
 // The package also owns how long each stage takes (Profile), how failures are
 // scripted (Failure, from tags or from server-side FaultRules) and the wording
