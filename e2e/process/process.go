@@ -3,8 +3,9 @@
 // restarts, replicas sharing one PostgreSQL, a store outage) and gives them
 // what they need around it: an aws-sdk-go-v2 WorkSpaces client bound to an
 // account and Region, the control plane (service clock, fault rules) and raw
-// HTTP access for protocol tests. The other end-to-end tests run wsim inside
-// the test process through package wsimtest, with the same methods.
+// HTTP access for protocol tests, all in Endpoint. The other end-to-end tests
+// run wsim inside the test process through package wsimtest and reach it
+// through an Endpoint too, so that both kinds of test call the same methods.
 //
 // The binary is $WSIM_BIN when set, else ./cmd/wsim built once per test
 // process. Every server is stopped when its test ends, and its output is
@@ -12,9 +13,7 @@
 package process
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,18 +22,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 )
 
 // ContentType is the media type of every AWS JSON 1.1 request and response.
@@ -128,16 +120,14 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// Server is a running `wsim serve` process.
+// Server is a running `wsim serve` process, reached through its Endpoint.
 type Server struct {
-	// URL is the base URL of the API and of the control plane, e.g. http://127.0.0.1:43121.
-	URL string
+	Endpoint
 
 	bin  string
 	args []string
 	addr string
-	http *http.Client
-	logs *syncBuffer
+	logs *SyncBuffer
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -149,8 +139,7 @@ type Server struct {
 // and uses the instant timing profile. The server is stopped when the test ends.
 func Start(t testing.TB, args ...string) *Server {
 	t.Helper()
-	s := &Server{bin: binary(t), logs: &syncBuffer{}}
-	s.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}}
+	s := &Server{Endpoint: NewEndpoint(""), bin: binary(t), logs: &SyncBuffer{}}
 	pickedPort := false
 	if v, ok := flagValue(args, "addr"); ok {
 		s.addr = v
@@ -314,7 +303,7 @@ func (s *Server) stop(sig syscall.Signal) {
 		cmd.Process.Kill()
 		<-done
 	}
-	s.http.CloseIdleConnections()
+	s.CloseIdleConnections()
 }
 
 // Restart stops the server if it still runs and starts it again with the same
@@ -352,210 +341,3 @@ func Command(t testing.TB, args ...string) *exec.Cmd {
 
 // Logs returns everything the server (and its earlier runs) printed.
 func (s *Server) Logs() string { return s.logs.String() }
-
-// Client returns a WorkSpaces client for the account and Region: wsim takes a
-// 12-digit access key id as the account. So that error tests are fast and
-// deterministic, it retries nothing the service answers (no throttling or 5xx
-// retries) and only retries, at once, a connection the client itself broke:
-// aws-sdk-go-v2 can close a connection while reading a response that arrived
-// before it finished writing the request, which loopback makes frequent
-// (aws/aws-sdk-go-v2#2737; its default retryer retries that too). optFns may
-// change all this.
-func (s *Server) Client(t testing.TB, account, region string, optFns ...func(*workspaces.Options)) *workspaces.Client {
-	t.Helper()
-	opts := workspaces.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(s.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(account, "test", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 3
-			o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			o.RateLimiter = ratelimit.None
-		}),
-	}
-	return workspaces.New(opts, optFns...)
-}
-
-// ClockState is the service clock as GET /_wsim/clock shows it.
-type ClockState struct {
-	Now           time.Time `json:"now"`
-	Epoch         float64   `json:"epoch"`
-	Frozen        bool      `json:"frozen"`
-	OffsetSeconds float64   `json:"offsetSeconds"`
-}
-
-// Clock returns the state of the service clock.
-func (s *Server) Clock(t testing.TB) ClockState {
-	t.Helper()
-	var c ClockState
-	s.control(t, http.MethodGet, "/_wsim/clock", nil, http.StatusOK, &c)
-	return c
-}
-
-// ChangeClock posts a change to the service clock (action freeze, resume,
-// advance, set or reset) and returns its new state.
-func (s *Server) ChangeClock(t testing.TB, change map[string]string) ClockState {
-	t.Helper()
-	var c ClockState
-	s.control(t, http.MethodPost, "/_wsim/clock", change, http.StatusOK, &c)
-	return c
-}
-
-// Freeze stops the service clock and returns the time it stands at.
-func (s *Server) Freeze(t testing.TB) time.Time {
-	t.Helper()
-	return s.ChangeClock(t, map[string]string{"action": "freeze"}).Now
-}
-
-// FreezeRounded freezes the service clock at the next whole second and
-// returns that time. Timestamps travel as epoch seconds with millisecond
-// precision, so a test that compares them with the clock wants a round time.
-func (s *Server) FreezeRounded(t testing.TB) time.Time {
-	t.Helper()
-	now := s.Freeze(t)
-	return s.SetClock(t, now.Truncate(time.Second).Add(time.Second))
-}
-
-// Advance moves the service clock forward by d and returns the new time.
-func (s *Server) Advance(t testing.TB, d time.Duration) time.Time {
-	t.Helper()
-	return s.ChangeClock(t, map[string]string{"action": "advance", "by": d.String()}).Now
-}
-
-// SetClock moves the service clock forward to at.
-func (s *Server) SetClock(t testing.TB, at time.Time) time.Time {
-	t.Helper()
-	return s.ChangeClock(t, map[string]string{"action": "set", "to": at.Format(time.RFC3339Nano)}).Now
-}
-
-// ResetClock returns the service clock to real time, running.
-func (s *Server) ResetClock(t testing.TB) {
-	t.Helper()
-	s.ChangeClock(t, map[string]string{"action": "reset"})
-}
-
-// Now returns the service time.
-func (s *Server) Now(t testing.TB) time.Time {
-	t.Helper()
-	return s.Clock(t).Now
-}
-
-// AddFaultRule installs a server-side fault rule (fields as in POST
-// /_wsim/faults: account, region, namePattern, sourceId, kind, failAt,
-// errorCode, errorMessage) and returns the id wsim gave it.
-func (s *Server) AddFaultRule(t testing.TB, rule map[string]any) string {
-	t.Helper()
-	var created struct {
-		ID string `json:"id"`
-	}
-	s.control(t, http.MethodPost, "/_wsim/faults", rule, http.StatusCreated, &created)
-	if created.ID == "" {
-		t.Fatalf("process: fault rule created without an id")
-	}
-	return created.ID
-}
-
-// ClearFaultRules removes every fault rule.
-func (s *Server) ClearFaultRules(t testing.TB) {
-	t.Helper()
-	s.control(t, http.MethodDelete, "/_wsim/faults", nil, http.StatusNoContent, nil)
-}
-
-// control calls the control plane, failing the test unless it answers want.
-func (s *Server) control(t testing.TB, method, path string, in any, want int, out any) {
-	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			t.Fatalf("process: %v", err)
-		}
-		body = bytes.NewReader(b)
-	}
-	status, _, resp := s.Do(t, method, path, body, map[string]string{"Content-Type": "application/json"})
-	if status != want {
-		t.Fatalf("process: %s %s: status %d, want %d: %s", method, path, status, want, resp)
-	}
-	if out != nil {
-		if err := json.Unmarshal(resp, out); err != nil {
-			t.Fatalf("process: %s %s: decode %s: %v", method, path, resp, err)
-		}
-	}
-}
-
-// Raw POSTs body to / as an AWS JSON 1.1 request for target (X-Amz-Target is
-// left out when target is empty). headers are added last and may override
-// Content-Type; without an Authorization header wsim acts for its default
-// account and Region (see AuthHeader).
-func (s *Server) Raw(t testing.TB, target, body string, headers map[string]string) (status int, hdr http.Header, respBody []byte) {
-	t.Helper()
-	h := map[string]string{"Content-Type": ContentType}
-	if target != "" {
-		h["X-Amz-Target"] = target
-	}
-	for k, v := range headers {
-		h[k] = v
-	}
-	return s.Do(t, http.MethodPost, "/", strings.NewReader(body), h)
-}
-
-// Do sends one HTTP request to the server and returns its response in full.
-func (s *Server) Do(t testing.TB, method, path string, body io.Reader, headers map[string]string) (status int, hdr http.Header, respBody []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, body)
-	if err != nil {
-		t.Fatalf("process: %v", err)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := s.http.Do(req)
-	if err != nil {
-		t.Fatalf("process: %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	respBody, err = io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("process: %s %s: read response: %v", method, path, err)
-	}
-	return resp.StatusCode, resp.Header, respBody
-}
-
-// AuthHeader returns headers carrying a SigV4-shaped Authorization header for
-// account and region, for Raw requests that must act for a given caller. The
-// signature is not valid; wsim does not verify signatures yet.
-func AuthHeader(account, region string) map[string]string {
-	date := time.Now().UTC().Format("20060102")
-	return map[string]string{
-		"Authorization": "AWS4-HMAC-SHA256 Credential=" + account + "/" + date + "/" + region +
-			"/workspaces/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" +
-			strings.Repeat("0", 64),
-		"X-Amz-Date": time.Now().UTC().Format("20060102T150405Z"),
-	}
-}
-
-// Port returns the TCP port the server listens on.
-func (s *Server) Port() int {
-	_, p, _ := net.SplitHostPort(s.addr)
-	n, _ := strconv.Atoi(p)
-	return n
-}
-
-// syncBuffer is a bytes.Buffer safe for the two writers of a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
