@@ -73,6 +73,7 @@ func New(svc *service.Service) *Handler {
 	h.mux.HandleFunc("GET /_wsim/{$}", h.dashboard)
 	for pattern, f := range map[string]handlerFunc{
 		"GET /_wsim/pipelines":      h.pipelines,
+		"GET /_wsim/resources":      h.resources,
 		"GET /_wsim/health":         h.health,
 		"GET /_wsim/clock":          h.getClock,
 		"POST /_wsim/clock":         h.changeClock,
@@ -233,14 +234,14 @@ func (h *Handler) deleteFault(w http.ResponseWriter, r *http.Request) error {
 func pipelineFilter(q url.Values) (dashboard.PipelineFilter, error) {
 	for k := range q {
 		switch k {
-		case "account", "region", "kind", "state", "limit", "nextToken":
+		case "account", "region", "kind", "state", "limit", "nextToken", "order":
 		default:
-			return dashboard.PipelineFilter{}, badRequest(fmt.Errorf("unknown parameter %q: use account, region, kind, state, limit and nextToken", k))
+			return dashboard.PipelineFilter{}, badRequest(fmt.Errorf("unknown parameter %q: use account, region, kind, state, limit, order and nextToken", k))
 		}
 	}
 	f := dashboard.PipelineFilter{
 		Account: q.Get("account"), Region: q.Get("region"), Kind: pipeline.Kind(q.Get("kind")),
-		Phase: q.Get("state"), NextToken: q.Get("nextToken"),
+		Phase: q.Get("state"), NextToken: q.Get("nextToken"), Order: q.Get("order"),
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

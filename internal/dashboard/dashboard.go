@@ -7,6 +7,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -51,7 +52,16 @@ type PipelineFilter struct {
 	// Limit is the page size: DefaultPipelineLimit when 0, at most
 	// MaxPipelineLimit.
 	Limit int
+	// Order is OrderKey (the default: by account, Region and resource id)
+	// or OrderNewest (by creation, newest first, then by key).
+	Order string
 }
+
+// The orders of Pipelines.List.
+const (
+	OrderKey    = "key"
+	OrderNewest = "newest"
+)
 
 // PipelinePage is one page of Pipelines, computed at the service time Now.
 type PipelinePage struct {
@@ -210,6 +220,9 @@ func (ps *Pipelines) List(ctx context.Context, f PipelineFilter) (PipelinePage, 
 	if err := f.validate(ps.Kinds()); err != nil {
 		return PipelinePage{}, err
 	}
+	if f.Order == OrderNewest {
+		return ps.newest(ctx, f)
+	}
 	limit := f.Limit
 	if limit == 0 {
 		limit = DefaultPipelineLimit
@@ -272,6 +285,11 @@ func (f PipelineFilter) validate(known []pipeline.Kind) error {
 	case "", PhaseInFlight, PhaseCompleted, PhaseFailed:
 	default:
 		return fmt.Errorf("%w: unknown state %q; use %s, %s or %s", ErrInvalidFilter, f.Phase, PhaseInFlight, PhaseCompleted, PhaseFailed)
+	}
+	switch f.Order {
+	case "", OrderKey, OrderNewest:
+	default:
+		return fmt.Errorf("%w: unknown order %q; use %s or %s", ErrInvalidFilter, f.Order, OrderKey, OrderNewest)
 	}
 	if f.Limit < 0 || f.Limit > MaxPipelineLimit {
 		return fmt.Errorf("%w: limit %d is not between 1 and %d", ErrInvalidFilter, f.Limit, MaxPipelineLimit)
@@ -428,4 +446,56 @@ func decodePipelineToken(tok string) (records.Key, error) {
 		return records.Key{}, fmt.Errorf("%w: the nextToken is not valid: pass the nextToken of the previous page unchanged", ErrInvalidFilter)
 	}
 	return records.Key{Account: parts[1], Region: parts[2], ID: parts[3]}, nil
+}
+
+// newest lists the pipelines the filter selects by creation, newest first
+// (then by account, Region and id, so the order is total and stable). It
+// needs every selected pipeline, so its cost grows with the number the
+// filter's account and Region hold.
+func (ps *Pipelines) newest(ctx context.Context, f PipelineFilter) (PipelinePage, error) {
+	limit := cmp.Or(f.Limit, DefaultPipelineLimit)
+	var after *Pipeline
+	if f.NextToken != "" {
+		r, err := decodeCatalogToken(f.NextToken)
+		if err != nil {
+			return PipelinePage{}, err
+		}
+		after = &Pipeline{Created: r.Created, Account: r.Account, Region: r.Region, ResourceID: r.ID}
+	}
+	all := PipelinePage{Pipelines: []Pipeline{}}
+	for g := (PipelineFilter{Account: f.Account, Region: f.Region, Kind: f.Kind, Phase: f.Phase, Limit: MaxPipelineLimit}); ; {
+		page, err := ps.List(ctx, g)
+		if err != nil {
+			return PipelinePage{}, err
+		}
+		if all.Now.IsZero() {
+			all.Now = page.Now
+		}
+		all.Pipelines = append(all.Pipelines, page.Pipelines...)
+		if page.NextToken == "" {
+			break
+		}
+		g.NextToken = page.NextToken
+	}
+	compare := func(a, b Pipeline) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return cmp.Or(strings.Compare(a.Account, b.Account), strings.Compare(a.Region, b.Region), strings.Compare(a.ResourceID, b.ResourceID))
+	}
+	slices.SortFunc(all.Pipelines, compare)
+	start := 0
+	if after != nil {
+		start, _ = slices.BinarySearchFunc(all.Pipelines, *after, compare)
+		if start < len(all.Pipelines) && compare(all.Pipelines[start], *after) == 0 {
+			start++
+		}
+	}
+	end := min(start+limit, len(all.Pipelines))
+	page := PipelinePage{Now: all.Now, Pipelines: append([]Pipeline{}, all.Pipelines[start:end]...)}
+	if end < len(all.Pipelines) {
+		last := page.Pipelines[len(page.Pipelines)-1]
+		page.NextToken = encodeCatalogToken(Resource{Created: last.Created, Account: last.Account, Region: last.Region, ID: last.ResourceID})
+	}
+	return page, nil
 }

@@ -406,3 +406,47 @@ func TestPipelinePagination(t *testing.T) {
 		t.Errorf("default page has %d pipelines, want all 17", n)
 	}
 }
+
+// TestPipelinesNewestFirst lists by creation, newest first, then by key, a
+// page at a time.
+func TestPipelinesNewestFirst(t *testing.T) {
+	w := newPipelineWorld(t)
+	w.advance(time.Second)
+	w.ids["latest"] = w.customImport(acctC, region1, "latest")
+	want := []string{w.ids["latest"], w.ids["other"]}
+	var atT0 []dashboard.Pipeline
+	for _, p := range w.list(dashboard.PipelineFilter{Limit: dashboard.MaxPipelineLimit}).Pipelines {
+		if p.Created.Equal(w.t0) {
+			atT0 = append(atT0, p) // already in key order
+		}
+	}
+	for _, p := range atT0 {
+		want = append(want, p.ResourceID)
+	}
+	for size := 1; size <= 7; size++ {
+		var got []string
+		f := dashboard.PipelineFilter{Order: dashboard.OrderNewest, Limit: size}
+		for pages := 0; ; pages++ {
+			page := w.list(f)
+			if len(page.Pipelines) > size || pages > 10 {
+				t.Fatalf("size %d: page of %d", size, len(page.Pipelines))
+			}
+			for _, p := range page.Pipelines {
+				got = append(got, p.ResourceID)
+			}
+			if page.NextToken == "" {
+				break
+			}
+			f.NextToken = page.NextToken
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("size %d (-want +got):\n%s", size, diff)
+		}
+	}
+	if got := w.list(dashboard.PipelineFilter{Order: dashboard.OrderNewest, Account: acctB}).Pipelines; len(got) != 2 || got[0].ResourceID != w.ids["other"] {
+		t.Errorf("account B newest first: %+v", got)
+	}
+	if _, err := w.Svc.Pipelines(servicetest.As(acctA, region1), dashboard.PipelineFilter{Order: "oldest"}); !errors.Is(err, dashboard.ErrInvalidFilter) {
+		t.Errorf("unknown order: %v", err)
+	}
+}

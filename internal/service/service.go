@@ -71,6 +71,11 @@ type pipelineSource interface {
 	Sources() []dashboard.Source
 }
 
+// catalogSource is a resource with records to show in the catalogue.
+type catalogSource interface {
+	CatalogSources() []dashboard.CatalogSource
+}
+
 // Service is the composed API.
 type Service struct {
 	cfg       Config
@@ -78,6 +83,7 @@ type Service struct {
 	env       *kit.Env
 	registry  *api.Registry
 	pipelines *dashboard.Pipelines
+	catalog   *dashboard.Catalog
 }
 
 // New composes the API over st.
@@ -102,6 +108,7 @@ func New(cfg Config, st store.Store) *Service {
 	}
 	s := &Service{cfg: cfg, store: st, env: env, registry: api.NewRegistry()}
 	var sources []dashboard.Source
+	var catalog []dashboard.CatalogSource
 	for _, r := range []resource{
 		images.New(env),
 		bundles.New(env),
@@ -112,8 +119,12 @@ func New(cfg Config, st store.Store) *Service {
 		if ps, ok := r.(pipelineSource); ok {
 			sources = append(sources, ps.Sources()...)
 		}
+		if cs, ok := r.(catalogSource); ok {
+			catalog = append(catalog, cs.CatalogSources()...)
+		}
 	}
 	s.pipelines = dashboard.NewPipelines(env.Clock, sources...)
+	s.catalog = dashboard.NewCatalog(env.Clock, catalog...)
 	return s
 }
 
@@ -136,6 +147,14 @@ func (s *Service) Profile() pipeline.Profile { return s.cfg.Profile }
 func (s *Service) Pipelines(ctx context.Context, f dashboard.PipelineFilter) (dashboard.PipelinePage, error) {
 	return s.pipelines.List(ctx, f)
 }
+
+// Catalog lists the resources of every account and Region, newest first.
+func (s *Service) Catalog(ctx context.Context, f dashboard.CatalogFilter) (dashboard.CatalogPage, error) {
+	return s.catalog.List(ctx, f)
+}
+
+// CatalogKinds lists the kinds of resources the catalogue has.
+func (s *Service) CatalogKinds() []string { return s.catalog.Kinds() }
 
 // FaultRules returns the server-side failure rules, in the order they match.
 func (s *Service) FaultRules(ctx context.Context) ([]pipeline.FaultRule, error) {

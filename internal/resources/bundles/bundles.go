@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/dashboard"
 	"github.com/wsim/wsim/internal/kit"
 	"github.com/wsim/wsim/internal/records"
 )
@@ -319,4 +320,22 @@ func (s *Service) DeleteWorkspaceBundle(ctx context.Context, in *api.DeleteWorks
 		return nil, err
 	}
 	return &api.DeleteWorkspaceBundleOutput{}, nil
+}
+
+// CatalogSources are the custom bundles, as the dashboard's catalogue lists
+// them (the public bundles are the same everywhere and are left out).
+func (s *Service) CatalogSources() []dashboard.CatalogSource {
+	return []dashboard.CatalogSource{dashboard.KindCatalog(s.env.DB, "bundle", records.Bundles, bundleResource)}
+}
+
+func bundleResource(_ context.Context, b *records.Bundle, _ time.Time) (dashboard.Resource, error) {
+	r := dashboard.Resource{
+		Name: b.Name, Description: b.Description, State: api.WorkspaceBundleStateAvailable, Created: b.Created,
+		Attributes: map[string]string{"computeType": b.ComputeType, "rootCapacity": b.RootCapacity, "userCapacity": b.UserCapacity},
+		Relations:  []dashboard.Relation{{Type: dashboard.RelUsesImage, Account: b.ImageOwner, Region: b.Region, ID: b.ImageID}},
+	}
+	if len(b.Tags) > 0 {
+		r.Tags = kit.TagMap(b.Tags)
+	}
+	return r, nil
 }

@@ -344,3 +344,54 @@ func imagePipeline(img *records.Image, now time.Time) dashboard.Pipeline {
 	}
 	return p
 }
+
+// CatalogSources are the images and the images shared with each account, as
+// the dashboard's catalogue lists them.
+func (s *Service) CatalogSources() []dashboard.CatalogSource {
+	return []dashboard.CatalogSource{
+		dashboard.KindCatalog(s.env.DB, "image", records.Images, imageResource),
+		dashboard.KindCatalog(s.env.DB, "image-share", records.ImageShares, s.shareResource),
+	}
+}
+
+func imageResource(_ context.Context, img *records.Image, now time.Time) (dashboard.Resource, error) {
+	r := dashboard.Resource{
+		Name: img.Name, Description: img.Description, State: img.State(now), Created: img.Created,
+		Tags: tagMap(img.Tags), Attributes: map[string]string{"origin": string(img.Plan.Kind)},
+	}
+	for _, acct := range img.SharedWith {
+		r.Relations = append(r.Relations, dashboard.Relation{Type: dashboard.RelSharedWith, Account: acct})
+	}
+	switch {
+	case img.Copy != nil:
+		r.Relations = append(r.Relations, dashboard.Relation{Type: dashboard.RelCopyOf, Account: img.Copy.SourceOwner, Region: img.Copy.SourceRegion, ID: img.Copy.SourceImageID})
+	case img.Update != nil:
+		r.Relations = append(r.Relations, dashboard.Relation{Type: dashboard.RelUpdatedFrom, Account: img.Account, Region: img.Region, ID: img.Update.SourceImageID})
+	case img.CustomImport != nil:
+		r.Attributes["source"] = sourceID(&img.CustomImport.Source)
+	case img.LegacyImport != nil:
+		r.Attributes["source"] = img.LegacyImport.Ec2ImageID
+	}
+	if st := img.Plan.At(now); st.Done && !st.Failed && updateAvailable(img, now) {
+		r.Attributes["updateAvailable"] = "true"
+	}
+	return r, nil
+}
+
+// shareResource is an image as the account it is shared with sees it.
+func (s *Service) shareResource(ctx context.Context, sh *records.ImageShare, now time.Time) (dashboard.Resource, error) {
+	r := dashboard.Resource{Created: sh.Shared, Relations: []dashboard.Relation{{Type: dashboard.RelSharedBy, Account: sh.Owner, Region: sh.Region, ID: sh.ID}}}
+	img, err := records.Images.Find(ctx, s.env.DB, sh.Owner, sh.Region, sh.ID)
+	if err != nil || img == nil {
+		return r, err
+	}
+	r.Name, r.Description, r.State = img.Name, img.Description, img.State(now)
+	return r, nil
+}
+
+func tagMap(tags []api.Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	return kit.TagMap(tags)
+}
