@@ -58,13 +58,25 @@ func clockControl(t *testing.T, store storeBackend) {
 		t.Errorf("3.5 h after the start the import is %s, want COMPLETED", out.State)
 	}
 
-	// Reset returns to real time; the import, created in the clock's future,
-	// does not invent progress before its creation.
-	srv.ResetClock(t)
-	if st := srv.Clock(t); st.Frozen || st.OffsetSeconds != 0 {
-		t.Errorf("reset clock reads %+v, want running at offset 0", st)
+	// The clock is hours ahead of real time, so reset cannot return to real
+	// time without moving it back: it keeps running from where it stands,
+	// says so, and the finished import stays finished.
+	before := srv.Now(t)
+	reset := srv.ResetClock(t)
+	if reset.Frozen || reset.Now.Before(before) || reset.OffsetSeconds < 3*3600 || !strings.Contains(reset.Note, "would move it back") {
+		t.Errorf("reset ahead of real time reads %+v, want running on from %v with a note", reset, before)
 	}
-	if d := time.Since(srv.Now(t)); d < -time.Minute || d > time.Minute {
+	if out := describeImport(t, c, id); out.State != types.CustomWorkspaceImageImportStateCompleted || aws.ToInt32(out.ProgressPercentage) != 100 {
+		t.Errorf("after the reset the import is %s %d%%, want COMPLETED 100%%", out.State, aws.ToInt32(out.ProgressPercentage))
+	}
+
+	// Frozen behind real time, reset returns to real time, running.
+	clean := store.start(t, "--profile", "realistic")
+	clean.Freeze(t)
+	if st := clean.ResetClock(t); st.Frozen || st.OffsetSeconds != 0 || st.Note != "" {
+		t.Errorf("reset from frozen reads %+v, want running at offset 0", st)
+	}
+	if d := time.Since(clean.Now(t)); d < -time.Minute || d > time.Minute {
 		t.Errorf("reset clock is %v away from real time", d)
 	}
 }

@@ -31,7 +31,7 @@ func TestServeProcess(t *testing.T) {
 	logs := srv.Logs()
 	addr := fmt.Sprintf("127.0.0.1:%d", srv.Port())
 	startup := regexp.MustCompile(`(?m)^wsim \S+ listening on http://` + regexp.QuoteMeta(addr) +
-		` \(store: in-memory store \(state is lost on exit\), profile: realistic\)$`)
+		` \(store: in-memory store \(state is lost on exit\), profile: realistic, clock: running at real time\)$`)
 	if !startup.MatchString(logs) {
 		t.Errorf("no start-up line for %s in:\n%s", addr, logs)
 	}
@@ -49,7 +49,8 @@ func TestServeProcess(t *testing.T) {
 		msgs = append(msgs, msg)
 		switch msg {
 		case "listening":
-			if rec["addr"] != addr || rec["profile"] != "realistic" || !strings.Contains(fmt.Sprint(rec["store"]), "in-memory") {
+			if rec["addr"] != addr || rec["profile"] != "realistic" || !strings.Contains(fmt.Sprint(rec["store"]), "in-memory") ||
+				rec["clock"] != "running at real time" || rec["byol"] != "friendly" || rec["version"] == "" || rec["stage_overrides"] != "" {
 				t.Errorf("listening record = %v", rec)
 			}
 		case "request":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -241,6 +242,9 @@ func TestStoreOutageIsA503AndHeals(t *testing.T) {
 	if _, err := c.ImportCustomWorkspaceImage(t.Context(), importInput("during-outage")); errorCode(err) != "ServiceUnavailableException" {
 		t.Fatalf("import during the outage: %v, want ServiceUnavailableException", err)
 	}
+	if h, status := srv.Health(t); status != http.StatusServiceUnavailable || h.Status != "degraded" || h.StoreWritable || h.Reason == "" {
+		t.Errorf("health during the outage = %d %+v, want 503 degraded with a reason", status, h)
+	}
 
 	proxy.restore(t)
 	var last error
@@ -254,6 +258,9 @@ func TestStoreOutageIsA503AndHeals(t *testing.T) {
 	}
 	if _, err := c.ImportCustomWorkspaceImage(t.Context(), importInput("after-outage")); err != nil {
 		t.Fatalf("import after the outage: %v", err)
+	}
+	if h, status := srv.Health(t); status != http.StatusOK || h.Status != "ok" || !h.StoreWritable {
+		t.Errorf("health after the outage = %d %+v, want ok", status, h)
 	}
 }
 

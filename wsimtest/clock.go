@@ -8,15 +8,24 @@ import (
 )
 
 // ErrClockBackwards is returned by Set and Advance for a change that would
-// move the service clock back: progress and timestamps never decrease. Reset
-// returns to real time.
+// move the service clock back: progress and timestamps never decrease.
 var ErrClockBackwards = clock.ErrBackwards
+
+// ErrClockOutOfRange is returned by Set and Advance for a change that would
+// take the service clock outside [ClockMin, ClockMax].
+var ErrClockOutOfRange = clock.ErrOutOfRange
+
+// ClockMin and ClockMax bound the service time (docs/control-api.md).
+var (
+	ClockMin = clock.MinTime
+	ClockMax = clock.MaxTime
+)
 
 // Clock is a server's service clock: the time every state, progress and
 // timestamp of the API is computed from. It runs with the real clock, plus an
-// offset, until frozen; it can be advanced whether frozen or not, and never
-// moves back except by Reset. Its state is kept in the store, so servers
-// sharing a PostgreSQL store share one clock.
+// offset, until frozen; it can be advanced whether frozen or not, and it
+// never moves back, not even by Reset. Its state is kept in the store, so
+// servers sharing a PostgreSQL store share one clock.
 type Clock struct {
 	c *clock.Clock
 }
@@ -27,7 +36,8 @@ type ClockState struct {
 	Now time.Time
 	// Frozen says whether the clock stands still.
 	Frozen bool
-	// Offset is how far a running clock is ahead of real time.
+	// Offset is how far the service time is ahead of real time (negative:
+	// behind), frozen or not: a frozen clock's falls as real time passes.
 	Offset time.Duration
 }
 
@@ -40,7 +50,8 @@ func (c *Clock) State() (ClockState, error) {
 	if err != nil {
 		return ClockState{}, err
 	}
-	return ClockState{Now: st.Now(time.Now()).UTC(), Frozen: st.Frozen, Offset: st.Offset}, nil
+	r := c.c.Read(st)
+	return ClockState{Now: r.Now, Frozen: r.Frozen, Offset: r.Offset}, nil
 }
 
 // Freeze stops the service clock at its current time.
@@ -59,7 +70,9 @@ func (c *Clock) Advance(d time.Duration) error {
 // refused with ErrClockBackwards. A frozen clock stays frozen at t.
 func (c *Clock) Set(t time.Time) error { return discard(c.c.Set(context.Background(), t)) }
 
-// Reset returns the service clock to real time, running.
+// Reset returns the service clock to real time, running, unless it is ahead
+// of real time: then it keeps running from where it stands, since it never
+// moves back.
 func (c *Clock) Reset() error { return discard(c.c.Reset(context.Background())) }
 
 func discard(_ clock.State, err error) error { return err }

@@ -218,8 +218,7 @@ func newServer(ctx context.Context, opts app.Options) (*Server, error) {
 		s.defaultRegion = DefaultRegion
 	}
 	if opts.Logger != nil {
-		d := a.Describe()
-		opts.Logger.Info("listening", "addr", ln.Addr().String(), "store", d.Store, "profile", d.Profile)
+		a.LogStartup(ctx, ln.Addr().String())
 	}
 	go func() {
 		defer close(s.served)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -363,6 +364,12 @@ func TestClock(t *testing.T) {
 	if err != nil || st.Frozen || st.Offset != 0 || time.Since(st.Now).Abs() > time.Minute {
 		t.Fatalf("a new clock: %+v, %v; want real time, running", st, err)
 	}
+	// A clock frozen at (or behind) real time resets to real time.
+	must(t, clock.Freeze())
+	must(t, clock.Reset())
+	if st, _ := clock.State(); st.Frozen || st.Offset != 0 {
+		t.Errorf("reset from frozen: %+v, want real time, running", st)
+	}
 	must(t, clock.Freeze())
 	frozen, err := clock.Now()
 	must(t, err)
@@ -384,6 +391,12 @@ func TestClock(t *testing.T) {
 	if err := clock.Advance(-time.Second); !errors.Is(err, wsimtest.ErrClockBackwards) {
 		t.Errorf("Advance(-1s): %v, want ErrClockBackwards", err)
 	}
+	if err := clock.Advance(math.MaxInt64); !errors.Is(err, wsimtest.ErrClockOutOfRange) {
+		t.Errorf("Advance(MaxInt64): %v, want ErrClockOutOfRange", err)
+	}
+	if err := clock.Set(wsimtest.ClockMax.Add(time.Second)); !errors.Is(err, wsimtest.ErrClockOutOfRange) {
+		t.Errorf("Set past ClockMax: %v, want ErrClockOutOfRange", err)
+	}
 	must(t, clock.Resume())
 	st, err = clock.State()
 	must(t, err)
@@ -398,9 +411,11 @@ func TestClock(t *testing.T) {
 	if out := describe(t, c, id); !aws.ToTime(out.Created).Equal(created.Truncate(time.Millisecond)) {
 		t.Errorf("Created = %v, want the service time %v", aws.ToTime(out.Created), created)
 	}
+	// Now the clock is hours ahead of real time: Reset keeps it running from
+	// where it stands, since it never moves back.
 	must(t, clock.Reset())
-	if st, _ := clock.State(); st.Frozen || st.Offset != 0 || time.Since(st.Now).Abs() > time.Minute {
-		t.Errorf("reset: %+v, want real time, running", st)
+	if st, _ := clock.State(); st.Frozen || st.Now.Before(created) || st.Offset < 100*time.Minute {
+		t.Errorf("reset ahead of real time: %+v, want running on from %v", st, created)
 	}
 }
 

@@ -75,10 +75,64 @@ func (e *Endpoint) Client(t testing.TB, account, region string, optFns ...func(*
 
 // ClockState is the service clock as GET /_wsim/clock shows it.
 type ClockState struct {
-	Now           time.Time `json:"now"`
-	Epoch         float64   `json:"epoch"`
-	Frozen        bool      `json:"frozen"`
-	OffsetSeconds float64   `json:"offsetSeconds"`
+	Now           time.Time  `json:"now"`
+	Epoch         float64    `json:"epoch"`
+	Frozen        bool       `json:"frozen"`
+	OffsetSeconds float64    `json:"offsetSeconds"`
+	FrozenAt      *time.Time `json:"frozenAt"`
+	// Note explains a reset that could not return to real time.
+	Note string `json:"note"`
+}
+
+// Health is what GET /_wsim/health answers.
+type Health struct {
+	Status         string            `json:"status"`
+	Reason         string            `json:"reason"`
+	Version        string            `json:"version"`
+	Store          string            `json:"store"`
+	StoreWritable  bool              `json:"storeWritable"`
+	Profile        string            `json:"profile"`
+	StageOverrides map[string]string `json:"stageOverrides"`
+	BYOL           string            `json:"byol"`
+	Clock          *ClockState       `json:"clock"`
+}
+
+// Health returns the health check's answer and its HTTP status.
+func (e *Endpoint) Health(t testing.TB) (Health, int) {
+	t.Helper()
+	status, _, body := e.Do(t, http.MethodGet, "/_wsim/health", nil, nil)
+	var h Health
+	if err := json.Unmarshal(body, &h); err != nil {
+		t.Fatalf("process: GET /_wsim/health: decode %s: %v", body, err)
+	}
+	return h, status
+}
+
+// ResetResult is what POST /_wsim/reset answers.
+type ResetResult struct {
+	Scope      string         `json:"scope"`
+	Account    string         `json:"account"`
+	Region     string         `json:"region"`
+	Removed    map[string]int `json:"removed"`
+	Unshared   int            `json:"unshared"`
+	Clock      string         `json:"clock"`
+	FaultRules int            `json:"faultRules"`
+}
+
+// Reset posts a reset of everything (no arguments), of an account, or of an
+// account in a Region, and returns what wsim removed.
+func (e *Endpoint) Reset(t testing.TB, accountAndRegion ...string) ResetResult {
+	t.Helper()
+	body := map[string]string{}
+	if len(accountAndRegion) > 0 {
+		body["account"] = accountAndRegion[0]
+	}
+	if len(accountAndRegion) > 1 {
+		body["region"] = accountAndRegion[1]
+	}
+	var r ResetResult
+	e.control(t, http.MethodPost, "/_wsim/reset", body, http.StatusOK, &r)
+	return r
 }
 
 // Clock returns the state of the service clock.
@@ -125,10 +179,12 @@ func (e *Endpoint) SetClock(t testing.TB, at time.Time) time.Time {
 	return e.ChangeClock(t, map[string]string{"action": "set", "to": at.Format(time.RFC3339Nano)}).Now
 }
 
-// ResetClock returns the service clock to real time, running.
-func (e *Endpoint) ResetClock(t testing.TB) {
+// ResetClock returns the service clock to real time, running, unless it is
+// ahead of real time (then it runs on from where it stands), and returns its
+// new state.
+func (e *Endpoint) ResetClock(t testing.TB) ClockState {
 	t.Helper()
-	e.ChangeClock(t, map[string]string{"action": "reset"})
+	return e.ChangeClock(t, map[string]string{"action": "reset"})
 }
 
 // Now returns the service time.

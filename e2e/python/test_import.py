@@ -7,8 +7,10 @@ service time to pass.
 
 import datetime
 import itertools
+import json
 import re
 import unittest
+import urllib.request
 
 from botocore.exceptions import ClientError
 
@@ -507,15 +509,20 @@ class ClockControlTest(ImportTestBase):
         mid = ws.describe_custom_workspace_image_import(ImageId=image_id)
         self.assertNotIn(mid["State"], ("PENDING", "COMPLETED", "ERROR"))
 
-        # Moving backwards is refused and leaves the clock as it was.
-        for body in ({"action": "set", "to": "2001-01-01T00:00:00Z"}, {"action": "advance", "by": "-5m"}):
+        # Moving backwards is refused and leaves the clock as it was (a
+        # frozen clock's offsetSeconds, its distance from real time, falls
+        # as real time passes).
+        def still(clock):
+            return {k: v for k, v in clock.items() if k != "offsetSeconds"}
+        for body in ({"action": "set", "to": "2001-01-01T00:00:00Z"}, {"action": "advance", "by": "-5m"},
+                     {"action": "advance", "by": "2000000h"}, {"action": "set", "to": "9999-12-31T23:59:59Z"}):
             status, out = server.control("POST", "clock", body)
             self.assertEqual(status, 400, out)
-            self.assertEqual(server.clock(), advanced)
+            self.assertEqual(still(server.clock()), still(advanced))
         for body in ({"action": "jump"}, {"action": "advance", "by": "soon"}, {"action": "freeze", "typo": 1}):
             status, out = server.control("POST", "clock", body)
             self.assertEqual(status, 400, out)
-        self.assertEqual(server.clock(), advanced)
+        self.assertEqual(still(server.clock()), still(advanced))
 
 
         later = datetime.datetime.fromtimestamp(frozen["epoch"] + 6 * 3600, datetime.timezone.utc)
@@ -528,9 +535,34 @@ class ClockControlTest(ImportTestBase):
         resumed = server.resume()
         self.assertFalse(resumed["frozen"])
         self.assertGreaterEqual(server.now(), state["epoch"])
+        # The clock is hours ahead of real time: reset keeps it running from
+        # where it stands (it never moves back) and says so.
+        before = server.now()
         reset = server.reset_clock()
         self.assertFalse(reset["frozen"])
-        self.assertEqual(reset["offsetSeconds"], 0)
+        self.assertGreaterEqual(reset["epoch"], before)
+        self.assertGreater(reset["offsetSeconds"], 5 * 3600)
+        self.assertIn("would move it back", reset["note"])
+        self.assertEqual(ws.describe_custom_workspace_image_import(ImageId=image_id)["State"], "COMPLETED")
+
+
+
+class MotoResetTest(ImportTestBase):
+    """POST /moto-api/reset, as moto's server mode serves it."""
+
+    def test_moto_reset(self):
+        """moto's server-mode decorator posts /moto-api/reset with no body:
+        wsim empties everything and answers as moto does."""
+        _, ws = self.new_client()
+        image_id = ws.import_custom_workspace_image(**h.import_params("moto"))["ImageId"]
+        req = urllib.request.Request(self.server.url + "/moto-api/reset", data=b"", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(json.loads(r.read()), {"status": "ok"})
+        with self.assertRaises(ws.exceptions.ResourceNotFoundException):
+            ws.describe_custom_workspace_image_import(ImageId=image_id)
+        # The same import runs again.
+        ws.import_custom_workspace_image(**h.import_params("moto"))
 
 
 class WalkMixin:

@@ -9,7 +9,9 @@ package app
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,11 +66,14 @@ type Options struct {
 	// Logger receives the request log and the service's own messages
 	// (discarded when nil).
 	Logger *slog.Logger
-	// Now is the real clock the service clock runs on (time.Now when nil).
+	// Now is the real clock the service clock runs on (clock.Monotonic()
+	// when nil: the system time, immune to steps of the system clock).
 	Now func() time.Time
 	// Registry receives the request metrics served at /metrics; when nil a
 	// registry of its own holds them.
 	Registry *prometheus.Registry
+	// Version is wsim's version, for the health check and the start-up log.
+	Version string
 }
 
 // withDefaults fills the zero fields of o.
@@ -92,7 +97,7 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = clock.Monotonic()
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
@@ -166,14 +171,70 @@ func (a *App) DeleteFaultRule(ctx context.Context, id string) error {
 type Description struct {
 	// Store says in words which store it uses, without passwords.
 	Store string
-	// Profile is the name of the timing profile.
-	Profile string
+	// Profile is the name of the timing profile; StageOverrides the stage
+	// durations --stage-duration changed.
+	Profile        string
+	StageOverrides map[string]time.Duration
+	// BYOL is how accounts start.
+	BYOL BYOLMode
+	// Version is wsim's version (Options.Version).
+	Version string
 }
 
 // Describe says what a serves.
 func (a *App) Describe() Description {
-	return Description{Store: store.Describe(a.opts.Store, a.opts.DataDir), Profile: a.opts.Profile.Name}
+	return Description{
+		Store: store.Describe(a.opts.Store, a.opts.DataDir), Profile: a.opts.Profile.Name,
+		StageOverrides: a.opts.Profile.Overrides(), BYOL: a.opts.BYOL, Version: a.opts.Version,
+	}
 }
 
-// Close closes the store. Stop serving Handler first.
-func (a *App) Close() error { return a.store.Close() }
+// ClockReading is the service clock now.
+func (a *App) ClockReading(ctx context.Context) (clock.Reading, error) {
+	s, err := a.svc.Clock().State(ctx)
+	if err != nil {
+		return clock.Reading{}, err
+	}
+	return a.svc.Clock().Read(s), nil
+}
+
+// LogStartup logs that a listens at addr, with what it serves and the state
+// of its clock, and warns when the clock is frozen: a clock left frozen by an
+// earlier run (it is kept in the store) holds every new operation at its
+// first stage, which nothing else would explain.
+func (a *App) LogStartup(ctx context.Context, addr string) {
+	d := a.Describe()
+	overrides := make([]string, 0, len(d.StageOverrides))
+	for _, stage := range slices.Sorted(maps.Keys(d.StageOverrides)) {
+		overrides = append(overrides, stage+"="+d.StageOverrides[stage].String())
+	}
+	attrs := []any{"addr", addr, "store", d.Store, "profile", d.Profile,
+		"stage_overrides", strings.Join(overrides, ","), "byol", string(d.BYOL), "version", d.Version}
+	r, err := a.ClockReading(ctx)
+	if err != nil {
+		a.opts.Logger.Info("listening", append(attrs, "clock", "unknown: "+err.Error())...)
+		return
+	}
+	attrs = append(attrs, "clock", r.String(), "clock_now", r.Now, "clock_offset", r.Offset.String())
+	if r.Frozen {
+		attrs = append(attrs, "clock_frozen_at", r.FrozenAt)
+	}
+	a.opts.Logger.Info("listening", attrs...)
+	if r.Frozen {
+		a.opts.Logger.Warn("the service clock is frozen (it is kept in the store, and an earlier run or another replica froze it): "+
+			"every new import and other operation stays at its first stage until the clock is resumed or advanced, "+
+			`e.g. POST /_wsim/clock {"action":"resume"}`, "frozen_at", r.FrozenAt)
+	}
+}
+
+// Close checkpoints the service clock (so that a restart on a system clock
+// stepped back meanwhile never shows an earlier time) and closes the store.
+// Stop serving Handler first.
+func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.svc.Clock().Checkpoint(ctx); err != nil {
+		a.opts.Logger.Warn("could not save the service clock's floor", "err", err)
+	}
+	return a.store.Close()
+}

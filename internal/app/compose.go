@@ -6,11 +6,13 @@ package app
 // what changes.
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/control"
+	"github.com/wsim/wsim/internal/metrics"
 	"github.com/wsim/wsim/internal/server"
 	"github.com/wsim/wsim/internal/service"
 	"github.com/wsim/wsim/internal/store"
@@ -44,11 +46,25 @@ func compose(o Options, st store.Store, clockCacheTTL time.Duration) (http.Handl
 		Profile: o.Profile, ImageQuota: o.ImageQuota, BundleQuota: o.BundleQuota, BYOL: service.BYOLMode(o.BYOL),
 		ClockCacheTTL: clockCacheTTL, Now: o.Now,
 	}, st)
+	o.Registry.MustRegister(metrics.NewCollector(metrics.Config{
+		Pipelines: svc.Pipelines,
+		Clock: func(ctx context.Context) (metrics.ClockReading, error) {
+			s, err := svc.Clock().State(ctx)
+			if err != nil {
+				return metrics.ClockReading{}, err
+			}
+			real := o.Now()
+			return metrics.ClockReading{Frozen: s.Frozen, Offset: s.Now(real).Sub(real)}, nil
+		},
+		Logger: o.Logger,
+	}))
+	countAction := metrics.ControlActions(o.Registry, control.Actions...)
 	handler := server.New(server.Options{
 		API:      svc.Registry(),
 		Defaults: auth.Defaults{Account: o.DefaultAccount, Region: o.DefaultRegion},
 		Logger:   o.Logger,
-		Control:  control.New(svc),
+		Control: control.New(svc, control.WithLogger(o.Logger), control.WithActionHook(countAction),
+			control.WithAbout(control.About{Version: o.Version, Store: store.Describe(o.Store, o.DataDir)})),
 		Registry: o.Registry,
 	})
 	return handler, svc

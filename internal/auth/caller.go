@@ -29,8 +29,13 @@ type Defaults struct {
 	Region  string
 }
 
-// SigningName is the service name SigV4 scopes must carry.
+// SigningName is the service name SigV4 scopes of WorkSpaces requests must
+// carry.
 const SigningName = "workspaces"
+
+// STSSigningName is the service name of the scopes of STS requests, which
+// wsim answers on the same port (package sts).
+const STSSigningName = "sts"
 
 var (
 	accountID = regexp.MustCompile(`^[0-9]{12}$`)
@@ -44,6 +49,12 @@ var (
 // error AWS gives (IncompleteSignatureException), and a scope for another
 // service with InvalidSignatureException.
 func FromRequest(r *http.Request, d Defaults) (Caller, error) {
+	return FromRequestFor(r, d, SigningName)
+}
+
+// FromRequestFor is FromRequest for a request to the service whose SigV4
+// signing name is service: its credential scope must name that service.
+func FromRequestFor(r *http.Request, d Defaults, service string) (Caller, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return Caller{Account: d.Account, Region: d.Region}, nil
@@ -71,11 +82,11 @@ func FromRequest(r *http.Request, d Defaults) (Caller, error) {
 	fields := strings.Split(credential, "/")
 	if len(fields) != 5 || fields[4] != "aws4_request" || !accessKey.MatchString(fields[0]) ||
 		!date.MatchString(fields[1]) || !region.MatchString(fields[2]) {
-		return Caller{}, incomplete("Credential must have the form <access key id>/<yyyymmdd>/<region>/" + SigningName + "/aws4_request.")
+		return Caller{}, incomplete("Credential must have the form <access key id>/<yyyymmdd>/<region>/" + service + "/aws4_request.")
 	}
-	if fields[3] != SigningName {
+	if fields[3] != service {
 		return Caller{}, &api.Error{Code: "InvalidSignatureException", Status: 403,
-			Message: "Credential should be scoped to correct service: '" + SigningName + "'."}
+			Message: "Credential should be scoped to correct service: '" + service + "'."}
 	}
 	c := Caller{AccessKey: fields[0], Region: fields[2], Account: d.Account}
 	if accountID.MatchString(fields[0]) {

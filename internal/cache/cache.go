@@ -109,6 +109,15 @@ func (c *Cache[K, V]) Delete(k K) {
 	}
 }
 
+// Clear drops every value.
+func (c *Cache[K, V]) Clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = make(map[K]*entry[K, V])
+	c.hand = nil
+	c.bytes = 0
+}
+
 // Len returns the number of cached entries.
 func (c *Cache[K, V]) Len() int {
 	c.mu.RLock()

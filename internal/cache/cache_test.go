@@ -298,3 +298,20 @@ func BenchmarkPutEvict(b *testing.B) {
 		c.Put(keys[i%n], v)
 	}
 }
+
+func TestClear(t *testing.T) {
+	c := New(10, byLen)
+	c.Put("a", "xxx")
+	c.Put("b", "yyyy")
+	c.Clear()
+	if _, ok := c.Get("a"); ok || c.Len() != 0 || c.Bytes() != 0 {
+		t.Fatalf("after Clear: len %d, bytes %d", c.Len(), c.Bytes())
+	}
+	// The ring starts afresh: filling past the budget evicts as usual.
+	for i := range 5 {
+		c.Put(strconv.Itoa(i), "xxx")
+	}
+	if c.Len() != 3 || c.Bytes() != 9 {
+		t.Fatalf("refilled: len %d, bytes %d; want 3, 9", c.Len(), c.Bytes())
+	}
+}

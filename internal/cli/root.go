@@ -5,6 +5,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,48 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// vcsInfo is the version-control state the binary was built from, as the
+// go command records it (go build -buildvcs, the default in a checkout).
+type vcsInfo struct {
+	Revision string // commit id; "" when not recorded
+	Time     string // commit time, RFC 3339
+	Modified bool   // the working tree had changes
+}
+
+func buildVCS() vcsInfo {
+	var v vcsInfo
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.Revision = s.Value
+		case "vcs.time":
+			v.Time = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
+		}
+	}
+	return v
+}
+
+// String says where the binary comes from in one line.
+func (v vcsInfo) String() string {
+	if v.Revision == "" {
+		return "revision unknown (built without VCS information)"
+	}
+	s := "revision " + v.Revision
+	if v.Time != "" {
+		s += ", committed " + v.Time
+	}
+	if v.Modified {
+		s += ", with local modifications"
+	}
+	return s
 }
 
 // Main runs the command line and returns the process exit code.
@@ -59,11 +102,11 @@ var extraCommands []func() *cobra.Command
 func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print wsim's version and the API model it serves",
+		Short: "Print wsim's version, the revision it was built from and the API model it serves",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "wsim %s\nWorkSpaces API %s, %d operations, model from %s\n",
-				version(), api.APIVersion, len(api.Operations), api.ModelSource)
+			fmt.Fprintf(cmd.OutOrStdout(), "wsim %s\n%s\nWorkSpaces API %s, %d operations, model from %s\nbuilt with %s\n",
+				version(), buildVCS(), api.APIVersion, len(api.Operations), api.ModelSource, runtime.Version())
 		},
 	}
 }

@@ -37,6 +37,7 @@ func serve(ctx context.Context, cmd *cobra.Command, f *app.ServeFlags) error {
 	if err != nil {
 		return err
 	}
+	opts.Version = version()
 	logger := opts.Logger
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -53,9 +54,13 @@ func serve(ctx context.Context, cmd *cobra.Command, f *app.ServeFlags) error {
 	}
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	d := a.Describe()
-	fmt.Fprintf(cmd.OutOrStdout(), "wsim %s listening on http://%s (store: %s, profile: %s)\n",
-		version(), ln.Addr(), d.Store, d.Profile)
-	logger.Info("listening", "addr", ln.Addr().String(), "store", d.Store, "profile", d.Profile)
+	clockState := "unknown"
+	if r, err := a.ClockReading(ctx); err == nil {
+		clockState = r.String()
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wsim %s listening on http://%s (store: %s, profile: %s, clock: %s)\n",
+		version(), ln.Addr(), d.Store, d.Profile, clockState)
+	a.LogStartup(ctx, ln.Addr().String())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

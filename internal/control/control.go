@@ -5,11 +5,11 @@
 package control
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"net/url"
@@ -21,13 +21,19 @@ import (
 	"github.com/wsim/wsim/internal/kit"
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/service"
-	"github.com/wsim/wsim/internal/webui"
 )
 
 // Handler serves /_wsim/.
 type Handler struct {
 	svc *service.Service
 	mux *http.ServeMux
+	// streams are the dashboard's open event streams (events.go).
+	streams *streams
+	// logger and onAction receive the actions (see recordAction, audit.go).
+	logger   *slog.Logger
+	onAction func(action string)
+	// about is what the health check says wsim runs (health.go).
+	about About
 }
 
 // handlerFunc is a control endpoint: it writes its answer, or returns the
@@ -59,7 +65,8 @@ func errorStatus(err error) int {
 	switch {
 	case errors.As(err, &se):
 		return se.status
-	case errors.Is(err, dashboard.ErrInvalidFilter), errors.Is(err, kit.ErrInvalidRule), errors.Is(err, clock.ErrBackwards):
+	case errors.Is(err, dashboard.ErrInvalidFilter), errors.Is(err, kit.ErrInvalidRule), errors.Is(err, clock.ErrBackwards),
+		errors.Is(err, clock.ErrOutOfRange), errors.Is(err, service.ErrInvalidSelection):
 		return http.StatusBadRequest
 	case errors.Is(err, kit.ErrNoSuchRule):
 		return http.StatusNotFound
@@ -67,10 +74,18 @@ func errorStatus(err error) int {
 	return http.StatusServiceUnavailable
 }
 
-// New returns the control plane of svc.
-func New(svc *service.Service) *Handler {
-	h := &Handler{svc: svc, mux: http.NewServeMux()}
+// New returns the control plane of svc, configured by opts (WithLogger,
+// WithActionHook).
+func New(svc *service.Service, opts ...Option) *Handler {
+	h := &Handler{svc: svc, mux: http.NewServeMux(), logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(h)
+	}
+	if h.streams == nil {
+		h.streams = newStreams(DefaultEventInterval, DefaultEventHeartbeat, DefaultMaxEventStreams)
+	}
 	h.mux.HandleFunc("GET /_wsim/{$}", h.dashboard)
+	h.mux.HandleFunc("GET /_wsim/events", h.events)
 	for pattern, f := range map[string]handlerFunc{
 		"GET /_wsim/pipelines":      h.pipelines,
 		"GET /_wsim/resources":      h.resources,
@@ -81,9 +96,10 @@ func New(svc *service.Service) *Handler {
 		"POST /_wsim/faults":        h.addFault,
 		"DELETE /_wsim/faults":      h.deleteFault,
 		"DELETE /_wsim/faults/{id}": h.deleteFault,
-		"/_wsim/": func(_ http.ResponseWriter, r *http.Request) error {
-			return &statusError{http.StatusNotFound, fmt.Errorf("no control endpoint %s %s", r.Method, r.URL.Path)}
-		},
+		"POST /_wsim/reset":         h.reset,
+		"POST /moto-api/reset":      h.motoReset,
+		"/_wsim/":                   noEndpoint,
+		"/moto-api/":                noEndpoint,
 	} {
 		h.mux.Handle(pattern, f)
 	}
@@ -118,26 +134,34 @@ func readJSON(r *http.Request, v any) error {
 	return nil
 }
 
-func (h *Handler) health(w http.ResponseWriter, r *http.Request) error {
-	if err := h.svc.Store().Ping(r.Context()); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "profile": h.svc.Profile().Name})
+func noEndpoint(_ http.ResponseWriter, r *http.Request) error {
+	return &statusError{http.StatusNotFound, fmt.Errorf("no control endpoint %s %s", r.Method, r.URL.Path)}
 }
 
 // clockView is the clock as the control plane shows it.
 type clockView struct {
-	Now       time.Time `json:"now"`
-	Epoch     float64   `json:"epoch"`
-	Frozen    bool      `json:"frozen"`
-	OffsetSec float64   `json:"offsetSeconds"`
+	Now    time.Time `json:"now"`
+	Epoch  float64   `json:"epoch"`
+	Frozen bool      `json:"frozen"`
+	// OffsetSec is how far the service time is ahead of real time
+	// (negative: behind), frozen or not.
+	OffsetSec float64 `json:"offsetSeconds"`
+	// FrozenAt is where a frozen clock stands; absent while running.
+	FrozenAt *time.Time `json:"frozenAt,omitempty"`
+	// Note explains a reset that could not return to real time.
+	Note string `json:"note,omitempty"`
+}
+
+func newClockView(r clock.Reading) clockView {
+	v := clockView{Now: r.Now, Epoch: float64(r.Now.UnixMilli()) / 1000, Frozen: r.Frozen, OffsetSec: r.Offset.Seconds()}
+	if r.Frozen {
+		v.FrozenAt = &r.FrozenAt
+	}
+	return v
 }
 
 func (h *Handler) viewClock(w http.ResponseWriter, s clock.State) error {
-	now := h.svc.Clock().TimeIn(s)
-	return writeJSON(w, http.StatusOK, clockView{
-		Now: now, Epoch: float64(now.UnixMilli()) / 1000, Frozen: s.Frozen, OffsetSec: s.Offset.Seconds(),
-	})
+	return writeJSON(w, http.StatusOK, newClockView(h.svc.Clock().Read(s)))
 }
 
 func (h *Handler) getClock(w http.ResponseWriter, r *http.Request) error {
@@ -172,7 +196,15 @@ func (h *Handler) changeClock(w http.ResponseWriter, r *http.Request) error {
 	case "resume":
 		s, err = clk.Resume(ctx)
 	case "reset":
-		s, err = clk.Reset(ctx)
+		if s, err = clk.Reset(ctx); err == nil && !s.AtRealTime() {
+			h.recordClockAction(r, c, s)
+			reading := clk.Read(s)
+			v := newClockView(reading)
+			v.Note = fmt.Sprintf("the service clock is %s ahead of real time, and returning to real time would move it back: "+
+				"it runs on from %s instead, never backwards (docs/control-api.md#rules-of-the-service-clock)",
+				reading.Offset.Round(time.Millisecond), reading.Now.Format(time.RFC3339Nano))
+			return writeJSON(w, http.StatusOK, v)
+		}
 	case "advance":
 		d, perr := time.ParseDuration(c.By)
 		if perr != nil {
@@ -191,6 +223,7 @@ func (h *Handler) changeClock(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.recordClockAction(r, c, s)
 	return h.viewClock(w, s)
 }
 
@@ -217,6 +250,7 @@ func (h *Handler) addFault(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.recordAction(r, ActionFaultAdd, slog.Any("rule", rule))
 	return writeJSON(w, http.StatusCreated, rule)
 }
 
@@ -224,6 +258,7 @@ func (h *Handler) deleteFault(w http.ResponseWriter, r *http.Request) error {
 	if err := h.svc.DeleteFaultRule(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
+	h.recordAction(r, ActionFaultDelete, faultDeleted(r.PathValue("id")))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -234,14 +269,14 @@ func (h *Handler) deleteFault(w http.ResponseWriter, r *http.Request) error {
 func pipelineFilter(q url.Values) (dashboard.PipelineFilter, error) {
 	for k := range q {
 		switch k {
-		case "account", "region", "kind", "state", "limit", "nextToken", "order":
+		case "account", "region", "kind", "state", "id", "limit", "nextToken", "order":
 		default:
-			return dashboard.PipelineFilter{}, badRequest(fmt.Errorf("unknown parameter %q: use account, region, kind, state, limit, order and nextToken", k))
+			return dashboard.PipelineFilter{}, badRequest(fmt.Errorf("unknown parameter %q: use account, region, kind, state, id, limit, order and nextToken", k))
 		}
 	}
 	f := dashboard.PipelineFilter{
 		Account: q.Get("account"), Region: q.Get("region"), Kind: pipeline.Kind(q.Get("kind")),
-		Phase: q.Get("state"), NextToken: q.Get("nextToken"), Order: q.Get("order"),
+		Phase: q.Get("state"), ID: q.Get("id"), NextToken: q.Get("nextToken"), Order: q.Get("order"),
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -263,49 +298,4 @@ func (h *Handler) pipelines(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, page)
-}
-
-// dashboard renders the page of package webui. A refused filter or an
-// unreachable store is shown on the page, with the matching status, so that
-// a browser polling it keeps its controls.
-func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	p := webui.Page{Profile: h.svc.Profile().Name}
-	status := http.StatusOK
-	fail := func(err error) {
-		if status == http.StatusOK {
-			status, p.Problem = errorStatus(err), err.Error()
-		}
-	}
-	f, err := pipelineFilter(r.URL.Query())
-	p.Filter = f
-	if err != nil {
-		fail(err)
-	}
-	if st, err := h.svc.Clock().State(ctx); err != nil {
-		fail(err)
-	} else {
-		p.Frozen = st.Frozen
-	}
-	if p.Problem == "" {
-		if p.Pipelines, err = h.svc.Pipelines(ctx, f); err != nil {
-			fail(err)
-		}
-	}
-	if p.Pipelines.Now.IsZero() {
-		// Still show the time of a page that could not list anything.
-		p.Pipelines.Now, _ = h.svc.Clock().Now(ctx)
-	}
-	if p.Rules, err = h.svc.FaultRules(ctx); err != nil {
-		fail(err)
-	}
-	var buf bytes.Buffer
-	if err := webui.Render(&buf, p); err != nil {
-		writeError(w, http.StatusInternalServerError, fmt.Errorf("render the dashboard: %w", err))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }

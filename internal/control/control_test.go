@@ -191,6 +191,21 @@ func TestPipelinesQuery(t *testing.T) {
 		})
 	}
 
+	// One pipeline by its id, in whichever account and Region holds it.
+	for id, want := range map[string][]string{w.ids["doomed"]: {"doomed"}, "wsi-000000000": {}} {
+		var page dashboard.PipelinePage
+		if err := json.Unmarshal(w.get("/_wsim/pipelines?order=newest&id="+id, http.StatusOK).Body.Bytes(), &page); err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, p := range page.Pipelines {
+			got = append(got, p.Name)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("id=%s (-want +got):\n%s", id, diff)
+		}
+	}
+
 	// Paging: the token of the first page leads to the second and last.
 	var first, second dashboard.PipelinePage
 	json.Unmarshal(w.get("/_wsim/pipelines?limit=1", http.StatusOK).Body.Bytes(), &first)
@@ -218,10 +233,12 @@ func TestDashboard(t *testing.T) {
 	for _, want := range []string{
 		"<th scope=\"col\">Progress and stages</th>",
 		w.ids["golden"], w.ids["doomed"], ">golden<", ">doomed<",
-		"Account <span class=\"mono\">" + acctA + "</span> · Region <span class=\"mono\">us-east-1</span>",
+		`<a class="mono" href="?account=` + acctA + `">` + acctA + `</a><br><a href="?account=` + acctA + `&amp;region=us-east-1">us-east-1</a>`,
+		"2 pipeline(s), newest first", "2 resource(s), newest first", `data-kind="image"`,
+		`<body data-events="/_wsim/events" data-version="`,
 		"IMAGE_TESTING_START", `value="25"`, "Stage 4 of 12: IMAGE_TESTING_START",
 		"2026-03-01 12:00:10 UTC", "<strong>frozen</strong>",
-		"scripted to fail at <strong>GENERALIZING</strong> with AppXPackagesInstalled at 12:00:31 (in 21s)",
+		"scripted to fail at <strong>GENERALIZING</strong> with AppXPackagesInstalled at 12:00:31 (in under a minute)",
 		"&lt;b&gt;nightly-*", "&lt;img src=x onerror=alert(1)&gt;",
 		`data-clock='{"action":"advance","by":"10m"}'`,
 	} {

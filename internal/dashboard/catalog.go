@@ -158,9 +158,6 @@ func (c *Catalog) List(ctx context.Context, f CatalogFilter) (CatalogPage, error
 	if f.Kind != "" && !slices.Contains(c.Kinds(), f.Kind) {
 		return CatalogPage{}, fmt.Errorf("%w: unknown kind %q; use one of %s", ErrInvalidFilter, f.Kind, strings.Join(c.Kinds(), ", "))
 	}
-	if f.Region != "" && f.Account == "" {
-		return CatalogPage{}, fmt.Errorf("%w: a region filter needs an account filter", ErrInvalidFilter)
-	}
 	if f.Limit < 0 || f.Limit > MaxCatalogLimit {
 		return CatalogPage{}, fmt.Errorf("%w: limit %d is not between 1 and %d", ErrInvalidFilter, f.Limit, MaxCatalogLimit)
 	}
@@ -202,18 +199,25 @@ func (c *Catalog) List(ctx context.Context, f CatalogFilter) (CatalogPage, error
 }
 
 // scanScope reads every resource of s in the account and Region (all of
-// them for empty filters).
+// them for empty filters). A Region without an account reads every account
+// and keeps that Region's resources.
 func scanScope(ctx context.Context, s CatalogSource, account, region string, now time.Time) ([]Resource, error) {
 	var out []Resource
-	after := records.Key{Account: account, Region: region}
+	after := records.Key{Account: account}
+	if account != "" {
+		after.Region = region
+	}
 	for {
 		rs, err := s.Scan(ctx, after, scanBatch, now)
 		if err != nil {
 			return nil, err
 		}
 		for _, r := range rs {
-			if account != "" && r.Account != account || region != "" && r.Region != region {
+			if account != "" && (r.Account != account || region != "" && r.Region != region) {
 				return out, nil // the scan started at the scope, so it is past it
+			}
+			if region != "" && r.Region != region {
+				continue // every account is read; keep the Region's
 			}
 			out = append(out, r)
 		}

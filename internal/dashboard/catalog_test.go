@@ -84,6 +84,9 @@ func TestCatalog(t *testing.T) {
 			[]string{"image:legacy", "image:golden-copy", "bundle:golden-bundle", "image-share:golden", "image:golden"}},
 		{"one account", dashboard.CatalogFilter{Account: acctB}, []string{"image:legacy", "image:golden-copy", "image-share:golden"}},
 		{"one account and Region", dashboard.CatalogFilter{Account: acctB, Region: region2}, []string{"image:golden-copy"}},
+		{"one Region of every account", dashboard.CatalogFilter{Region: region1},
+			[]string{"image:legacy", "bundle:golden-bundle", "image-share:golden", "image:golden"}},
+		{"one Region, one kind", dashboard.CatalogFilter{Region: region2, Kind: "image"}, []string{"image:golden-copy"}},
 		{"one kind", dashboard.CatalogFilter{Kind: "bundle"}, []string{"bundle:golden-bundle"}},
 		{"nothing", dashboard.CatalogFilter{Account: acctC}, nil},
 	}
@@ -134,7 +137,7 @@ func TestCatalog(t *testing.T) {
 	}
 
 	for _, bad := range []dashboard.CatalogFilter{
-		{Kind: "nightly"}, {Region: region1}, {Limit: -1}, {Limit: dashboard.MaxCatalogLimit + 1}, {NextToken: "???"},
+		{Kind: "nightly"}, {Limit: -1}, {Limit: dashboard.MaxCatalogLimit + 1}, {NextToken: "???"},
 	} {
 		if _, err := w.Svc.Catalog(servicetest.As(acctA, region1), bad); !errors.Is(err, dashboard.ErrInvalidFilter) {
 			t.Errorf("Catalog(%+v) = %v, want ErrInvalidFilter", bad, err)

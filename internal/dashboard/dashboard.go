@@ -47,6 +47,10 @@ type PipelineFilter struct {
 	Kind    pipeline.Kind
 	// Phase is PhaseInFlight, PhaseCompleted or PhaseFailed.
 	Phase string
+	// ID is one resource id (exact), such as an image id: ids are unique
+	// within an account and Region, so it selects one pipeline, or one per
+	// account and Region that holds it.
+	ID string
 	// NextToken continues the listing after the page that returned it.
 	NextToken string
 	// Limit is the page size: DefaultPipelineLimit when 0, at most
@@ -257,7 +261,7 @@ func (ps *Pipelines) List(ctx context.Context, f PipelineFilter) (PipelinePage, 
 		if err != nil || it == nil {
 			return page, err
 		}
-		if f.Region != "" && it.Region != f.Region {
+		if f.Region != "" && it.Region != f.Region || f.ID != "" && it.ID != f.ID {
 			continue // spare computing what the filter drops anyway
 		}
 		p := it.At(now)
@@ -302,7 +306,8 @@ func (f PipelineFilter) matches(p Pipeline) bool {
 	return (f.Account == "" || p.Account == f.Account) &&
 		(f.Region == "" || p.Region == f.Region) &&
 		(f.Kind == "" || p.Kind == f.Kind) &&
-		(f.Phase == "" || p.Phase == f.Phase)
+		(f.Phase == "" || p.Phase == f.Phase) &&
+		(f.ID == "" || p.ResourceID == f.ID)
 }
 
 // cursor reads one source in order, a batch at a time.
@@ -463,7 +468,7 @@ func (ps *Pipelines) newest(ctx context.Context, f PipelineFilter) (PipelinePage
 		after = &Pipeline{Created: r.Created, Account: r.Account, Region: r.Region, ResourceID: r.ID}
 	}
 	all := PipelinePage{Pipelines: []Pipeline{}}
-	for g := (PipelineFilter{Account: f.Account, Region: f.Region, Kind: f.Kind, Phase: f.Phase, Limit: MaxPipelineLimit}); ; {
+	for g := (PipelineFilter{Account: f.Account, Region: f.Region, Kind: f.Kind, Phase: f.Phase, ID: f.ID, Limit: MaxPipelineLimit}); ; {
 		page, err := ps.List(ctx, g)
 		if err != nil {
 			return PipelinePage{}, err

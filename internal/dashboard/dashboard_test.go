@@ -337,6 +337,14 @@ func TestPipelineFilters(t *testing.T) {
 		{"completed", dashboard.PipelineFilter{Phase: dashboard.PhaseCompleted}, []string{"10.1.0.0/16", "legacy"}},
 		{"failed", dashboard.PipelineFilter{Phase: dashboard.PhaseFailed}, []string{"doomed"}},
 		{"everything at once", dashboard.PipelineFilter{Account: acctA, Region: region1, Kind: pipeline.KindCustomImport, Phase: dashboard.PhaseInFlight}, []string{"golden"}},
+		{"id", dashboard.PipelineFilter{ID: w.ids["other"]}, []string{"other"}},
+		{"id of an account modification", dashboard.PipelineFilter{ID: w.ids["10.1.0.0/16"]}, []string{"10.1.0.0/16"}},
+		{"id in its account and Region", dashboard.PipelineFilter{Account: acctB, Region: region2, ID: w.ids["other"]}, []string{"other"}},
+		{"id in another account", dashboard.PipelineFilter{Account: acctA, ID: w.ids["other"]}, nil},
+		{"id of another kind", dashboard.PipelineFilter{Kind: pipeline.KindLegacyImport, ID: w.ids["golden"]}, nil},
+		{"id in another phase", dashboard.PipelineFilter{Phase: dashboard.PhaseFailed, ID: w.ids["golden"]}, nil},
+		{"id newest first", dashboard.PipelineFilter{Order: dashboard.OrderNewest, ID: w.ids["doomed"]}, []string{"doomed"}},
+		{"unknown id", dashboard.PipelineFilter{ID: "wsi-000000000"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

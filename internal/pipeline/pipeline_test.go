@@ -454,6 +454,16 @@ func TestOverrides(t *testing.T) {
 	if got := p.Total(KindCustomImport); got != 40*time.Second-2*time.Second+time.Minute {
 		t.Errorf("custom total = %v", got)
 	}
+	if o := p.Overrides(); len(o) != 1 || o["PENDING"] != time.Minute {
+		t.Errorf("Overrides() = %v, want PENDING=1m", o)
+	}
+	p.Overrides()["PENDING"] = time.Hour // a copy: changes nothing
+	if d := p.Duration(KindCopy, "PENDING"); d != time.Minute {
+		t.Errorf("changing what Overrides returned changed the profile: %v", d)
+	}
+	if o := base.Overrides(); len(o) != 0 {
+		t.Errorf("base Overrides() = %v, want none", o)
+	}
 
 	tests := []struct {
 		spec    []string

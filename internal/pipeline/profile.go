@@ -71,6 +71,16 @@ func (p Profile) WithOverride(stage string, d time.Duration) (Profile, error) {
 	return p, nil
 }
 
+// Overrides returns the stage durations p overrides, by stage name (a copy;
+// empty when none).
+func (p Profile) Overrides() map[string]time.Duration {
+	o := make(map[string]time.Duration, len(p.overrides))
+	for k, v := range p.overrides {
+		o[k] = v
+	}
+	return o
+}
+
 // ParseOverrides applies overrides written as "STAGE=DURATION" (a
 // time.ParseDuration string, e.g. "UPDATING_OPERATING_SYSTEM=2m"). An element
 // may hold several overrides separated by commas, so one flag or environment

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/wsim/wsim/internal/clock"
 	"github.com/wsim/wsim/internal/pipeline"
@@ -19,7 +20,19 @@ type Setting[T any] struct{ Name string }
 var (
 	ClockSetting = Setting[clock.State]{"clock"}
 	FaultRules   = Setting[[]pipeline.FaultRule]{"faults"}
+	// Heartbeat is the real time of the latest write probe (ProbeWrite).
+	Heartbeat = Setting[time.Time]{"heartbeat"}
 )
+
+// ProbeWrite writes the heartbeat setting in a transaction of its own: it
+// succeeds only if the store takes writes.
+func (db *DB) ProbeWrite(ctx context.Context, now time.Time) error {
+	_, err := Heartbeat.Change(ctx, db, func(t *time.Time) error {
+		*t = now
+		return nil
+	})
+	return err
+}
 
 const kindSetting = "setting"
 

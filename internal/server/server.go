@@ -1,7 +1,8 @@
 // Package server is the HTTP edge of wsim: it routes AWS JSON 1.1 requests to
-// the operation table, renders every outcome as an AWS-shaped response, logs
-// one line per request and counts it in the metrics. Nothing below it knows
-// about HTTP.
+// the operation table (and STS query-protocol requests, which carry no
+// X-Amz-Target, to package sts), renders every outcome as an AWS-shaped
+// response, logs one line per request and counts it in the metrics. Nothing
+// below it knows about HTTP.
 package server
 
 import (
@@ -23,6 +24,7 @@ import (
 	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/awsjson"
 	"github.com/wsim/wsim/internal/store"
+	"github.com/wsim/wsim/internal/sts"
 )
 
 // DefaultMaxBodyBytes bounds a request body. WorkSpaces requests are small;
@@ -39,18 +41,27 @@ type Options struct {
 	Logger   *slog.Logger
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when 0).
 	MaxBodyBytes int64
-	// Control, when set, serves everything under /_wsim/.
+	// Control, when set, serves everything under /_wsim/ and /moto-api/.
 	Control http.Handler
 	// Registry, when set, receives the request metrics and is served at /metrics.
 	Registry *prometheus.Registry
 }
 
+// Kinds of wsim_store_errors_total: the store could not be reached (or did
+// not answer in time), or something else failed inside wsim.
+const (
+	StoreErrorUnavailable = "unavailable"
+	StoreErrorInternal    = "internal"
+)
+
 // Server is the http.Handler of a wsim endpoint.
 type Server struct {
-	opts     Options
-	mux      *http.ServeMux
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	opts        Options
+	mux         *http.ServeMux
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	errors      *prometheus.CounterVec
+	storeErrors *prometheus.CounterVec
 }
 
 // New returns a server for opts.
@@ -70,11 +81,22 @@ func New(opts Options) *Server {
 			Name: "wsim_api_request_duration_seconds", Help: "API request latency by operation.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"operation"})
-		opts.Registry.MustRegister(s.requests, s.duration)
+		s.errors = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsim_api_errors_total", Help: "API requests answered with an error, by operation and error code.",
+		}, []string{"operation", "code"})
+		s.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsim_store_errors_total", Help: "API requests failed inside wsim: the store unavailable (503) or an internal failure (500).",
+		}, []string{"kind"})
+		for _, kind := range []string{StoreErrorUnavailable, StoreErrorInternal} {
+			s.storeErrors.WithLabelValues(kind) // shown at 0 from the start
+		}
+		opts.Registry.MustRegister(s.requests, s.duration, s.errors, s.storeErrors)
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{}))
 	}
 	if opts.Control != nil {
 		s.mux.Handle("/_wsim/", opts.Control)
+		// moto's server-mode reset, which its test decorator posts to.
+		s.mux.Handle("/moto-api/", opts.Control)
 		s.mux.HandleFunc("GET /{$}", s.serveRoot)
 	}
 	s.mux.HandleFunc("/", s.serveAPI)
@@ -85,9 +107,10 @@ func New(opts Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // serveRoot sends a browser that opens wsim's address to the dashboard;
-// anything else asking GET / is an API client that gets the API's error.
+// anything else asking GET / is an API client that gets the API's error (or
+// an STS answer for ?Action=...).
 func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Amz-Target") == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+	if r.Header.Get("X-Amz-Target") == "" && strings.Contains(r.Header.Get("Accept"), "text/html") && !r.URL.Query().Has("Action") {
 		http.Redirect(w, r, "/_wsim/", http.StatusFound)
 		return
 	}
@@ -100,16 +123,26 @@ type exchange struct {
 	operation string
 	caller    auth.Caller
 	status    int
+	// code is the error code answered, "" on success.
+	code string
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	x := &exchange{id: newRequestID(), operation: "-"}
 	w.Header()["x-amzn-RequestId"] = []string{x.id} // AWS spells it so; set directly to keep the spelling
+	defer s.record(r, x, start)
+	if r.Header.Get("X-Amz-Target") == "" {
+		// No WorkSpaces request: perhaps an STS query-protocol one.
+		if req, ok := sts.Read(r, s.opts.MaxBodyBytes); ok {
+			s.serveSTS(w, r, x, req)
+			return
+		}
+	}
 	body, err := s.handle(r, x)
 	if err != nil {
 		apiErr := s.wireError(r.Context(), x, err)
-		x.status = apiErr.HTTPStatus()
+		x.status, x.code = apiErr.HTTPStatus(), apiErr.ErrorCode()
 		body = awsjson.EncodeError(apiErr)
 		// AWS JSON services name the error in a header too; some clients
 		// read it before the body.
@@ -121,18 +154,48 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(x.status)
 	w.Write(body)
+}
 
+// serveSTS answers an STS query-protocol request (package sts), signed for
+// the signing name sts.
+func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, x *exchange, req sts.Request) {
+	caller, err := auth.FromRequestFor(r, s.opts.Defaults, auth.STSSigningName)
+	if err == nil {
+		x.caller = caller
+	}
+	resp := sts.Serve(req, caller, err, x.id)
+	if resp.Operation != "" {
+		x.operation = resp.Operation
+	}
+	x.status, x.code = resp.Status, resp.Code
+	w.Header().Set("Content-Type", sts.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	w.WriteHeader(x.status)
+	w.Write(resp.Body)
+}
+
+// record logs the request's line, with its error code when it failed, and
+// counts it in the metrics.
+func (s *Server) record(r *http.Request, x *exchange, start time.Time) {
 	elapsed := time.Since(start)
-	s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	attrs := []slog.Attr{
 		slog.String("operation", x.operation),
 		slog.String("account", x.caller.Account),
 		slog.String("region", x.caller.Region),
 		slog.Int("status", x.status),
 		slog.Duration("duration", elapsed),
-		slog.String("request_id", x.id))
+		slog.String("request_id", x.id),
+	}
+	if x.code != "" {
+		attrs = append(attrs, slog.String("error_code", x.code))
+	}
+	s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	if s.requests != nil {
 		s.requests.WithLabelValues(x.operation, strconv.Itoa(x.status)).Inc()
 		s.duration.WithLabelValues(x.operation).Observe(elapsed.Seconds())
+		if x.code != "" {
+			s.errors.WithLabelValues(x.operation, x.code).Inc()
+		}
 	}
 }
 
@@ -196,13 +259,21 @@ func (s *Server) wireError(ctx context.Context, x *exchange, err error) api.APIE
 		s.opts.Logger.Info("request cancelled by the client", "request_id", x.id, "operation", x.operation)
 		return &api.Error{Code: "RequestCanceled", Status: StatusClientClosedRequest, Message: "The client cancelled the request."}
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		s.countStoreError(StoreErrorUnavailable)
 		s.opts.Logger.Warn("store unavailable", "request_id", x.id, "operation", x.operation, "err", err)
 		return &api.Error{Code: "ServiceUnavailableException", Status: http.StatusServiceUnavailable,
 			Message: "The service is temporarily unable to reach its store. Retry the request."}
 	}
+	s.countStoreError(StoreErrorInternal)
 	s.opts.Logger.Error("internal failure", "request_id", x.id, "operation", x.operation, "err", err)
 	return &api.Error{Code: "InternalFailure", Status: http.StatusInternalServerError,
 		Message: "The request processing has failed because of an unknown error, exception or failure."}
+}
+
+func (s *Server) countStoreError(kind string) {
+	if s.storeErrors != nil {
+		s.storeErrors.WithLabelValues(kind).Inc()
+	}
 }
 
 func newRequestID() string { return uuid.NewString() }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -200,6 +201,8 @@ func FuzzRequestPath(f *testing.F) {
 	f.Add("WorkspacesService.DescribeWorkspaceImages", `{"NextToken":"djE6d3NpLQ"}`)
 	f.Add("WorkspacesService.CreateTags", `{"ResourceId":"x","Tags":[{"Key":null}]}`)
 	f.Add("WorkspacesService.", `{`)
+	f.Add("", "Action=GetCallerIdentity&Version=2011-06-15")
+	f.Add("Version=2011-06-15", "Action=AssumeRole&RoleArn=%ff")
 	h := newServer(f, nil)
 	f.Fuzz(func(t *testing.T, target, body string) {
 		w := call(h, "POST", target, body)
@@ -208,6 +211,28 @@ func FuzzRequestPath(f *testing.F) {
 		}
 		if !json.Valid(w.Body.Bytes()) {
 			t.Fatalf("%s %q → non-JSON body %q", target, body, w.Body)
+		}
+		// The same bytes as an STS query-protocol request (body form-encoded,
+		// target as the query string of a GET): never a 5xx, and STS's
+		// answers are well-formed XML.
+		for _, r := range []*http.Request{
+			httptest.NewRequest("POST", "/", strings.NewReader(body)),
+			httptest.NewRequest("GET", "/", nil),
+		} {
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.URL.RawQuery = target
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code >= 500 {
+				t.Fatalf("%s ?%q %q → %d %s", r.Method, target, body, w.Code, w.Body)
+			}
+			if w.Header().Get("Content-Type") == "text/xml" {
+				if err := xml.Unmarshal(w.Body.Bytes(), new(struct{})); err != nil {
+					t.Fatalf("%s ?%q %q → bad XML %q: %v", r.Method, target, body, w.Body, err)
+				}
+			} else if !json.Valid(w.Body.Bytes()) {
+				t.Fatalf("%s ?%q %q → neither XML nor JSON: %q", r.Method, target, body, w.Body)
+			}
 		}
 	})
 }

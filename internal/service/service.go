@@ -8,6 +8,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
@@ -169,6 +170,49 @@ func (s *Service) AddFaultRule(ctx context.Context, r pipeline.FaultRule) (pipel
 // DeleteFaultRule removes the rule with the id; an empty id removes them all.
 func (s *Service) DeleteFaultRule(ctx context.Context, id string) error {
 	return s.env.DeleteFaultRule(ctx, id)
+}
+
+// BYOL is how accounts start out with respect to BYOL.
+func (s *Service) BYOL() BYOLMode { return s.cfg.BYOL }
+
+// Selection picks what Reset removes: everything (the zero Selection), one
+// account, or one account in one Region.
+type Selection = records.Selection
+
+// ResetResult is what Reset removed.
+type ResetResult = records.ResetResult
+
+// ErrInvalidSelection is a Selection with a Region but no account.
+var ErrInvalidSelection = records.ErrInvalidSelection
+
+// Reset deletes everything sel selects in one transaction, keeping image
+// sharing consistent across accounts (see records.Reset). A reset of
+// everything also returns the clock and the fault rules to their defaults:
+// the clock runs at real time again, even if it was ahead, since nothing is
+// left whose time could go back.
+func (s *Service) Reset(ctx context.Context, sel Selection) (ResetResult, error) {
+	res, err := records.Reset(ctx, s.env.DB, sel)
+	if err == nil && sel.All() {
+		s.env.Clock.Forget()
+	}
+	return res, err
+}
+
+// ProbeWrite checks that the store takes writes, with a real write of a
+// small record, giving up after timeout.
+func (s *Service) ProbeWrite(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	// The write runs on its own so that a store that holds on to a queued
+	// write (SQLite waits for its batch) cannot hold the caller past timeout.
+	go func() { done <- s.env.DB.ProbeWrite(ctx, time.Now().UTC()) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: a write did not complete within %s", store.ErrUnavailable, timeout)
+	}
 }
 
 // Errors of the fault rule operations.

@@ -88,6 +88,14 @@ func (c *readCache) apply(writes map[Key]*Record) {
 	}
 }
 
+// clear drops every record, as after a purge.
+func (c *readCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	c.recs.Clear()
+}
+
 // forget drops keys whose writes may or may not have committed.
 func (c *readCache) forget(writes map[Key]*Record) {
 	c.mu.Lock()

@@ -41,6 +41,10 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentLimit", testConcurrentLimit},
 		{"ConcurrentReadModifyWrite", testConcurrentRMW},
 		{"UseAfterClose", testClosed},
+		{"Purge", testPurge},
+		{"PurgeInsideTx", testPurgeInTx},
+		{"PurgeOfEverything", testPurgeAll},
+		{"Select", testSelect},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -933,4 +937,284 @@ func testClosed(t *testing.T, s Store) {
 	wantErr(t, "ListKind after Close", err, ErrUnavailable)
 	wantErr(t, "Update after Close", insert(t, s, rec("1", "b", ""), 0), ErrUnavailable)
 	wantErr(t, "Ping after Close", s.Ping(ctx), ErrUnavailable)
+}
+
+// at is a record of kind in account and region.
+func at(account, region, kind, id, name string) *Record {
+	return &Record{
+		Key:     Key{Account: account, Region: region, Kind: kind, ID: id},
+		Name:    name,
+		Created: t0,
+		Body:    []byte(`{"id":"` + id + `"}`),
+	}
+}
+
+// purgeFixture fills s with records of two kinds in two accounts and two
+// Regions, plus a setting outside every account, reads each once (so that a
+// store with a read cache has them all cached) and returns their keys.
+func purgeFixture(t *testing.T, s Store) []Key {
+	t.Helper()
+	var keys []Key
+	for _, acct := range []string{"111111111111", "222222222222"} {
+		for _, region := range []string{"us-east-1", "eu-west-1"} {
+			for i := range 3 {
+				r := at(acct, region, "image", "wsi-"+strconv.Itoa(i), "image-"+strconv.Itoa(i))
+				wantErr(t, "insert", insert(t, s, r, 0), nil)
+				keys = append(keys, r.Key)
+			}
+			r := at(acct, region, "bundle", "wsb-0", "bundle")
+			wantErr(t, "insert", insert(t, s, r, 0), nil)
+			keys = append(keys, r.Key)
+		}
+	}
+	r := at("", "", "setting", "clock", "")
+	wantErr(t, "insert", insert(t, s, r, 0), nil)
+	keys = append(keys, r.Key)
+	for _, k := range keys {
+		mustGet(t, s, k)
+	}
+	return keys
+}
+
+// present checks which of keys exist, as Get and List outside a
+// transaction and Get inside one see it.
+func present(t *testing.T, s Store, keys []Key, want func(Key) bool) {
+	t.Helper()
+	ctx := context.Background()
+	for _, k := range keys {
+		_, err := s.Get(ctx, k)
+		if got := err == nil; got != want(k) {
+			t.Errorf("Get(%v) = %v, want present %v", k, err, want(k))
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+		list, err := s.List(ctx, k.Scope(), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(ids(list), k.ID); got != want(k) {
+			t.Errorf("List(%v) = %v, want %s present %v", k.Scope(), ids(list), k.ID, want(k))
+		}
+	}
+	wantErr(t, "read in tx", s.Update(ctx, func(tx Tx) error {
+		for _, k := range keys {
+			_, err := tx.Get(ctx, k)
+			if got := err == nil; got != want(k) {
+				return fmt.Errorf("tx.Get(%v) = %v, want present %v", k, err, want(k))
+			}
+		}
+		return nil
+	}), nil)
+}
+
+func testPurge(t *testing.T, s Store) {
+	ctx := context.Background()
+	keys := purgeFixture(t, s)
+	a, b := "111111111111", "222222222222"
+
+	counts, err := Purge(ctx, s, Selection{Account: a, Region: "us-east-1"})
+	wantErr(t, "purge account and Region", err, nil)
+	if want := map[string]int{"image": 3, "bundle": 1}; !mapsEqual(counts, want) {
+		t.Fatalf("purge of %s in us-east-1 removed %v, want %v", a, counts, want)
+	}
+	present(t, s, keys, func(k Key) bool { return !(k.Account == a && k.Region == "us-east-1") })
+
+	// Names and quotas of the purged records are free again.
+	wantErr(t, "reuse a purged name", insert(t, s, at(a, "us-east-1", "image", "wsi-new", "image-0"), 1), nil)
+	// A second purge finds only what was added since.
+	counts, err = Purge(ctx, s, Selection{Account: a, Region: "us-east-1"})
+	wantErr(t, "purge again", err, nil)
+	if want := map[string]int{"image": 1}; !mapsEqual(counts, want) {
+		t.Fatalf("second purge removed %v, want %v", counts, want)
+	}
+
+	counts, err = Purge(ctx, s, Selection{Account: a})
+	wantErr(t, "purge account", err, nil)
+	if want := map[string]int{"image": 3, "bundle": 1}; !mapsEqual(counts, want) {
+		t.Fatalf("purge of %s removed %v, want %v", a, counts, want)
+	}
+	present(t, s, keys, func(k Key) bool { return k.Account != a })
+
+	// An account with nothing, or one unknown, purges to nothing.
+	counts, err = Purge(ctx, s, Selection{Account: "333333333333", Region: "us-east-1"})
+	wantErr(t, "purge unknown account", err, nil)
+	if len(counts) != 0 {
+		t.Fatalf("purge of an unknown account removed %v", counts)
+	}
+	// A Region without an account is refused, through the helper and the Tx.
+	if _, err := Purge(ctx, s, Selection{Region: "us-east-1"}); !errors.Is(err, ErrInvalidSelection) {
+		t.Fatalf("purge by Region alone: %v, want ErrInvalidSelection", err)
+	}
+	err = s.Update(ctx, func(tx Tx) error {
+		_, err := tx.Purge(ctx, Selection{Region: "us-east-1"})
+		return err
+	})
+	wantErr(t, "tx.Purge by Region alone", err, ErrInvalidSelection)
+	present(t, s, keys, func(k Key) bool { return k.Account != a })
+
+	// What was not selected is intact.
+	sameRecord(t, mustGet(t, s, Key{b, "eu-west-1", "image", "wsi-2"}), &Record{
+		Key: Key{b, "eu-west-1", "image", "wsi-2"}, Name: "image-2", Created: t0, Version: 1, Body: []byte(`{"id":"wsi-2"}`)})
+}
+
+func testPurgeAll(t *testing.T, s Store) {
+	ctx := context.Background()
+	keys := purgeFixture(t, s)
+	counts, err := Purge(ctx, s, Selection{})
+	wantErr(t, "purge everything", err, nil)
+	if want := map[string]int{"image": 12, "bundle": 4, "setting": 1}; !mapsEqual(counts, want) {
+		t.Fatalf("purge of everything removed %v, want %v", counts, want)
+	}
+	present(t, s, keys, func(Key) bool { return false })
+	for _, kind := range []string{"image", "bundle", "setting"} {
+		if all, err := s.ListKind(ctx, kind, Key{}, 0); err != nil || len(all) != 0 {
+			t.Fatalf("ListKind(%s) after purging everything = %v, %v", kind, ids(all), err)
+		}
+	}
+	counts, err = Purge(ctx, s, Selection{})
+	wantErr(t, "purge an empty store", err, nil)
+	if len(counts) != 0 {
+		t.Fatalf("purge of an empty store removed %v", counts)
+	}
+	// The store works as new.
+	for _, k := range keys {
+		wantErr(t, "insert after purge", insert(t, s, at(k.Account, k.Region, k.Kind, k.ID, ""), 0), nil)
+		if got := mustGet(t, s, k); got.Version != 1 {
+			t.Fatalf("re-inserted %v has version %d, want 1", k, got.Version)
+		}
+	}
+}
+
+func testPurgeInTx(t *testing.T, s Store) {
+	ctx := context.Background()
+	a := "111111111111"
+	keys := purgeFixture(t, s)
+	kept := at(a, "us-east-1", "image", "wsi-after", "image-0")
+	err := s.Update(ctx, func(tx Tx) error {
+		// Writes before the purge are purged with the rest.
+		if err := tx.Insert(ctx, at(a, "us-east-1", "image", "wsi-new", "new"), 0); err != nil {
+			return err
+		}
+		old, err := tx.Get(ctx, Key{a, "eu-west-1", "image", "wsi-1"})
+		if err != nil {
+			return err
+		}
+		old.Body = []byte(`{"changed":true}`)
+		if err := tx.Put(ctx, old); err != nil {
+			return err
+		}
+		if err := tx.Delete(ctx, Key{a, "eu-west-1", "image", "wsi-2"}); err != nil {
+			return err
+		}
+		counts, err := tx.Purge(ctx, Selection{Account: a})
+		if err != nil {
+			return err
+		}
+		// 8 committed, one deleted already, one inserted.
+		if want := map[string]int{"image": 6, "bundle": 2}; !mapsEqual(counts, want) {
+			return fmt.Errorf("tx.Purge removed %v, want %v", counts, want)
+		}
+		if _, err := tx.Get(ctx, Key{a, "us-east-1", "image", "wsi-new"}); !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("tx.Get of a record inserted then purged: %v", err)
+		}
+		if n, err := tx.Count(ctx, Scope{a, "us-east-1", "image"}); err != nil || n != 0 {
+			return fmt.Errorf("tx.Count after purge = %d, %v", n, err)
+		}
+		if got, err := tx.List(ctx, Scope{a, "eu-west-1", "image"}, "", 0); err != nil || len(got) != 0 {
+			return fmt.Errorf("tx.List after purge = %v, %v", ids(got), err)
+		}
+		if got, err := tx.Select(ctx, Selection{Account: a}, "image"); err != nil || len(got) != 0 {
+			return fmt.Errorf("tx.Select after purge = %v, %v", ids(got), err)
+		}
+		// Writes after the purge stay, names and quota free.
+		return tx.Insert(ctx, kept, 1)
+	})
+	wantErr(t, "purge in a transaction", err, nil)
+	present(t, s, append(keys, kept.Key), func(k Key) bool { return k.Account != a || k == kept.Key })
+	if _, err := s.Get(ctx, Key{a, "us-east-1", "image", "wsi-new"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a record inserted then purged in one transaction exists: %v", err)
+	}
+
+	// A transaction that fails after purging purges nothing.
+	boom := errors.New("boom")
+	err = s.Update(ctx, func(tx Tx) error {
+		if _, err := tx.Purge(ctx, Selection{}); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, "failed purge", err, boom)
+	present(t, s, append(keys, kept.Key), func(k Key) bool { return k.Account != a || k == kept.Key })
+}
+
+func testSelect(t *testing.T, s Store) {
+	ctx := context.Background()
+	a, b := "111111111111", "222222222222"
+	purgeFixture(t, s)
+	keysOf := func(rs []*Record) []string {
+		out := []string{}
+		for _, r := range rs {
+			out = append(out, r.Account+"/"+r.Region+"/"+r.Kind+"/"+r.ID)
+		}
+		return out
+	}
+	err := s.Update(ctx, func(tx Tx) error {
+		for _, c := range []struct {
+			sel  Selection
+			kind string
+			want []string
+		}{
+			{Selection{Account: a}, "bundle", []string{a + "/eu-west-1/bundle/wsb-0", a + "/us-east-1/bundle/wsb-0"}},
+			{Selection{Account: b, Region: "us-east-1"}, "image", []string{
+				b + "/us-east-1/image/wsi-0", b + "/us-east-1/image/wsi-1", b + "/us-east-1/image/wsi-2"}},
+			{Selection{}, "bundle", []string{a + "/eu-west-1/bundle/wsb-0", a + "/us-east-1/bundle/wsb-0",
+				b + "/eu-west-1/bundle/wsb-0", b + "/us-east-1/bundle/wsb-0"}},
+			{Selection{}, "setting", []string{"//setting/clock"}},
+			{Selection{Account: "333333333333"}, "image", []string{}},
+			{Selection{Account: a}, "workspace", []string{}},
+		} {
+			got, err := tx.Select(ctx, c.sel, c.kind)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(keysOf(got), c.want) {
+				return fmt.Errorf("Select(%+v, %s) = %v, want %v", c.sel, c.kind, keysOf(got), c.want)
+			}
+		}
+		if _, err := tx.Select(ctx, Selection{Region: "us-east-1"}, "image"); !errors.Is(err, ErrInvalidSelection) {
+			return fmt.Errorf("Select by Region alone: %v, want ErrInvalidSelection", err)
+		}
+		// It sees the transaction's own writes and deletions, with bodies.
+		if err := tx.Insert(ctx, at(a, "ap-south-1", "bundle", "wsb-9", ""), 0); err != nil {
+			return err
+		}
+		if err := tx.Delete(ctx, Key{a, "us-east-1", "bundle", "wsb-0"}); err != nil {
+			return err
+		}
+		got, err := tx.Select(ctx, Selection{Account: a}, "bundle")
+		if err != nil {
+			return err
+		}
+		if want := []string{a + "/ap-south-1/bundle/wsb-9", a + "/eu-west-1/bundle/wsb-0"}; !slices.Equal(keysOf(got), want) {
+			return fmt.Errorf("Select after own writes = %v, want %v", keysOf(got), want)
+		}
+		if string(got[0].Body) != `{"id":"wsb-9"}` || got[1].Version != 1 || got[1].Name != "bundle" {
+			return fmt.Errorf("Select returned %+v", got)
+		}
+		return nil
+	})
+	wantErr(t, "select", err, nil)
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
 }

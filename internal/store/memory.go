@@ -115,6 +115,12 @@ func (m *memStore) Update(ctx context.Context, fn func(Tx) error) error {
 			m.scopes[k.Scope()].names[r.Name] = k.ID
 		}
 	}
+	// Scopes left empty go, so that a store emptied by Purge holds nothing.
+	for k := range tx.writes {
+		if sc := m.scopes[k.Scope()]; sc != nil && len(sc.recs) == 0 {
+			delete(m.scopes, k.Scope())
+		}
+	}
 	return nil
 }
 
@@ -248,6 +254,61 @@ func (t *memTx) Delete(ctx context.Context, k Key) error {
 	}
 	t.writes[k] = nil
 	return nil
+}
+
+func (t *memTx) Select(ctx context.Context, sel Selection, kind string) ([]*Record, error) {
+	if err := sel.Validate(); err != nil {
+		return nil, err
+	}
+	var picked []*Record
+	for s, sc := range t.m.scopes {
+		if s.Kind != kind {
+			continue
+		}
+		for _, r := range sc.recs {
+			if _, changed := t.writes[r.Key]; !changed && sel.Contains(r.Key) {
+				picked = append(picked, r)
+			}
+		}
+	}
+	for k, r := range t.writes {
+		if r != nil && k.Kind == kind && sel.Contains(k) {
+			picked = append(picked, r)
+		}
+	}
+	slices.SortFunc(picked, func(a, b *Record) int { return compareKeys(a.Key, b.Key) })
+	out := make([]*Record, len(picked))
+	for i, r := range picked {
+		out[i] = cloneRecord(r)
+	}
+	return out, nil
+}
+
+func (t *memTx) Purge(ctx context.Context, sel Selection) (map[string]int, error) {
+	if err := sel.Validate(); err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	for s, sc := range t.m.scopes {
+		for _, r := range sc.recs {
+			if _, changed := t.writes[r.Key]; !changed && sel.Contains(r.Key) {
+				t.writes[r.Key] = nil
+				counts[s.Kind]++
+			}
+		}
+	}
+	for k, r := range t.writes {
+		if r == nil || !sel.Contains(k) {
+			continue
+		}
+		counts[k.Kind]++
+		if sc := t.m.scopes[k.Scope()]; sc != nil && sc.recs[k.ID] != nil {
+			t.writes[k] = nil // committed: delete it
+		} else {
+			delete(t.writes, k) // written by this transaction only: forget it
+		}
+	}
+	return counts, nil
 }
 
 // listFrom merges a committed scope with a transaction's overlay.

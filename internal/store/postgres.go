@@ -421,6 +421,61 @@ func (t *pgTx) Delete(ctx context.Context, k Key) error {
 	return nil
 }
 
+// pgWhere is the condition selecting sel, and its arguments, numbered from $1.
+func pgWhere(sel Selection) (string, []any) {
+	switch {
+	case sel.All():
+		return `TRUE`, nil
+	case sel.Region == "":
+		return `account = $1`, []any{sel.Account}
+	}
+	return `account = $1 AND region = $2`, []any{sel.Account, sel.Region}
+}
+
+func (t *pgTx) Select(ctx context.Context, sel Selection, kind string) ([]*Record, error) {
+	if err := sel.Validate(); err != nil {
+		return nil, err
+	}
+	where, args := pgWhere(sel)
+	args = append(args, kind)
+	rows, err := t.tx.Query(ctx, `SELECT `+pgCols+` FROM records WHERE `+where+
+		` AND kind = $`+strconv.Itoa(len(args))+` ORDER BY account, region, id`, args...)
+	if err != nil {
+		return nil, t.fail(ctx, "select", err)
+	}
+	out, err := pgScanAll(rows)
+	if err != nil {
+		return nil, t.fail(ctx, "select", err)
+	}
+	return out, nil
+}
+
+func (t *pgTx) Purge(ctx context.Context, sel Selection) (map[string]int, error) {
+	if err := sel.Validate(); err != nil {
+		return nil, err
+	}
+	where, args := pgWhere(sel)
+	rows, err := t.tx.Query(ctx, `WITH gone AS (DELETE FROM records WHERE `+where+` RETURNING kind)
+		SELECT kind, count(*) FROM gone GROUP BY kind`, args...)
+	if err != nil {
+		return nil, t.fail(ctx, "purge", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var kind string
+		var n int64
+		if err := rows.Scan(&kind, &n); err != nil {
+			return nil, t.fail(ctx, "purge", err)
+		}
+		counts[kind] = int(n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(ctx, "purge", err)
+	}
+	return counts, nil
+}
+
 // mapUnique is the backstop for a unique_violation the pre-checks could not
 // see coming (a concurrent commit); the constraint name says which rule.
 func (t *pgTx) mapUnique(ctx context.Context, op string, err error) error {

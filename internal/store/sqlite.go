@@ -107,7 +107,10 @@ type sqliteBatchStmts struct {
 type sqliteReq struct {
 	// writes are the records the request wrote (nil: deleted), applied to
 	// the read cache once its batch commits.
-	writes   map[Key]*Record
+	writes map[Key]*Record
+	// purged says the request ran Purge, whose deletions are too many to
+	// list: the read cache is emptied once its batch commits.
+	purged   bool
 	ctx      context.Context
 	fn       func(Tx) error
 	err      error
@@ -458,17 +461,27 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 		return
 	}
 	writes := make(map[Key]*Record)
+	purged := false
 	for _, r := range batch {
 		if r.err == nil && !r.panicked {
 			for k, w := range r.writes {
 				writes[k] = w
 			}
+			purged = purged || r.purged
 		}
 	}
 	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
 		c.ExecContext(ctx, `ROLLBACK`)
 		failAll(fmt.Errorf("store: commit: %w", err))
 		s.cache.forget(writes)
+		if purged {
+			s.cache.clear()
+		}
+		return
+	}
+	if purged {
+		// Emptying the cache is always correct, and a purge is rare.
+		s.cache.clear()
 		return
 	}
 	s.cache.apply(writes)
@@ -482,9 +495,9 @@ func (s *sqliteStore) call(r *sqliteReq) {
 			r.panicked, r.panicVal = true, v
 		}
 	}()
-	tx := &sqliteTx{st: &s.w, writes: make(map[Key]*Record)}
+	tx := &sqliteTx{st: &s.w, conn: s.wconn, writes: make(map[Key]*Record)}
 	r.err = r.fn(tx)
-	r.writes = tx.writes
+	r.writes, r.purged = tx.writes, tx.purged
 }
 
 // sqliteTx runs its statements on the writer connection without the
@@ -493,8 +506,12 @@ func (s *sqliteStore) call(r *sqliteReq) {
 // the whole transaction: everyone else's requests in the batch. The context
 // is still honoured between statements.
 type sqliteTx struct {
-	st     *sqliteStmts
+	st *sqliteStmts
+	// conn is the writer connection, for the statements that depend on a
+	// Selection and so are not prepared.
+	conn   *sql.Conn
 	writes map[Key]*Record
+	purged bool
 }
 
 func (t *sqliteTx) Get(ctx context.Context, k Key) (*Record, error) {
@@ -642,6 +659,77 @@ func (t *sqliteTx) Delete(ctx context.Context, k Key) error {
 	}
 	t.writes[k] = nil
 	return nil
+}
+
+// sqliteWhere is the WHERE clause selecting sel, and its arguments.
+func sqliteWhere(sel Selection) (string, []any) {
+	switch {
+	case sel.All():
+		return ``, nil
+	case sel.Region == "":
+		return ` WHERE account = ?`, []any{sel.Account}
+	}
+	return ` WHERE account = ? AND region = ?`, []any{sel.Account, sel.Region}
+}
+
+func (t *sqliteTx) Select(ctx context.Context, sel Selection, kind string) ([]*Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := sel.Validate(); err != nil {
+		return nil, err
+	}
+	where, args := sqliteWhere(sel)
+	if where == "" {
+		where = ` WHERE kind = ?`
+	} else {
+		where += ` AND kind = ?`
+	}
+	rows, err := t.conn.QueryContext(context.Background(), `SELECT `+sqliteCols+` FROM records`+where+
+		` ORDER BY account, region, id`, append(args, kind)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: select: %w", err)
+	}
+	return sqliteScanAll(rows)
+}
+
+func (t *sqliteTx) Purge(ctx context.Context, sel Selection) (map[string]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := sel.Validate(); err != nil {
+		return nil, err
+	}
+	bg := context.Background()
+	where, args := sqliteWhere(sel)
+	rows, err := t.conn.QueryContext(bg, `SELECT kind, count(*) FROM records`+where+` GROUP BY kind`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: purge: %w", err)
+	}
+	counts := map[string]int{}
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: purge: %w", err)
+		}
+		counts[kind] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: purge: %w", err)
+	}
+	if _, err := t.conn.ExecContext(bg, `DELETE FROM records`+where, args...); err != nil {
+		return nil, fmt.Errorf("store: purge: %w", err)
+	}
+	for k := range t.writes {
+		if sel.Contains(k) {
+			t.writes[k] = nil
+		}
+	}
+	t.purged = true
+	return counts, nil
 }
 
 func sqliteGet(ctx context.Context, st *sql.Stmt, k Key) (*Record, error) {

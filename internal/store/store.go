@@ -86,6 +86,56 @@ type Tx interface {
 	Put(ctx context.Context, r *Record) error
 	// Delete removes a record; ErrNotFound if there is none.
 	Delete(ctx context.Context, k Key) error
+	// Select returns the records of kind that sel contains, ordered by
+	// (Account, Region, ID) in byte order. It serves what must be read
+	// across the Regions of an account inside a transaction, such as what
+	// a reset must fix up before Purge.
+	Select(ctx context.Context, sel Selection, kind string) ([]*Record, error)
+	// Purge deletes every record sel contains, of every kind, and returns
+	// how many it deleted by kind (no entry for a kind it deleted none of).
+	// Names and quota counts of the deleted records are freed at once,
+	// within the transaction.
+	Purge(ctx context.Context, sel Selection) (map[string]int, error)
+}
+
+// Selection picks records by where they live: every record (the zero
+// Selection, which includes the records outside every account, such as
+// wsim's own settings), every record of one account, or every record of one
+// account in one Region.
+type Selection struct{ Account, Region string }
+
+// ErrInvalidSelection is a Selection naming a Region without an account.
+var ErrInvalidSelection = errors.New("store: a selection by Region needs an account")
+
+// Validate refuses a Region without an account.
+func (s Selection) Validate() error {
+	if s.Account == "" && s.Region != "" {
+		return ErrInvalidSelection
+	}
+	return nil
+}
+
+// All reports whether s selects every record.
+func (s Selection) All() bool { return s.Account == "" && s.Region == "" }
+
+// Contains reports whether s selects k.
+func (s Selection) Contains(k Key) bool {
+	return s.All() || (k.Account == s.Account && (s.Region == "" || k.Region == s.Region))
+}
+
+// Purge deletes every record sel contains in one transaction of its own,
+// and returns how many it deleted by kind.
+func Purge(ctx context.Context, st Store, sel Selection) (map[string]int, error) {
+	if err := sel.Validate(); err != nil {
+		return nil, err
+	}
+	var counts map[string]int
+	err := st.Update(ctx, func(tx Tx) error {
+		var err error
+		counts, err = tx.Purge(ctx, sel)
+		return err
+	})
+	return counts, err
 }
 
 // Store is wsim's state. All implementations are safe for concurrent use.

@@ -1,0 +1,7 @@
+package control
+
+// What the tests of package control_test reach inside.
+var (
+	WriteEvent     = writeEvent
+	DashboardQuery = dashboardQuery
+)
