@@ -39,6 +39,18 @@ const (
 	BYOLStrict BYOLMode = "strict"
 )
 
+// DirectoryMode says how wsim stands in for AWS Directory Service.
+type DirectoryMode string
+
+const (
+	// DirectoriesFriendly takes any well-formed d- id as an existing
+	// directory and accepts every user name.
+	DirectoriesFriendly DirectoryMode = "friendly"
+	// DirectoriesStrict knows only the directories and users declared
+	// through the control API.
+	DirectoriesStrict DirectoryMode = "strict"
+)
+
 // Options is everything a wsim endpoint is configured with. Zero fields take
 // the defaults `wsim serve` documents, except Profile, whose zero value makes
 // every stage instant, and Store, where "" means "sqlite".
@@ -58,6 +70,12 @@ type Options struct {
 	BundleQuota int
 	// BYOL is how accounts start (BYOLFriendly when "").
 	BYOL BYOLMode
+	// Directories is how wsim stands in for Directory Service
+	// (DirectoriesFriendly when "").
+	Directories DirectoryMode
+	// WorkspaceQuota is the number of WorkSpaces an account may hold per
+	// Region (DefaultWorkspaceQuota when 0).
+	WorkspaceQuota int
 	// DefaultAccount and DefaultRegion are the caller of unsigned requests;
 	// DefaultAccount is also the account of access keys that are not 12-digit
 	// account ids.
@@ -86,6 +104,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BYOL == "" {
 		o.BYOL = BYOLFriendly
+	}
+	if o.Directories == "" {
+		o.Directories = DirectoriesFriendly
+	}
+	if o.WorkspaceQuota <= 0 {
+		o.WorkspaceQuota = DefaultWorkspaceQuota
 	}
 	if o.DefaultAccount == "" {
 		o.DefaultAccount = DefaultAccount

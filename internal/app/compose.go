@@ -23,7 +23,16 @@ import (
 const (
 	DefaultImageQuota  = service.DefaultImageQuota
 	DefaultBundleQuota = service.DefaultBundleQuota
+	// DefaultWorkspaceQuota is the default of Options.WorkspaceQuota and
+	// --workspace-quota.
+	DefaultWorkspaceQuota = service.DefaultWorkspaceQuota
 )
+
+// ParseDirectoryMode reads a --directories value: friendly or strict.
+func ParseDirectoryMode(s string) (DirectoryMode, error) {
+	m, err := service.ParseDirectoryMode(s)
+	return DirectoryMode(m), err
+}
 
 // Errors of the fault-rule methods, for errors.Is.
 var (
@@ -44,6 +53,7 @@ func ParseBYOLMode(s string) (BYOLMode, error) {
 func compose(o Options, st store.Store, clockCacheTTL time.Duration) (http.Handler, services) {
 	svc := service.New(service.Config{
 		Profile: o.Profile, ImageQuota: o.ImageQuota, BundleQuota: o.BundleQuota, BYOL: service.BYOLMode(o.BYOL),
+		Directories: service.DirectoryMode(o.Directories), WorkspaceQuota: o.WorkspaceQuota,
 		ClockCacheTTL: clockCacheTTL, Now: o.Now,
 	}, st)
 	o.Registry.MustRegister(metrics.NewCollector(metrics.Config{

@@ -27,6 +27,8 @@ type ServeFlags struct {
 	ImageQuota     int
 	BundleQuota    int
 	BYOL           string
+	Directories    string
+	WorkspaceQuota int
 	LogFormat      string
 	LogLevel       string
 }
@@ -58,6 +60,8 @@ func (f *ServeFlags) Register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.ImageQuota, "image-quota", DefaultImageQuota, "images an account may hold per Region")
 	fs.IntVar(&f.BundleQuota, "bundle-quota", DefaultBundleQuota, "custom bundles an account may hold per Region")
 	fs.StringVar(&f.BYOL, "byol", string(BYOLFriendly), "how accounts start: friendly (enabled for BYOL, imports work at once) or strict (BYOL imports refused until ModifyAccount has completed)")
+	fs.StringVar(&f.Directories, "directories", string(DirectoriesFriendly), "how Directory Service is stood in for: friendly (any well-formed d- id is an existing directory, every user exists) or strict (only directories and users declared through the control API)")
+	fs.IntVar(&f.WorkspaceQuota, "workspace-quota", DefaultWorkspaceQuota, "WorkSpaces an account may hold per Region (AWS's default for a new account is 1)")
 	fs.StringVar(&f.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 }
@@ -81,11 +85,16 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 	if err != nil {
 		return Options{}, fmt.Errorf("--byol: %w", err)
 	}
+	dirs, err := ParseDirectoryMode(f.Directories)
+	if err != nil {
+		return Options{}, fmt.Errorf("--directories: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return Options{
 		Store: f.Store, DataDir: f.DataDir, Profile: profile,
 		ImageQuota: f.ImageQuota, BundleQuota: f.BundleQuota, BYOL: byol,
+		Directories: dirs, WorkspaceQuota: f.WorkspaceQuota,
 		DefaultAccount: f.DefaultAccount, DefaultRegion: f.DefaultRegion,
 		Logger: logger, Registry: reg,
 	}, nil

@@ -48,6 +48,9 @@ type Config struct {
 	Quotas map[string]int
 	// BYOL says how accounts start out with respect to BYOL.
 	BYOL BYOLMode
+	// Directories says how wsim stands in for Directory Service
+	// (DirectoriesFriendly when "").
+	Directories DirectoryMode
 	// DecodeCacheBytes bounds the cache of decoded records
 	// (DefaultDecodeCacheBytes when 0).
 	DecodeCacheBytes int64
@@ -68,6 +71,9 @@ func Open(st store.Store, cfg Config) *DB {
 	if cfg.BYOL == "" {
 		cfg.BYOL = BYOLFriendly
 	}
+	if cfg.Directories == "" {
+		cfg.Directories = DirectoriesFriendly
+	}
 	if cfg.DecodeCacheBytes <= 0 {
 		cfg.DecodeCacheBytes = DefaultDecodeCacheBytes
 	}
@@ -80,6 +86,9 @@ func (db *DB) Quota(kind string) int { return db.cfg.Quotas[kind] }
 
 // BYOLMode is how accounts start out.
 func (db *DB) BYOLMode() BYOLMode { return db.cfg.BYOL }
+
+// DirectoryMode is how wsim stands in for Directory Service.
+func (db *DB) DirectoryMode() DirectoryMode { return db.cfg.Directories }
 
 // Ping reports whether the store can be reached.
 func (db *DB) Ping(ctx context.Context) error { return db.st.Ping(ctx) }

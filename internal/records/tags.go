@@ -16,11 +16,15 @@ type taggable struct {
 }
 
 // taggableKinds maps resource id prefixes to the kinds that hold them. Ids
-// of kinds wsim does not hold yet (directories d-, WorkSpaces ws-, IP
-// groups wsipg-, connection aliases wsca-, pools wspool-) find nothing.
+// of kinds wsim does not hold yet (connection aliases wsca-, pools wspool-)
+// find nothing.
 var taggableKinds = []taggable{
 	taggableOf(Images, "wsi-", func(v *Image) *[]api.Tag { return &v.Tags }),
 	taggableOf(Bundles, "wsb-", func(v *Bundle) *[]api.Tag { return &v.Tags }),
+	taggableOf(Directories, "d-", func(v *Directory) *[]api.Tag { return &v.Tags }),
+	taggableOf(Directories, "wsd-", func(v *Directory) *[]api.Tag { return &v.Tags }),
+	taggableOf(Workspaces, "ws-", func(v *Workspace) *[]api.Tag { return &v.Tags }),
+	taggableOf(IPGroups, "wsipg-", func(v *IPGroup) *[]api.Tag { return &v.Tags }),
 }
 
 func taggableOf[T any, P Record[T]](k *Kind[T, P], prefix string, tags func(P) *[]api.Tag) taggable {

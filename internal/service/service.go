@@ -19,8 +19,11 @@ import (
 	"github.com/wsim/wsim/internal/records"
 	"github.com/wsim/wsim/internal/resources/account"
 	"github.com/wsim/wsim/internal/resources/bundles"
+	"github.com/wsim/wsim/internal/resources/directories"
 	"github.com/wsim/wsim/internal/resources/images"
+	"github.com/wsim/wsim/internal/resources/ipgroups"
 	"github.com/wsim/wsim/internal/resources/tags"
+	"github.com/wsim/wsim/internal/resources/workspaces"
 	"github.com/wsim/wsim/internal/store"
 )
 
@@ -30,7 +33,28 @@ const (
 	// DefaultBundleQuota is the AWS default of custom bundles per account
 	// and Region (not adjustable there; configurable here).
 	DefaultBundleQuota = 50
+	// DefaultDirectoryQuota is AWS's limit of registered directories per
+	// account and Region (not adjustable there).
+	DefaultDirectoryQuota = 50
+	// DefaultIPGroupQuota is AWS's limit of IP access control groups per
+	// account and Region.
+	DefaultIPGroupQuota = 100
+	// DefaultWorkspaceQuota is AWS's default quota of WorkSpaces per
+	// account and Region for a new account (adjustable there, as here).
+	DefaultWorkspaceQuota = 1
 )
+
+// DirectoryMode says how wsim stands in for Directory Service.
+type DirectoryMode = records.DirectoryMode
+
+// The directory modes; see package records.
+const (
+	DirectoriesFriendly = records.DirectoriesFriendly
+	DirectoriesStrict   = records.DirectoriesStrict
+)
+
+// ParseDirectoryMode reads a --directories value.
+func ParseDirectoryMode(s string) (DirectoryMode, error) { return records.ParseDirectoryMode(s) }
 
 // BYOLMode says how accounts start out with respect to BYOL.
 type BYOLMode = records.BYOLMode
@@ -55,6 +79,12 @@ type Config struct {
 	// BYOL says whether accounts start enabled for BYOL (BYOLFriendly, the
 	// default) or must enable it with ModifyAccount first (BYOLStrict).
 	BYOL BYOLMode
+	// Directories says how wsim stands in for Directory Service
+	// (DirectoriesFriendly when "").
+	Directories DirectoryMode
+	// WorkspaceQuota is the number of WorkSpaces an account may hold in a
+	// Region (DefaultWorkspaceQuota when 0).
+	WorkspaceQuota int
 	// ClockCacheTTL lets a process that owns its store cache the clock state.
 	// It must be zero when replicas share the store.
 	ClockCacheTTL time.Duration
@@ -98,9 +128,22 @@ func New(cfg Config, st store.Store) *Service {
 	if cfg.BYOL == "" {
 		cfg.BYOL = BYOLFriendly
 	}
+	if cfg.Directories == "" {
+		cfg.Directories = DirectoriesFriendly
+	}
+	if cfg.WorkspaceQuota <= 0 {
+		cfg.WorkspaceQuota = DefaultWorkspaceQuota
+	}
 	db := records.Open(st, records.Config{
-		Quotas: map[string]int{records.Images.Name: cfg.ImageQuota, records.Bundles.Name: cfg.BundleQuota},
-		BYOL:   cfg.BYOL,
+		Quotas: map[string]int{
+			records.Images.Name:      cfg.ImageQuota,
+			records.Bundles.Name:     cfg.BundleQuota,
+			records.Directories.Name: DefaultDirectoryQuota,
+			records.IPGroups.Name:    DefaultIPGroupQuota,
+			records.Workspaces.Name:  cfg.WorkspaceQuota,
+		},
+		BYOL:        cfg.BYOL,
+		Directories: cfg.Directories,
 	})
 	env := &kit.Env{
 		DB:      db,
@@ -115,6 +158,9 @@ func New(cfg Config, st store.Store) *Service {
 		bundles.New(env),
 		account.New(env),
 		tags.New(env),
+		directories.New(env),
+		ipgroups.New(env),
+		workspaces.New(env),
 	} {
 		r.Register(s.registry)
 		if ps, ok := r.(pipelineSource); ok {

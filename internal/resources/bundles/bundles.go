@@ -37,46 +37,22 @@ const bundlePage = 25
 // AmazonOwner is the Owner of the public bundles AWS provides.
 const AmazonOwner = "AMAZON"
 
-// amazonBundles are wsim's stand-ins for the public bundles, the same in
-// every Region, so that code listing Owner AMAZON finds something to pick
-// from. Their ids and image ids are wsim's own, not those of AWS.
-var amazonBundles = []api.WorkspaceBundle{
-	publicBundle("wsb-amzn00001", "Value with Windows Server 2022", "1 vCPU, 2 GiB memory", api.ComputeValue, "80", "10"),
-	publicBundle("wsb-amzn00002", "Standard with Windows Server 2022", "2 vCPU, 4 GiB memory", api.ComputeStandard, "80", "50"),
-	publicBundle("wsb-amzn00003", "Performance with Windows Server 2022", "2 vCPU, 8 GiB memory", api.ComputePerformance, "80", "100"),
-	publicBundle("wsb-amzn00004", "Power with Windows Server 2022", "4 vCPU, 16 GiB memory", api.ComputePower, "175", "100"),
-	publicBundle("wsb-amzn00005", "PowerPro with Windows Server 2022", "8 vCPU, 32 GiB memory", api.ComputePowerpro, "175", "100"),
-	publicBundle("wsb-amzn00006", "Standard with Amazon Linux 2", "2 vCPU, 4 GiB memory", api.ComputeStandard, "80", "50"),
-}
-
-// publicBundleTime is the CreationTime and LastUpdatedTime of every public
-// bundle: a fixed instant, so that listings are reproducible.
-var publicBundleTime = time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC)
-
-func publicBundle(id, name, desc, compute, root, user string) api.WorkspaceBundle {
+// publicToAPI is a public bundle as DescribeWorkspaceBundles shows it.
+func publicToAPI(b records.PublicBundle) api.WorkspaceBundle {
 	return api.WorkspaceBundle{
-		BundleId:        api.String(id),
-		Name:            api.String(name),
+		BundleId:        api.String(b.ID),
+		Name:            api.String(b.Name),
 		Owner:           api.String(AmazonOwner),
-		Description:     api.String(name + ", " + desc),
-		ImageId:         api.String("wsi-amzn" + id[len(id)-5:]),
-		RootStorage:     &api.RootStorage{Capacity: api.String(root)},
-		UserStorage:     &api.UserStorage{Capacity: api.String(user)},
-		ComputeType:     &api.ComputeType{Name: api.String(compute)},
-		CreationTime:    api.NewTimestamp(publicBundleTime),
-		LastUpdatedTime: api.NewTimestamp(publicBundleTime),
+		Description:     api.String(b.Description),
+		ImageId:         api.String(b.ImageID),
+		RootStorage:     &api.RootStorage{Capacity: api.String(b.RootCapacity)},
+		UserStorage:     &api.UserStorage{Capacity: api.String(b.UserCapacity)},
+		ComputeType:     &api.ComputeType{Name: api.String(b.ComputeType)},
+		CreationTime:    api.NewTimestamp(records.PublicBundleTime),
+		LastUpdatedTime: api.NewTimestamp(records.PublicBundleTime),
 		State:           api.String(api.WorkspaceBundleStateAvailable),
 		BundleType:      api.String(api.BundleTypeRegular),
 	}
-}
-
-func amazonBundle(id string) (api.WorkspaceBundle, bool) {
-	for _, b := range amazonBundles {
-		if *b.BundleId == id {
-			return b, true
-		}
-	}
-	return api.WorkspaceBundle{}, false
 }
 
 // toAPI is the bundle as DescribeWorkspaceBundles shows it. A custom bundle
@@ -209,8 +185,8 @@ func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.Describe
 		ids := slices.Clone(in.BundleIds)
 		slices.Sort(ids)
 		for _, id := range slices.Compact(ids) {
-			if pb, ok := amazonBundle(id); ok {
-				out.Bundles = append(out.Bundles, pb)
+			if pb, ok := records.FindPublicBundle(id); ok {
+				out.Bundles = append(out.Bundles, publicToAPI(pb))
 				continue
 			}
 			b, err := records.Bundles.Find(ctx, s.env.DB, req.Account, req.Region, id)
@@ -230,15 +206,15 @@ func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.Describe
 		if err != nil {
 			return nil, err
 		}
-		for _, pb := range amazonBundles {
-			if *pb.BundleId <= after {
+		for _, pb := range records.PublicBundles {
+			if pb.ID <= after {
 				continue
 			}
 			if len(out.Bundles) == bundlePage {
 				out.NextToken = records.EncodeToken(list, *out.Bundles[len(out.Bundles)-1].BundleId)
 				break
 			}
-			out.Bundles = append(out.Bundles, pb)
+			out.Bundles = append(out.Bundles, publicToAPI(pb))
 		}
 		return out, nil
 	case "", req.Account:
@@ -258,7 +234,7 @@ func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.Describe
 
 // ownBundle reads a bundle of the caller for an owner-only operation.
 func ownBundle(ctx context.Context, tx *records.Tx, req kit.Request, id, what string) (*records.Bundle, error) {
-	if _, ok := amazonBundle(id); ok {
+	if _, ok := records.FindPublicBundle(id); ok {
 		return nil, &api.AccessDeniedException{Message: fmt.Sprintf(
 			"The bundle %s is a public bundle owned by AMAZON; only custom bundles of your account can be %s.", id, what)}
 	}
