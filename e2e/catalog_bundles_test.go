@@ -93,11 +93,11 @@ func bundleLifecycle(t *testing.T, store storeBackend) {
 		t.Errorf("DescribeTags of the new bundle = %v, want the creation tags", got)
 	}
 
-	byID, err := c.DescribeWorkspaceBundles(ctx(t), &workspaces.DescribeWorkspaceBundlesInput{BundleIds: []string{id, "wsb-000000000", "wsb-amzn00002"}})
+	byID, err := c.DescribeWorkspaceBundles(ctx(t), &workspaces.DescribeWorkspaceBundlesInput{BundleIds: []string{id, "wsb-000000000", "wsb-bh8rsxt14"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantIDs := []string{id, "wsb-amzn00002"}
+	wantIDs := []string{id, "wsb-bh8rsxt14"}
 	sort.Strings(wantIDs)
 	if len(byID.Bundles) != 2 || aws.ToString(byID.Bundles[0].BundleId) != wantIDs[0] || aws.ToString(byID.Bundles[1].BundleId) != wantIDs[1] {
 		t.Errorf("DescribeWorkspaceBundles by id = %+v", byID.Bundles)
@@ -217,7 +217,7 @@ func bundleErrors(t *testing.T, store storeBackend) {
 	} {
 		t.Run(op.name, func(t *testing.T) {
 			wantAPIError(t, op.call("wsb-000000000"), "ResourceNotFoundException", http.StatusBadRequest, "wsb-000000000")
-			wantAPIError(t, op.call("wsb-amzn00001"), "AccessDeniedException", http.StatusBadRequest, "AMAZON")
+			wantAPIError(t, op.call("wsb-clj85qzj1"), "AccessDeniedException", http.StatusBadRequest, "AMAZON")
 			// Another account's bundle is not found.
 			wantAPIError(t, func() error {
 				other := srv.Client(t, accountB, usEast1)

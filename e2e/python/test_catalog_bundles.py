@@ -112,13 +112,13 @@ class BundlesTest(CatalogTestCase):
         self.assertError("InvalidParameterValuesException", ws.create_workspace_bundle, "root",
                          **bundle_params("bad-size", img, RootStorage={"Capacity": "90"}))
         self.assertError("InvalidParameterValuesException", ws.describe_workspace_bundles, "not both",
-                         BundleIds=["wsb-amzn00001"], Owner="AMAZON")
+                         BundleIds=["wsb-bh8rsxt14"], Owner="AMAZON")
         self.assertError("InvalidParameterValuesException", ws.describe_workspace_bundles, Owner="someone")
         self.assertError("ResourceNotFoundException", ws.update_workspace_bundle,
                          BundleId="wsb-000000000", ImageId=img)
         self.assertError("ResourceNotFoundException", ws.delete_workspace_bundle, BundleId="wsb-000000000")
-        self.assertError("AccessDeniedException", ws.update_workspace_bundle, BundleId="wsb-amzn00001", ImageId=img)
-        self.assertError("AccessDeniedException", ws.delete_workspace_bundle, BundleId="wsb-amzn00001")
+        self.assertError("AccessDeniedException", ws.update_workspace_bundle, BundleId="wsb-bh8rsxt14", ImageId=img)
+        self.assertError("AccessDeniedException", ws.delete_workspace_bundle, BundleId="wsb-bh8rsxt14")
         self.assertError("ValidationException", ws.describe_workspace_bundles, NextToken="garbage")
 
     def test_quota(self):
