@@ -1,6 +1,7 @@
 package records
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -47,8 +48,36 @@ type Directory struct {
 	// own Directories, written in the same transaction.
 	IPGroupIDs []string  `json:"ipGroupIds,omitempty"`
 	Tags       []api.Tag `json:"tags,omitempty"`
-	// Package directories adds the fields of the registration and of the
-	// property operations here.
+
+	// What the registration found or was given; never changed afterwards.
+	WorkspaceType    string   `json:"workspaceType"`
+	UserIdentityType string   `json:"userIdentityType"`
+	DirectoryType    string   `json:"directoryType"`
+	DirectoryName    string   `json:"directoryName,omitempty"`
+	RegistrationCode string   `json:"registrationCode"`
+	SubnetIDs        []string `json:"subnetIds,omitempty"`
+	DNSIPAddresses   []string `json:"dnsIpAddresses,omitempty"`
+	CustomerUserName string   `json:"customerUserName,omitempty"`
+	SecurityGroupID  string   `json:"securityGroupId"`
+	// WorkspaceDirectoryName and Description name a POOLS or Identity
+	// Center directory (wsd-); Meta.Name is the name too, so it is unique
+	// in the account and Region.
+	WorkspaceDirectoryName        string                     `json:"workspaceDirectoryName,omitempty"`
+	WorkspaceDirectoryDescription string                     `json:"workspaceDirectoryDescription,omitempty"`
+	IdcInstanceArn                string                     `json:"idcInstanceArn,omitempty"`
+	MicrosoftEntraConfig          *api.MicrosoftEntraConfig  `json:"microsoftEntraConfig,omitempty"`
+	ActiveDirectoryConfig         *api.ActiveDirectoryConfig `json:"activeDirectoryConfig,omitempty"`
+
+	// The properties the Modify* operations set, every member filled in
+	// (AWS's defaults at registration).
+	Creation               api.DefaultWorkspaceCreationProperties `json:"creation"`
+	Access                 api.WorkspaceAccessProperties          `json:"access"`
+	SelfService            api.SelfservicePermissions             `json:"selfService"`
+	Saml                   api.SamlProperties                     `json:"saml"`
+	CertificateBasedAuth   api.CertificateBasedAuthProperties     `json:"certificateBasedAuth"`
+	Streaming              *api.StreamingProperties               `json:"streaming,omitempty"`
+	EndpointEncryptionMode string                                 `json:"endpointEncryptionMode,omitempty"`
+	Client                 api.ClientProperties                   `json:"client"`
 }
 
 // Directories are the directories registered with WorkSpaces.
@@ -56,6 +85,9 @@ var Directories = &Kind[Directory, *Directory]{
 	Name: "directory", Prefix: "wsd-", IDLen: 9,
 	NotFound: func(id string) error {
 		return notFound(id, "The directory %s could not be found in this account and Region.", id)
+	},
+	AlreadyExists: func(name string) error {
+		return &api.ResourceAlreadyExistsException{Message: fmt.Sprintf("A directory with the name %s is already registered in this account and Region.", name)}
 	},
 	LimitExceeded: func(limit int, region string) error {
 		return &api.ResourceLimitExceededException{Message: fmt.Sprintf(
@@ -79,4 +111,38 @@ func (d *Directory) State(now time.Time) string {
 		return api.WorkspaceDirectoryStateRegistered
 	}
 	return api.WorkspaceDirectoryStateRegistering
+}
+
+// Gone reports whether the directory no longer exists at now: its
+// deregistration has ended, after DEREGISTERED was shown briefly. A gone
+// directory is found by no operation; its record stays until the account
+// registers a directory again (which purges gone records) or is reset.
+func (d *Directory) Gone(now time.Time) bool {
+	return d.Deregistration != nil && d.Deregistration.At(now).Done
+}
+
+// FindDirectory returns the directory registered with WorkSpaces as it is at
+// now, or nil when there is none or it is gone.
+func FindDirectory(ctx context.Context, r Reader, account, region, id string, now time.Time) (*Directory, error) {
+	d, err := Directories.Find(ctx, r, account, region, id)
+	if err != nil || d == nil || d.Gone(now) {
+		return nil, err
+	}
+	return d, nil
+}
+
+// GetDirectory is FindDirectory answering ResourceNotFoundException when
+// there is no such directory.
+func GetDirectory(ctx context.Context, r Reader, account, region, id string, now time.Time) (*Directory, error) {
+	d, err := FindDirectory(ctx, r, account, region, id, now)
+	if err == nil && d == nil {
+		err = Directories.NotFound(id)
+	}
+	return d, err
+}
+
+// Registered reports whether the directory is REGISTERED at now, the only
+// state in which WorkSpaces can be launched in it.
+func (d *Directory) Registered(now time.Time) bool {
+	return d.State(now) == api.WorkspaceDirectoryStateRegistered
 }

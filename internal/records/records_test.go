@@ -201,18 +201,18 @@ func TestTagsOfAnyKind(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, id := range []string{img.ID, b.ID} {
-			found, err := ChangeTags(ctx, db, "111122223333", "us-east-1", id, func(tags []api.Tag) ([]api.Tag, error) {
+			found, err := ChangeTags(ctx, db, "111122223333", "us-east-1", id, t0, func(tags []api.Tag) ([]api.Tag, error) {
 				return append(tags, api.Tag{Key: api.String("team"), Value: api.String("a")}), nil
 			})
 			if !found || err != nil {
 				t.Fatalf("ChangeTags(%s) = %v, %v", id, found, err)
 			}
-			tags, found, err := Tags(ctx, db, "111122223333", "us-east-1", id)
+			tags, found, err := Tags(ctx, db, "111122223333", "us-east-1", id, t0)
 			if !found || err != nil || len(tags) != 1 || *tags[0].Key != "team" {
 				t.Errorf("Tags(%s) = %v, %v, %v", id, tags, found, err)
 			}
 			// Another account does not see them.
-			if _, found, _ := Tags(ctx, db, "444455556666", "us-east-1", id); found {
+			if _, found, _ := Tags(ctx, db, "444455556666", "us-east-1", id, t0); found {
 				t.Errorf("%s is taggable from another account", id)
 			}
 		}
@@ -220,7 +220,7 @@ func TestTagsOfAnyKind(t *testing.T) {
 			t.Errorf("the image after tagging: %+v", got)
 		}
 		for _, id := range []string{"d-1234567890", "ws-abc", "wsi-000000000"} {
-			if found, err := ChangeTags(ctx, db, "111122223333", "us-east-1", id, nil); found || err != nil {
+			if found, err := ChangeTags(ctx, db, "111122223333", "us-east-1", id, t0, nil); found || err != nil {
 				t.Errorf("ChangeTags(%s) = %v, %v", id, found, err)
 			}
 		}

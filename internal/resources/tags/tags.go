@@ -35,7 +35,7 @@ func (s *Service) change(ctx context.Context, id string, fn func([]api.Tag) ([]a
 	if err != nil {
 		return err
 	}
-	found, err := records.ChangeTags(ctx, s.env.DB, req.Account, req.Region, id, fn)
+	found, err := records.ChangeTags(ctx, s.env.DB, req.Account, req.Region, id, req.Now, fn)
 	if err == nil && !found {
 		err = resourceNotFound(id)
 	}
@@ -99,7 +99,7 @@ func (s *Service) DescribeTags(ctx context.Context, in *api.DescribeTagsInput) (
 	if err != nil {
 		return nil, err
 	}
-	tags, found, err := records.Tags(ctx, s.env.DB, req.Account, req.Region, *in.ResourceId)
+	tags, found, err := records.Tags(ctx, s.env.DB, req.Account, req.Region, *in.ResourceId, req.Now)
 	if err != nil {
 		return nil, err
 	}
