@@ -68,16 +68,17 @@ type Directory struct {
 	MicrosoftEntraConfig          *api.MicrosoftEntraConfig  `json:"microsoftEntraConfig,omitempty"`
 	ActiveDirectoryConfig         *api.ActiveDirectoryConfig `json:"activeDirectoryConfig,omitempty"`
 
-	// The properties the Modify* operations set, every member filled in
-	// (AWS's defaults at registration).
+	// The properties the Modify* operations set: those AWS lists for a
+	// new directory filled in with its defaults at registration, the
+	// others nil (or "") until first set.
 	Creation               api.DefaultWorkspaceCreationProperties `json:"creation"`
 	Access                 api.WorkspaceAccessProperties          `json:"access"`
 	SelfService            api.SelfservicePermissions             `json:"selfService"`
-	Saml                   api.SamlProperties                     `json:"saml"`
-	CertificateBasedAuth   api.CertificateBasedAuthProperties     `json:"certificateBasedAuth"`
+	Client                 api.ClientProperties                   `json:"client"`
+	Saml                   *api.SamlProperties                    `json:"saml,omitempty"`
+	CertificateBasedAuth   *api.CertificateBasedAuthProperties    `json:"certificateBasedAuth,omitempty"`
 	Streaming              *api.StreamingProperties               `json:"streaming,omitempty"`
 	EndpointEncryptionMode string                                 `json:"endpointEncryptionMode,omitempty"`
-	Client                 api.ClientProperties                   `json:"client"`
 }
 
 // Directories are the directories registered with WorkSpaces.
@@ -98,10 +99,12 @@ var Directories = &Kind[Directory, *Directory]{
 // State is the directory's WorkspaceDirectoryState at now.
 func (d *Directory) State(now time.Time) string {
 	if d.Deregistration != nil {
-		if st := d.Deregistration.At(now); st.Done {
-			return api.WorkspaceDirectoryStateDeregistered
+		// The plan's stages are DEREGISTERING then DEREGISTERED; once it
+		// is done the directory is Gone, last seen DEREGISTERED.
+		if st := d.Deregistration.At(now); !st.Done && st.State == api.WorkspaceDirectoryStateDeregistering {
+			return api.WorkspaceDirectoryStateDeregistering
 		}
-		return api.WorkspaceDirectoryStateDeregistering
+		return api.WorkspaceDirectoryStateDeregistered
 	}
 	st := d.Registration.At(now)
 	switch {
