@@ -24,10 +24,11 @@ type Image struct {
 	// from their source, because copying installs nothing.
 	ComponentsAt time.Time `json:"componentsAt,omitzero"`
 	// Exactly one of these says how the image was made.
-	CustomImport *CustomImport `json:"customImport,omitempty"`
-	LegacyImport *LegacyImport `json:"legacyImport,omitempty"`
-	Copy         *ImageCopy    `json:"copy,omitempty"`
-	Update       *ImageUpdate  `json:"update,omitempty"`
+	CustomImport *CustomImport       `json:"customImport,omitempty"`
+	LegacyImport *LegacyImport       `json:"legacyImport,omitempty"`
+	Copy         *ImageCopy          `json:"copy,omitempty"`
+	Update       *ImageUpdate        `json:"update,omitempty"`
+	Workspace    *ImageFromWorkspace `json:"workspace,omitempty"`
 }
 
 // CustomImport is what ImportCustomWorkspaceImage was given.
@@ -58,6 +59,25 @@ type ImageCopy struct {
 // ImageUpdate remembers which image an updated image was made from.
 type ImageUpdate struct {
 	SourceImageID string `json:"sourceImageId"`
+}
+
+// KindWorkspaceImage is the lifecycle of an image made from a WorkSpace by
+// CreateWorkspaceImage (declared by package workspaces).
+const KindWorkspaceImage pipeline.Kind = "workspace-image"
+
+// ImageFromWorkspace remembers which WorkSpace an image was made from, and
+// whether that WorkSpace ran a BYOL image, which the new image stays.
+type ImageFromWorkspace struct {
+	WorkspaceID   string `json:"workspaceId"`
+	SourceImageID string `json:"sourceImageId"`
+	BYOL          bool   `json:"byol,omitempty"`
+}
+
+// BYOL reports whether the image is a BYOL image: imported, or made from a
+// WorkSpace that ran one. Such images launch only into DEDICATED
+// directories.
+func (img *Image) BYOL() bool {
+	return img.CustomImport != nil || img.LegacyImport != nil || (img.Workspace != nil && img.Workspace.BYOL)
 }
 
 // ImageShare is the mirror of one grant, in the grantee's account and the
