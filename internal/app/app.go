@@ -201,6 +201,8 @@ type Description struct {
 	StageOverrides map[string]time.Duration
 	// BYOL is how accounts start.
 	BYOL BYOLMode
+	// Directories is how it stands in for Directory Service.
+	Directories DirectoryMode
 	// Version is wsim's version (Options.Version).
 	Version string
 }
@@ -209,7 +211,7 @@ type Description struct {
 func (a *App) Describe() Description {
 	return Description{
 		Store: store.Describe(a.opts.Store, a.opts.DataDir), Profile: a.opts.Profile.Name,
-		StageOverrides: a.opts.Profile.Overrides(), BYOL: a.opts.BYOL, Version: a.opts.Version,
+		StageOverrides: a.opts.Profile.Overrides(), BYOL: a.opts.BYOL, Directories: a.opts.Directories, Version: a.opts.Version,
 	}
 }
 
@@ -233,7 +235,8 @@ func (a *App) LogStartup(ctx context.Context, addr string) {
 		overrides = append(overrides, stage+"="+d.StageOverrides[stage].String())
 	}
 	attrs := []any{"addr", addr, "store", d.Store, "profile", d.Profile,
-		"stage_overrides", strings.Join(overrides, ","), "byol", string(d.BYOL), "version", d.Version}
+		"stage_overrides", strings.Join(overrides, ","), "byol", string(d.BYOL),
+		"directories", string(d.Directories), "version", d.Version}
 	r, err := a.ClockReading(ctx)
 	if err != nil {
 		a.opts.Logger.Info("listening", append(attrs, "clock", "unknown: "+err.Error())...)

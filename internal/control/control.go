@@ -103,6 +103,7 @@ func New(svc *service.Service, opts ...Option) *Handler {
 	} {
 		h.mux.Handle(pattern, f)
 	}
+	h.directoryRoutes()
 	// Go's profiler, for measuring wsim under load (docs/performance.md).
 	h.mux.HandleFunc("GET /_wsim/debug/pprof/", pprof.Index)
 	h.mux.HandleFunc("GET /_wsim/debug/pprof/profile", pprof.Profile)

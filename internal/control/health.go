@@ -44,6 +44,9 @@ type healthView struct {
 	StageOverrides map[string]string `json:"stageOverrides"`
 	// BYOL is how accounts start: friendly or strict.
 	BYOL string `json:"byol"`
+	// Directories is how wsim stands in for Directory Service: friendly or
+	// strict.
+	Directories string `json:"directories"`
 	// Clock is the service clock as GET /_wsim/clock shows it; absent when
 	// it cannot be read.
 	Clock *clockView `json:"clock,omitempty"`
@@ -57,6 +60,7 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) error {
 	v := healthView{
 		Status: "ok", Version: h.about.Version, Store: h.about.Store,
 		Profile: p.Name, StageOverrides: map[string]string{}, BYOL: string(h.svc.BYOL()),
+		Directories: string(h.svc.Records().DirectoryMode()),
 	}
 	for stage, d := range p.Overrides() {
 		v.StageOverrides[stage] = d.String()

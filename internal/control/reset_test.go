@@ -174,6 +174,7 @@ func TestHealth(t *testing.T) {
 		c.Now = func() time.Time { return t0 }
 		c.Profile = prof
 		c.BYOL = service.BYOLStrict
+		c.Directories = service.DirectoriesStrict
 	}).Svc
 	h := control.New(svc, control.WithAbout(control.About{Version: "v1.2.3", Store: "in-memory store (state is lost on exit)"}))
 	w := &world{t: t, svc: svc, h: h}
@@ -182,6 +183,7 @@ func TestHealth(t *testing.T) {
 	want := map[string]any{
 		"status": "ok", "version": "v1.2.3", "store": "in-memory store (state is lost on exit)", "storeWritable": true,
 		"profile": "quick", "stageOverrides": map[string]any{"GENERALIZING": "10m0s", "PENDING": "0s"}, "byol": "strict",
+		"directories": "strict",
 		"clock": map[string]any{"now": "2026-03-01T12:00:00Z", "epoch": 1772366400.0, "frozen": true, "offsetSeconds": 0.0,
 			"frozenAt": "2026-03-01T12:00:00Z"},
 	}

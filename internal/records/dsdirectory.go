@@ -12,9 +12,12 @@ import (
 // (or, for a wsd- id, the users of a POOLS or IAM Identity Center
 // directory): what WorkSpaces reads from it when the directory is
 // registered, and the users WorkSpaces can be launched for. Meta.ID is the
-// directory id, Meta.Name its DNS domain name.
+// directory id.
 type DSDirectory struct {
 	Meta
+	// DomainName is the directory's DNS name, not unique: two directories
+	// may serve the same domain.
+	DomainName string `json:"domainName"`
 	// Type is the WorkspaceDirectoryType it registers as: SIMPLE_AD or
 	// AD_CONNECTOR.
 	Type string `json:"type"`
@@ -59,9 +62,10 @@ func FriendlyDSDirectory(account, region, id string) *DSDirectory {
 		name = "corp-" + hex[:min(8, len(hex))] + ".example.com"
 	}
 	return &DSDirectory{
-		Meta:  Meta{Account: account, Region: region, ID: id, Name: name},
-		Type:  "SIMPLE_AD",
-		Stage: DSStageActive,
+		Meta:       Meta{Account: account, Region: region, ID: id},
+		DomainName: name,
+		Type:       "SIMPLE_AD",
+		Stage:      DSStageActive,
 		DNSIPAddresses: []string{
 			fmt.Sprintf("172.16.0.%d", 10+int(sum[0])%240),
 			fmt.Sprintf("172.16.1.%d", 10+int(sum[1])%240),

@@ -166,7 +166,7 @@ func (s *Service) fromDirectoryService(ctx context.Context, req kit.Request, in 
 	d.ID = id
 	d.UserIdentityType = api.UserIdentityTypeAwsDirectoryService
 	d.DirectoryType = ds.Type
-	d.DirectoryName = ds.Name
+	d.DirectoryName = ds.DomainName
 	d.SubnetIDs = slices.Clone(ds.SubnetIDs)
 	d.DNSIPAddresses = slices.Clone(ds.DNSIPAddresses)
 	d.CustomerUserName = ds.CustomerUserName
