@@ -43,6 +43,9 @@ func (s *Service) Register(r *api.Registry) {
 	api.Handle(r, api.OpRestoreWorkspace, s.RestoreWorkspace)
 	api.Handle(r, api.OpModifyWorkspaceState, s.ModifyWorkspaceState)
 	api.Handle(r, api.OpDescribeWorkspaceSnapshots, s.DescribeWorkspaceSnapshots)
+	api.Handle(r, api.OpModifyWorkspaceProperties, s.ModifyWorkspaceProperties)
+	api.Handle(r, api.OpMigrateWorkspace, s.MigrateWorkspace)
+	api.Handle(r, api.OpDescribeWorkspacesConnectionStatus, s.DescribeWorkspacesConnectionStatus)
 }
 
 // The lifecycle kinds of a WorkSpace, one per state-changing call.
@@ -63,6 +66,10 @@ const (
 // stateKinds are the kinds whose plans make up a WorkSpace's history.
 var stateKinds = []pipeline.Kind{KindCreate, KindStart, KindStop, KindReboot, KindRebuild, KindRestore,
 	KindTerminate, KindMaintenanceOn, KindMaintenanceOff, KindCapture}
+
+// taggableKinds are the kinds a WorkSpace's wsim:fail-at tag can name a
+// stage of: its states and its modifications.
+var taggableKinds = append(slices.Clone(stateKinds), KindModify)
 
 // st is one stage of a WorkSpace lifecycle.
 func st(state, message, code string, realistic, quick time.Duration) pipeline.StageSpec {
@@ -325,7 +332,7 @@ func checkFailureTags(tags []api.Tag) error {
 		return nil
 	}
 	var stages []string
-	for _, k := range stateKinds {
+	for _, k := range taggableKinds {
 		if k.HasStage(stage) {
 			_, err := pipeline.ParseFailureTags(k, m)
 			if err != nil {
