@@ -376,3 +376,185 @@ func TestTagsOnDirectories(t *testing.T) {
 	_, err = servicetest.Call(h.Svc, api.OpDescribeTags, as(acctB, region1), &api.DescribeTagsInput{ResourceId: api.String(dirID)})
 	servicetest.WantCode(t, err, "ResourceNotFoundException")
 }
+
+func TestPropertiesRoundTrip(t *testing.T) {
+	h := newHarness(t)
+	h.mustRegister(acctA, region1, dirID)
+	ctx := as(acctA, region1)
+	call := func(name string, f func() error) {
+		t.Helper()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	// Not REGISTERED yet.
+	_, err := servicetest.Call(h.Svc, api.OpModifySelfservicePermissions, ctx, &api.ModifySelfservicePermissionsInput{
+		ResourceId: api.String(dirID), SelfservicePermissions: &api.SelfservicePermissions{RebuildWorkspace: api.String("ENABLED")}})
+	servicetest.WantCode(t, err, "OperationNotSupportedException", "REGISTERING")
+	h.Advance(time.Minute)
+
+	call("creation", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifyWorkspaceCreationProperties, ctx, &api.ModifyWorkspaceCreationPropertiesInput{
+			ResourceId: api.String(dirID), WorkspaceCreationProperties: &api.WorkspaceCreationProperties{
+				EnableInternetAccess: api.Bool(true), DefaultOu: api.String("OU=WorkSpaces,DC=corp,DC=example,DC=com"),
+				CustomSecurityGroupId: api.String("sg-0123456789abcdef0")}})
+		return err
+	})
+	call("access", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifyWorkspaceAccessProperties, ctx, &api.ModifyWorkspaceAccessPropertiesInput{
+			ResourceId: api.String(dirID), WorkspaceAccessProperties: &api.WorkspaceAccessProperties{DeviceTypeWeb: api.String("ALLOW"), DeviceTypeOsx: api.String("DENY")}})
+		return err
+	})
+	call("self-service", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifySelfservicePermissions, ctx, &api.ModifySelfservicePermissionsInput{
+			ResourceId: api.String(dirID), SelfservicePermissions: &api.SelfservicePermissions{RebuildWorkspace: api.String("ENABLED")}})
+		return err
+	})
+	call("saml", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifySamlProperties, ctx, &api.ModifySamlPropertiesInput{
+			ResourceId: api.String(dirID), SamlProperties: &api.SamlProperties{Status: api.String("ENABLED"),
+				UserAccessUrl: api.String("https://idp.example.com/sso"), RelayStateParameterName: api.String("RelayState")}})
+		return err
+	})
+	call("cba", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifyCertificateBasedAuthProperties, ctx, &api.ModifyCertificateBasedAuthPropertiesInput{
+			ResourceId: api.String(dirID), CertificateBasedAuthProperties: &api.CertificateBasedAuthProperties{Status: api.String("ENABLED"),
+				CertificateAuthorityArn: api.String("arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/12345678-1234-1234-1234-123456789012")}})
+		return err
+	})
+	call("streaming", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifyStreamingProperties, ctx, &api.ModifyStreamingPropertiesInput{
+			ResourceId: api.String(dirID), StreamingProperties: &api.StreamingProperties{StreamingExperiencePreferredProtocol: api.String("UDP"),
+				UserSettings: []api.UserSetting{{Action: api.String("CLIPBOARD_COPY_TO_LOCAL_DEVICE"), Permission: api.String("ENABLED"), MaximumLength: api.Int32(100)}}}})
+		return err
+	})
+	call("encryption", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifyEndpointEncryptionMode, ctx, &api.ModifyEndpointEncryptionModeInput{
+			DirectoryId: api.String(dirID), EndpointEncryptionMode: api.String("FIPS_VALIDATED")})
+		return err
+	})
+	call("client", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifyClientProperties, ctx, &api.ModifyClientPropertiesInput{
+			ResourceId: api.String(dirID), ClientProperties: &api.ClientProperties{ReconnectEnabled: api.String("DISABLED")}})
+		return err
+	})
+	d := h.one(acctA, region1, dirID)
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"EnableInternetAccess", *d.WorkspaceCreationProperties.EnableInternetAccess, true},
+		{"DefaultOu", *d.WorkspaceCreationProperties.DefaultOu, "OU=WorkSpaces,DC=corp,DC=example,DC=com"},
+		{"kept EnableMaintenanceMode", *d.WorkspaceCreationProperties.EnableMaintenanceMode, true},
+		{"Web", *d.WorkspaceAccessProperties.DeviceTypeWeb, "ALLOW"},
+		{"Osx", *d.WorkspaceAccessProperties.DeviceTypeOsx, "DENY"},
+		{"kept Windows", *d.WorkspaceAccessProperties.DeviceTypeWindows, "ALLOW"},
+		{"RebuildWorkspace", *d.SelfservicePermissions.RebuildWorkspace, "ENABLED"},
+		{"kept RestartWorkspace", *d.SelfservicePermissions.RestartWorkspace, "ENABLED"},
+		{"SAML", *d.SamlProperties.Status, "ENABLED"},
+		{"SAML URL", *d.SamlProperties.UserAccessUrl, "https://idp.example.com/sso"},
+		{"CBA", *d.CertificateBasedAuthProperties.Status, "ENABLED"},
+		{"protocol", *d.StreamingProperties.StreamingExperiencePreferredProtocol, "UDP"},
+		{"clipboard", *d.StreamingProperties.UserSettings[0].MaximumLength, int32(100)},
+		{"encryption", *d.EndpointEncryptionMode, "FIPS_VALIDATED"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	cp, err := servicetest.Call(h.Svc, api.OpDescribeClientProperties, ctx, &api.DescribeClientPropertiesInput{ResourceIds: []string{dirID}})
+	if err != nil || len(cp.ClientPropertiesList) != 1 || *cp.ClientPropertiesList[0].ClientProperties.ReconnectEnabled != "DISABLED" ||
+		*cp.ClientPropertiesList[0].ClientProperties.LogUploadEnabled != "ENABLED" {
+		t.Fatalf("DescribeClientProperties = %v, %v", cp, err)
+	}
+	// PropertiesToDelete removes one member; SAML cannot be disabled under
+	// certificate-based authentication.
+	call("saml delete", func() error {
+		_, err := servicetest.Call(h.Svc, api.OpModifySamlProperties, ctx, &api.ModifySamlPropertiesInput{
+			ResourceId: api.String(dirID), PropertiesToDelete: []string{"SAML_PROPERTIES_RELAY_STATE_PARAMETER_NAME"}})
+		return err
+	})
+	if d := h.one(acctA, region1, dirID); d.SamlProperties.RelayStateParameterName != nil || d.SamlProperties.UserAccessUrl == nil {
+		t.Errorf("after delete: %+v", d.SamlProperties)
+	}
+	_, err = servicetest.Call(h.Svc, api.OpModifySamlProperties, ctx, &api.ModifySamlPropertiesInput{
+		ResourceId: api.String(dirID), SamlProperties: &api.SamlProperties{Status: api.String("DISABLED")}})
+	servicetest.WantCode(t, err, "InvalidParameterValuesException", "certificate-based")
+}
+
+func TestPropertyErrors(t *testing.T) {
+	h := newHarness(t)
+	h.mustRegister(acctA, region1, dirID)
+	h.Advance(time.Minute)
+	ctx := as(acctA, region1)
+	missing := "d-0000000000"
+	tests := []struct {
+		name string
+		call func() error
+		code string
+		frag string
+	}{
+		{"creation, missing", func() error {
+			_, err := servicetest.Call(h.Svc, api.OpModifyWorkspaceCreationProperties, ctx, &api.ModifyWorkspaceCreationPropertiesInput{
+				ResourceId: api.String(missing), WorkspaceCreationProperties: &api.WorkspaceCreationProperties{EnableInternetAccess: api.Bool(true)}})
+			return err
+		}, "ResourceNotFoundException", missing},
+		{"creation, other account", func() error {
+			_, err := servicetest.Call(h.Svc, api.OpModifyWorkspaceCreationProperties, as(acctB, region1), &api.ModifyWorkspaceCreationPropertiesInput{
+				ResourceId: api.String(dirID), WorkspaceCreationProperties: &api.WorkspaceCreationProperties{EnableInternetAccess: api.Bool(true)}})
+			return err
+		}, "ResourceNotFoundException", dirID},
+		{"access, every device denied", func() error {
+			deny := api.String("DENY")
+			_, err := servicetest.Call(h.Svc, api.OpModifyWorkspaceAccessProperties, ctx, &api.ModifyWorkspaceAccessPropertiesInput{
+				ResourceId: api.String(dirID), WorkspaceAccessProperties: &api.WorkspaceAccessProperties{DeviceTypeWindows: deny, DeviceTypeOsx: deny,
+					DeviceTypeIos: deny, DeviceTypeAndroid: deny, DeviceTypeChromeOs: deny, DeviceTypeZeroClient: deny}})
+			return err
+		}, "InvalidParameterCombinationException", ""},
+		{"saml enabled without url", func() error {
+			_, err := servicetest.Call(h.Svc, api.OpModifySamlProperties, ctx, &api.ModifySamlPropertiesInput{
+				ResourceId: api.String(dirID), SamlProperties: &api.SamlProperties{Status: api.String("ENABLED")}})
+			return err
+		}, "InvalidParameterValuesException", "UserAccessUrl"},
+		{"cba before saml", func() error {
+			_, err := servicetest.Call(h.Svc, api.OpModifyCertificateBasedAuthProperties, ctx, &api.ModifyCertificateBasedAuthPropertiesInput{
+				ResourceId: api.String(dirID), CertificateBasedAuthProperties: &api.CertificateBasedAuthProperties{Status: api.String("ENABLED"),
+					CertificateAuthorityArn: api.String("arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x")}})
+			return err
+		}, "InvalidParameterValuesException", "SAML"},
+		{"streaming, max length on printing", func() error {
+			_, err := servicetest.Call(h.Svc, api.OpModifyStreamingProperties, ctx, &api.ModifyStreamingPropertiesInput{
+				ResourceId: api.String(dirID), StreamingProperties: &api.StreamingProperties{UserSettings: []api.UserSetting{
+					{Action: api.String("PRINTING_TO_LOCAL_DEVICE"), Permission: api.String("ENABLED"), MaximumLength: api.Int32(5)}}}})
+			return err
+		}, "InvalidParameterValuesException", "MaximumLength"},
+		{"encryption, bad enum", func() error {
+			_, err := servicetest.Call(h.Svc, api.OpModifyEndpointEncryptionMode, ctx, &api.ModifyEndpointEncryptionModeInput{
+				DirectoryId: api.String(dirID), EndpointEncryptionMode: api.String("ROT13")})
+			return err
+		}, "ValidationException", ""},
+		{"client, not a directory", func() error {
+			_, err := servicetest.Call(h.Svc, api.OpModifyClientProperties, ctx, &api.ModifyClientPropertiesInput{
+				ResourceId: api.String("ws-abcdefghi"), ClientProperties: &api.ClientProperties{ReconnectEnabled: api.String("DISABLED")}})
+			return err
+		}, "ResourceNotFoundException", ""},
+		{"describe client, one missing", func() error {
+			_, err := servicetest.Call(h.Svc, api.OpDescribeClientProperties, ctx, &api.DescribeClientPropertiesInput{ResourceIds: []string{dirID, missing}})
+			return err
+		}, "ResourceNotFoundException", missing},
+		{"describe client, 26 ids", func() error {
+			ids := make([]string, 26)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("d-%010x", i)
+			}
+			_, err := servicetest.Call(h.Svc, api.OpDescribeClientProperties, ctx, &api.DescribeClientPropertiesInput{ResourceIds: ids})
+			return err
+		}, "ValidationException", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			servicetest.WantCode(t, tt.call(), tt.code, tt.frag)
+		})
+	}
+}
