@@ -71,6 +71,8 @@ type ImageFromWorkspace struct {
 	WorkspaceID   string `json:"workspaceId"`
 	SourceImageID string `json:"sourceImageId"`
 	BYOL          bool   `json:"byol,omitempty"`
+	// OSType is the OperatingSystemType of the WorkSpace (WINDOWS, LINUX).
+	OSType string `json:"osType,omitempty"`
 }
 
 // BYOL reports whether the image is a BYOL image: imported, or made from a

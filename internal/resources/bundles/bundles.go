@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
@@ -276,7 +277,8 @@ func (s *Service) UpdateWorkspaceBundle(ctx context.Context, in *api.UpdateWorks
 }
 
 // DeleteWorkspaceBundle deletes a custom bundle of the caller, which frees
-// its name, its place in the quota and its image for deletion.
+// its name, its place in the quota and its image for deletion. A bundle
+// that WorkSpaces were launched from can't be deleted while they exist.
 func (s *Service) DeleteWorkspaceBundle(ctx context.Context, in *api.DeleteWorkspaceBundleInput) (*api.DeleteWorkspaceBundleOutput, error) {
 	req, err := s.env.Begin(ctx)
 	if err != nil {
@@ -289,6 +291,15 @@ func (s *Service) DeleteWorkspaceBundle(ctx context.Context, in *api.DeleteWorks
 		b, err := ownBundle(ctx, tx, req, *in.BundleId, "deleted")
 		if err != nil {
 			return err
+		}
+		users, err := records.LiveWorkspacesWhere(ctx, tx, req.Account, req.Region, req.Now, func(w *records.Workspace) bool { return w.BundleID == b.ID })
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return &api.ResourceAssociatedException{Message: fmt.Sprintf(
+				"The bundle %s is used by WorkSpace(s) %s. Terminate those WorkSpaces or migrate them to another bundle, then delete the bundle.",
+				b.ID, strings.Join(users, ", "))}
 		}
 		return records.Bundles.Delete(ctx, tx, b)
 	})

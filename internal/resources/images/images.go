@@ -50,12 +50,23 @@ func builderInstanceID(img *records.Image) string {
 // toAPI is the image as its owner sees it in DescribeWorkspaceImages.
 func toAPI(img *records.Image, now time.Time) api.WorkspaceImage {
 	st := img.Plan.At(now)
+	osType, tenancy := api.OperatingSystemTypeWindows, api.WorkspaceImageRequiredTenancyDedicated
+	if w := img.Workspace; w != nil {
+		// An image made from a WorkSpace is BYOL only if the WorkSpace ran
+		// a BYOL image.
+		if w.OSType != "" {
+			osType = w.OSType
+		}
+		if !w.BYOL {
+			tenancy = api.WorkspaceImageRequiredTenancyDefault
+		}
+	}
 	out := api.WorkspaceImage{
 		ImageId:         api.String(img.ID),
 		Name:            api.String(img.Name),
-		OperatingSystem: &api.OperatingSystem{Type: api.String(api.OperatingSystemTypeWindows)},
+		OperatingSystem: &api.OperatingSystem{Type: api.String(osType)},
 		State:           api.String(records.ImageState(st)),
-		RequiredTenancy: api.String(api.WorkspaceImageRequiredTenancyDedicated),
+		RequiredTenancy: api.String(tenancy),
 		Created:         api.NewTimestamp(img.Created),
 		OwnerAccountId:  api.String(img.Account),
 		Updates:         updates(img, st, now),
@@ -294,6 +305,15 @@ func (s *Service) DeleteWorkspaceImage(ctx context.Context, in *api.DeleteWorksp
 				"The image %s is used by bundle(s) %s. Delete those bundles first, then delete the image.",
 				id, strings.Join(bundles, ", "))}
 		}
+		users, err := records.LiveWorkspacesWhere(ctx, tx, ref.Account, ref.Region, req.Now, func(w *records.Workspace) bool { return w.ImageID == id })
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return &api.ResourceAssociatedException{Message: fmt.Sprintf(
+				"The image %s is used by WorkSpace(s) %s. Terminate those WorkSpaces or migrate them to another bundle, then delete the image.",
+				id, strings.Join(users, ", "))}
+		}
 		return records.Images.Delete(ctx, tx, ref.Image)
 	})
 	if err != nil {
@@ -319,7 +339,7 @@ func (s *Service) DescribeImageAssociations(ctx context.Context, in *api.Describ
 
 // Sources are the image pipelines: every image has one, however it was made.
 func (s *Service) Sources() []dashboard.Source {
-	kinds := []pipeline.Kind{pipeline.KindCustomImport, pipeline.KindLegacyImport, pipeline.KindCopy, pipeline.KindUpdate}
+	kinds := []pipeline.Kind{pipeline.KindCustomImport, pipeline.KindLegacyImport, pipeline.KindCopy, pipeline.KindUpdate, records.KindWorkspaceImage}
 	return []dashboard.Source{dashboard.KindSource(s.env.DB, records.Images, kinds, imagePipeline)}
 }
 
@@ -341,6 +361,8 @@ func imagePipeline(img *records.Image, now time.Time) dashboard.Pipeline {
 		p.Source = img.Copy.SourceRegion + "/" + img.Copy.SourceImageID
 	case img.Update != nil:
 		p.Source = img.Update.SourceImageID
+	case img.Workspace != nil:
+		p.Source = img.Workspace.WorkspaceID
 	}
 	return p
 }
@@ -371,6 +393,8 @@ func imageResource(_ context.Context, img *records.Image, now time.Time) (dashbo
 		r.Attributes["source"] = sourceID(&img.CustomImport.Source)
 	case img.LegacyImport != nil:
 		r.Attributes["source"] = img.LegacyImport.Ec2ImageID
+	case img.Workspace != nil:
+		r.Attributes["source"] = img.Workspace.WorkspaceID
 	}
 	if st := img.Plan.At(now); st.Done && !st.Failed && updateAvailable(img, now) {
 		r.Attributes["updateAvailable"] = "true"

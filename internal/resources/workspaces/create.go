@@ -386,4 +386,3 @@ func tenancyOf(d *records.Directory) string {
 	}
 	return d.Tenancy
 }
-

@@ -46,6 +46,7 @@ func (s *Service) Register(r *api.Registry) {
 	api.Handle(r, api.OpModifyWorkspaceProperties, s.ModifyWorkspaceProperties)
 	api.Handle(r, api.OpMigrateWorkspace, s.MigrateWorkspace)
 	api.Handle(r, api.OpDescribeWorkspacesConnectionStatus, s.DescribeWorkspacesConnectionStatus)
+	api.Handle(r, api.OpCreateWorkspaceImage, s.CreateWorkspaceImage)
 }
 
 // The lifecycle kinds of a WorkSpace, one per state-changing call.
