@@ -14,7 +14,17 @@ type IPGroup struct {
 	// the same transaction.
 	Directories []string  `json:"directories,omitempty"`
 	Tags        []api.Tag `json:"tags,omitempty"`
-	// Package ipgroups adds the group's description and rules here.
+	// Description is the GroupDesc, "" when none was given.
+	Description string `json:"description,omitempty"`
+	// Rules are the group's rules in the order they were added.
+	Rules []IPRule `json:"rules,omitempty"`
+}
+
+// IPRule is one rule of an IP access control group: an IPv4 address or
+// CIDR range as the caller wrote it, and its description.
+type IPRule struct {
+	Source      string `json:"source"`
+	Description string `json:"description,omitempty"`
 }
 
 // IPGroups are the IP access control groups, named uniquely per account and
