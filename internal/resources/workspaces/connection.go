@@ -64,9 +64,8 @@ func connectionStatus(w *records.Workspace, req kit.Request) api.WorkspaceConnec
 		state = api.ConnectionStateDisconnected
 	}
 	out.ConnectionState = api.String(state)
+	// The CLI's example of real output has no LastKnownUserConnectionTimestamp
+	// for a CONNECTED WorkSpace, and wsim knows of no past connection.
 	out.ConnectionStateCheckTimestamp = api.NewTimestamp(req.Now)
-	if state == api.ConnectionStateConnected {
-		out.LastKnownUserConnectionTimestamp = api.NewTimestamp(req.Now)
-	}
 	return out
 }

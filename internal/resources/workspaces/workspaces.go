@@ -217,9 +217,15 @@ func toAPI(w *records.Workspace, now time.Time) api.Workspace {
 			ComputeTypeName:   api.String(p.ComputeType),
 			Protocols:         p.Protocols,
 		},
-		ModificationStates:          modificationStates(w, now),
-		UserVolumeEncryptionEnabled: api.Bool(w.UserEncrypted),
-		RootVolumeEncryptionEnabled: api.Bool(w.RootEncrypted),
+		ModificationStates: modificationStates(w, now),
+	}
+	// The CLI's example of real output has no encryption members for a
+	// WorkSpace without encryption.
+	if w.UserEncrypted {
+		out.UserVolumeEncryptionEnabled = api.Bool(true)
+	}
+	if w.RootEncrypted {
+		out.RootVolumeEncryptionEnabled = api.Bool(true)
 	}
 	if p.RunningMode == api.RunningModeAutoStop {
 		out.WorkspaceProperties.RunningModeAutoStopTimeoutInMinutes = api.Int32(p.AutoStopTimeout)
