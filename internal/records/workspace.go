@@ -45,11 +45,9 @@ type Workspace struct {
 	// oldest first; one that has finished successfully has replaced the
 	// property's value in Properties' view (see package workspaces).
 	Modifications []WorkspaceModification `json:"modifications,omitempty"`
-	// CapturingImage is the image CreateWorkspaceImage is making from the
+	// CapturingImage is the latest image CreateWorkspaceImage made from the
 	// WorkSpace, if any.
 	CapturingImage string `json:"capturingImage,omitempty"`
-	// MigratedTo is the WorkSpace MigrateWorkspace replaced this one with.
-	MigratedTo string `json:"migratedTo,omitempty"`
 }
 
 // WorkspaceProperties are the WorkSpace's properties as it was created or

@@ -447,9 +447,6 @@ func workspaceResource(_ context.Context, w *records.Workspace, now time.Time) (
 	if w.CapturingImage != "" {
 		r.Relations = append(r.Relations, dashboard.Relation{Type: "captured-into", Account: w.Account, Region: w.Region, ID: w.CapturingImage})
 	}
-	if w.MigratedTo != "" {
-		r.Relations = append(r.Relations, dashboard.Relation{Type: "migrated-to", Account: w.Account, Region: w.Region, ID: w.MigratedTo})
-	}
 	if len(w.Tags) > 0 {
 		r.Tags = kit.TagMap(w.Tags)
 	}
