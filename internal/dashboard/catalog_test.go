@@ -143,7 +143,7 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("Catalog(%+v) = %v, want ErrInvalidFilter", bad, err)
 		}
 	}
-	if got := fmt.Sprint(w.Svc.CatalogKinds()); got != "[image image-share bundle directory]" {
+	if got := fmt.Sprint(w.Svc.CatalogKinds()); got != "[image image-share bundle directory ip-group workspace]" {
 		t.Errorf("kinds = %s", got)
 	}
 }

@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/dashboard"
 	"github.com/wsim/wsim/internal/kit"
 	"github.com/wsim/wsim/internal/records"
 )
@@ -47,6 +50,33 @@ func (s *Service) Register(r *api.Registry) {
 	api.Handle(r, api.OpUpdateRulesOfIpGroup, s.UpdateRulesOfIpGroup)
 	api.Handle(r, api.OpAssociateIpGroups, s.AssociateIpGroups)
 	api.Handle(r, api.OpDisassociateIpGroups, s.DisassociateIpGroups)
+}
+
+// CatalogSources are the IP access control groups, as the dashboard's
+// catalogue lists them: their rules, and the directories using them.
+func (s *Service) CatalogSources() []dashboard.CatalogSource {
+	return []dashboard.CatalogSource{dashboard.KindCatalog(s.env.DB, "ip-group", records.IPGroups, groupResource)}
+}
+
+func groupResource(_ context.Context, g *records.IPGroup, _ time.Time) (dashboard.Resource, error) {
+	srcs := make([]string, len(g.Rules))
+	for i, r := range g.Rules {
+		srcs[i] = r.Source
+	}
+	r := dashboard.Resource{
+		Name: g.Name, Description: g.Description, Created: g.Created,
+		Attributes: map[string]string{"rules": strconv.Itoa(len(g.Rules))},
+	}
+	if len(srcs) > 0 {
+		r.Attributes["sources"] = strings.Join(srcs, ", ")
+	}
+	if len(g.Tags) > 0 {
+		r.Tags = kit.TagMap(g.Tags)
+	}
+	for _, d := range g.Directories {
+		r.Relations = append(r.Relations, dashboard.Relation{Type: "directory", Account: g.Account, Region: g.Region, ID: d})
+	}
+	return r, nil
 }
 
 // toAPI is the group as DescribeIpGroups shows it.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
+	"github.com/wsim/wsim/internal/dashboard"
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/records"
 	"github.com/wsim/wsim/internal/resources/ipgroups"
@@ -535,5 +536,28 @@ func TestReregisteredDirectory(t *testing.T) {
 	h.directory(acctA, region1, dir, 0)
 	if err := h.delete(acctA, region1, g); err != nil {
 		t.Fatalf("group of the first registration: %v", err)
+	}
+}
+
+func TestCatalog(t *testing.T) {
+	h := newHarness(t)
+	const dir = "d-1234567890"
+	h.directory(acctA, region1, dir, 0)
+	id := h.create(acctA, region1, "office", rule("10.0.0.0/8", ""), rule("192.0.2.1", ""))
+	if err := h.associate(acctA, region1, dir, id); err != nil {
+		t.Fatal(err)
+	}
+	h.create(acctB, region1, "other")
+	page, err := h.Svc.Catalog(context.Background(), dashboard.CatalogFilter{Kind: "ip-group", Account: acctA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Resources) != 1 {
+		t.Fatalf("catalogue: %+v", page.Resources)
+	}
+	r := page.Resources[0]
+	if r.ID != id || r.Name != "office" || r.Attributes["rules"] != "2" || r.Attributes["sources"] != "10.0.0.0/8, 192.0.2.1" ||
+		len(r.Relations) != 1 || r.Relations[0].ID != dir || r.Relations[0].Type != "directory" {
+		t.Errorf("catalogue entry %+v", r)
 	}
 }
