@@ -38,8 +38,10 @@ type Workspace struct {
 	IPAddress    string `json:"ipAddress"`
 	SubnetID     string `json:"subnetId"`
 
-	// History holds a plan per state-changing call, the first one the
-	// creation's.
+	// Launch is the creation's plan, kept apart because History drops its
+	// oldest plans; History holds a plan per state-changing call, starting
+	// with Launch.
+	Launch  pipeline.Plan    `json:"launch"`
 	History pipeline.History `json:"history"`
 	// Modifications are the property changes of ModifyWorkspaceProperties,
 	// oldest first; one that has finished successfully has replaced the

@@ -373,6 +373,7 @@ func (s *Service) createOne(ctx context.Context, req kit.Request, wr *api.Worksp
 		if err := s.begin(sc, w, KindCreate); err != nil {
 			return err
 		}
+		w.Launch = w.History[0]
 		return records.Workspaces.Insert(ctx, tx, w)
 	})
 	return w, err

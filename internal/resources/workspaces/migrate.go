@@ -88,6 +88,7 @@ func (s *Service) MigrateWorkspace(ctx context.Context, in *api.MigrateWorkspace
 		if err := s.begin(sc, target, KindCreate); err != nil {
 			return err
 		}
+		target.Launch = target.History[0]
 		if err := records.Workspaces.Delete(ctx, tx, src); err != nil {
 			return err
 		}

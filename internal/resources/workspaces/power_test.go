@@ -208,3 +208,23 @@ func TestSnapshotsEveryTwelveHours(t *testing.T) {
 	_, err := servicetest.Call(h.Svc, api.OpDescribeWorkspaceSnapshots, as(acctB, region1), &api.DescribeWorkspaceSnapshotsInput{WorkspaceId: api.String(pending)})
 	servicetest.WantCode(t, err, "ResourceNotFoundException")
 }
+
+func TestLongHistoryKeepsTheLaunch(t *testing.T) {
+	h := newHarness(t)
+	id := h.launchAvailable("u", "ALWAYS_ON")
+	ip := *h.one(acctA, region1, id).IpAddress
+	for i := 0; i < 70; i++ {
+		if f := h.power(api.OpRebootWorkspaces.Name, id); len(f) != 0 {
+			t.Fatalf("reboot %d: %+v", i, f)
+		}
+		h.Advance(3 * time.Second)
+	}
+	w := h.one(acctA, region1, id)
+	if *w.State != "AVAILABLE" || api.ToString(w.IpAddress) != ip || w.ComputerName == nil {
+		t.Fatalf("after 70 reboots: %+v", w)
+	}
+	out, err := servicetest.Call(h.Svc, api.OpDescribeWorkspaceSnapshots, as(acctA, region1), &api.DescribeWorkspaceSnapshotsInput{WorkspaceId: api.String(id)})
+	if err != nil || len(out.RestoreSnapshots) != 1 {
+		t.Fatalf("snapshots %+v %v", out, err)
+	}
+}

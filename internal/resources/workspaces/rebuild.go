@@ -2,12 +2,10 @@ package workspaces
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
-	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/records"
 )
 
@@ -122,15 +120,10 @@ const SnapshotInterval = 12 * time.Hour
 // after, while it exists. A WorkSpace that never launched has none. At most
 // the latest three are kept, as wsim's choice.
 func snapshots(w *records.Workspace, now time.Time) []time.Time {
-	if len(w.History) == 0 {
+	if !launched(w, now) {
 		return nil
 	}
-	first := w.History[0]
-	st := first.At(now)
-	if !st.Done || st.Failed {
-		return nil
-	}
-	launchedAt := st.LastUpdated
+	launchedAt := w.Launch.At(now).LastUpdated
 	var out []time.Time
 	n := int(now.Sub(launchedAt) / SnapshotInterval)
 	for k := n; k >= 0 && len(out) < 3; k-- {
@@ -157,6 +150,3 @@ func (s *Service) DescribeWorkspaceSnapshots(ctx context.Context, in *api.Descri
 	}
 	return out, nil
 }
-
-var _ = errors.New
-var _ pipeline.Kind

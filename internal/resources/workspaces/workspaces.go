@@ -190,13 +190,10 @@ func applyModification(p *records.WorkspaceProperties, mod *records.WorkspaceMod
 	}
 }
 
-// launched reports whether the WorkSpace has finished its creation
-// successfully at some point, so it has an address and a computer name.
+// launched reports whether the WorkSpace's creation finished successfully
+// by now, so that it has an address, a computer name and snapshots.
 func launched(w *records.Workspace, now time.Time) bool {
-	if len(w.History) == 0 {
-		return false
-	}
-	st := w.History[0].At(now)
+	st := w.Launch.At(now)
 	return st.Done && !st.Failed
 }
 
