@@ -229,8 +229,8 @@ func protocolErrors(t *testing.T, store storeBackend) {
 		{name: "string body", method: "POST", target: images, body: `"hello"`, status: 400, code: "SerializationException"},
 		{name: "malformed JSON", method: "POST", target: images, body: `{"MaxResults":`, status: 400, code: "SerializationException"},
 		{name: "trailing data", method: "POST", target: images, body: `{} {}`, status: 400, code: "SerializationException"},
-		{name: "unimplemented operation", method: "POST", target: targetPrefix + "DescribeWorkspaces", body: `{}`,
-			status: 501, code: "NotImplementedException", fragments: []string{"DescribeWorkspaces"}},
+		{name: "unimplemented operation", method: "POST", target: targetPrefix + "DescribeWorkspacesPools", body: `{}`,
+			status: 501, code: "NotImplementedException", fragments: []string{"DescribeWorkspacesPools"}},
 		{name: "malformed Authorization", method: "POST", target: images, body: `{}`,
 			auth: "AWS4-HMAC-SHA256 Credential=garbage", status: 400, code: "IncompleteSignatureException"},
 		{name: "Authorization scoped to another service", method: "POST", target: images, body: `{}`,
@@ -289,8 +289,8 @@ func unimplementedOperation(t *testing.T, store storeBackend) {
 		o.Retryer = retry.NewStandard() // the SDK's default: three attempts, 5xx retried
 		o.HTTPClient = &http.Client{Transport: counter}
 	})
-	_, err := c.DescribeWorkspaces(ctx(t), &workspaces.DescribeWorkspacesInput{})
-	wantAPIError(t, err, "NotImplementedException", http.StatusNotImplemented, "DescribeWorkspaces")
+	_, err := c.DescribeWorkspacesPools(ctx(t), &workspaces.DescribeWorkspacesPoolsInput{})
+	wantAPIError(t, err, "NotImplementedException", http.StatusNotImplemented, "DescribeWorkspacesPools")
 	if n := counter.n.Load(); n != 1 {
 		t.Errorf("the SDK sent %d requests for an unimplemented operation, want 1 (no retry)", n)
 	}

@@ -552,9 +552,9 @@ func TestRetryer(t *testing.T) {
 
 	counter := &countingTransport{next: http.DefaultTransport}
 	c := workspaces.NewFromConfig(cfg, func(o *workspaces.Options) { o.HTTPClient = &http.Client{Transport: counter} })
-	_, err := c.DescribeWorkspaces(t.Context(), &workspaces.DescribeWorkspacesInput{}) // 501: not implemented yet
+	_, err := c.DescribeWorkspacesPools(t.Context(), &workspaces.DescribeWorkspacesPoolsInput{}) // 501: not implemented yet
 	if code := errorCode(err); code != "NotImplementedException" {
-		t.Fatalf("DescribeWorkspaces: %v", err)
+		t.Fatalf("DescribeWorkspacesPools: %v", err)
 	}
 	if n := counter.n.Load(); n != 1 {
 		t.Errorf("a 501 was sent %d times, want once", n)
@@ -567,7 +567,7 @@ func TestRetryer(t *testing.T) {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 		})
 	})
-	c.DescribeWorkspaces(t.Context(), &workspaces.DescribeWorkspacesInput{})
+	c.DescribeWorkspacesPools(t.Context(), &workspaces.DescribeWorkspacesPoolsInput{})
 	if n := counter.n.Load(); n != 3 {
 		t.Errorf("with a retryer of the client's own a 501 was sent %d times, want 3", n)
 	}

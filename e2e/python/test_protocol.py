@@ -279,21 +279,21 @@ class ProtocolTest(unittest.TestCase):
     def test_unimplemented_operation_is_not_retried(self):
         for mode in ("standard", "legacy"):
             with self.subTest(retry_mode=mode):
-                before = len(self.server.request_log_lines("DescribeWorkspaces"))
+                before = len(self.server.request_log_lines("DescribeWorkspacesPools"))
                 ws = self.server.client(account=self.account, max_attempts=3, retry_mode=mode)
                 with self.assertRaises(ClientError) as cm:
-                    ws.describe_workspaces()
-                self.assertNotImplemented(cm.exception, "DescribeWorkspaces")
-                lines = self.server.request_log_lines("DescribeWorkspaces")
+                    ws.describe_workspaces_pools()
+                self.assertNotImplemented(cm.exception, "DescribeWorkspacesPools")
+                lines = self.server.request_log_lines("DescribeWorkspacesPools")
                 self.assertEqual(len(lines) - before, 1, "\n".join(lines))
                 self.assertIn("status=501", lines[-1])
 
     def test_unimplemented_operation_raw(self):
-        status, headers, body = self.server.raw("WorkspacesService.DescribeWorkspaces", b"{}")
+        status, headers, body = self.server.raw("WorkspacesService.DescribeWorkspacesPools", b"{}")
         self.assertEqual(status, 501)
         self.assertEqual(headers["content-type"], h.JSON_11)
         self.assertEqual(body["__type"], "NotImplementedException")
-        self.assertIn("DescribeWorkspaces", body["message"])
+        self.assertIn("DescribeWorkspacesPools", body["message"])
 
     def test_unimplemented_operation_still_validates(self):
         # Constraint checks come from the model, so they apply even to
@@ -467,10 +467,10 @@ class ProtocolCliTest(unittest.TestCase):
             "at 'imageSource' failed to satisfy constraint")
 
     def test_unimplemented_operation(self):
-        before = len(self.server.request_log_lines("DescribeWorkspaces"))
-        self.assertCliError(self.cli("describe-workspaces", max_attempts=3),
-                            "NotImplementedException", "DescribeWorkspaces")
-        self.assertEqual(len(self.server.request_log_lines("DescribeWorkspaces")) - before, 1,
+        before = len(self.server.request_log_lines("DescribeWorkspacesPools"))
+        self.assertCliError(self.cli("describe-workspaces-pools", max_attempts=3),
+                            "NotImplementedException", "DescribeWorkspacesPools")
+        self.assertEqual(len(self.server.request_log_lines("DescribeWorkspacesPools")) - before, 1,
                          "the CLI retried a 501")
 
 

@@ -69,7 +69,7 @@ func TestErrorMetricsAndLogs(t *testing.T) {
 		{"unknown operation", "WorkspacesService.Nope", "{}", "-", "UnknownOperationException", ""},
 		{"validation", "WorkspacesService.DescribeWorkspaceImages", `{"MaxResults":26}`, "DescribeWorkspaceImages", "ValidationException", ""},
 		{"serialization", "WorkspacesService.DescribeWorkspaceImages", `[1]`, "DescribeWorkspaceImages", "SerializationException", ""},
-		{"not implemented", "WorkspacesService.DescribeWorkspaces", "{}", "DescribeWorkspaces", "NotImplementedException", ""},
+		{"not implemented", "WorkspacesService.DescribeWorkspacesPools", "{}", "DescribeWorkspacesPools", "NotImplementedException", ""},
 		{"panic", "WorkspacesService.DescribeWorkspaceImages", "{}", "DescribeWorkspaceImages", "InternalFailure", server.StoreErrorInternal},
 		{"internal error", "WorkspacesService.DescribeAccount", "{}", "DescribeAccount", "InternalFailure", server.StoreErrorInternal},
 		{"store unavailable", "WorkspacesService.DescribeAccountModifications", "{}", "DescribeAccountModifications", "ServiceUnavailableException", server.StoreErrorUnavailable},

@@ -120,7 +120,7 @@ func TestRequestPath(t *testing.T) {
 		{"unknown operation", "POST", "WorkspacesService.Nope", "{}", nil, 400, "UnknownOperationException", `"WorkspacesService.Nope"`},
 		{"wrong prefix", "POST", "Other.DescribeWorkspaceImages", "{}", nil, 400, "UnknownOperationException", ""},
 		{"wrong method", "GET", "WorkspacesService.DescribeWorkspaceImages", "", nil, 405, "UnknownOperationException", "POST"},
-		{"unimplemented", "POST", "WorkspacesService.DescribeWorkspaces", "{}", nil, 501, "NotImplementedException", "DescribeWorkspaces"},
+		{"unimplemented", "POST", "WorkspacesService.DescribeWorkspacesPools", "{}", nil, 501, "NotImplementedException", "DescribeWorkspacesPools"},
 		{"wrong type", "POST", "WorkspacesService.DescribeWorkspaceImages", `{"MaxResults":"x"}`, nil, 400, "SerializationException", "MaxResults"},
 		{"not an object", "POST", "WorkspacesService.DescribeWorkspaceImages", `[1]`, nil, 400, "SerializationException", ""},
 		{"constraint", "POST", "WorkspacesService.DescribeWorkspaceImages", `{"MaxResults":26}`, nil, 400, "ValidationException", "'maxResults'"},
@@ -130,7 +130,7 @@ func TestRequestPath(t *testing.T) {
 		{"internal error hides its cause", "POST", "WorkspacesService.DescribeAccount", "{}", failing(), 500, "InternalFailure", "unknown error"},
 		{"store unavailable", "POST", "WorkspacesService.DescribeAccountModifications", "{}", failing(), 503, "ServiceUnavailableException", "Retry"},
 		{"store too slow", "POST", "WorkspacesService.DescribeWorkspaceBundles", "{}", failing(), 503, "ServiceUnavailableException", "Retry"},
-		{"validation before not implemented", "POST", "WorkspacesService.DescribeWorkspaces", `{"Limit":99}`, nil, 400, "ValidationException", "'limit'"},
+		{"validation before not implemented", "POST", "WorkspacesService.DescribeWorkspacesPools", `{"Limit":99}`, nil, 400, "ValidationException", "'limit'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
