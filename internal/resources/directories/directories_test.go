@@ -558,3 +558,45 @@ func TestPropertyErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPoolsDirectoryProperties(t *testing.T) {
+	h := newHarness(t)
+	out, err := h.register(acctA, region1, &api.RegisterWorkspaceDirectoryInput{
+		WorkspaceType: api.String("POOLS"), WorkspaceDirectoryName: api.String("pools"), WorkspaceDirectoryDescription: api.String("pools"),
+		SubnetIds: []string{"subnet-0123abcd", "subnet-0123abce"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *out.DirectoryId
+	h.Advance(time.Minute)
+	d := h.one(acctA, region1, id)
+	if *d.WorkspaceCreationProperties.UserEnabledAsLocalAdministrator || *d.WorkspaceCreationProperties.EnableMaintenanceMode {
+		t.Errorf("POOLS creation defaults: %+v", d.WorkspaceCreationProperties)
+	}
+	ctx := as(acctA, region1)
+	tests := []struct {
+		name  string
+		props *api.WorkspaceCreationProperties
+		code  string
+	}{
+		{"internet access", &api.WorkspaceCreationProperties{EnableInternetAccess: api.Bool(true)}, ""},
+		{"local administrator", &api.WorkspaceCreationProperties{UserEnabledAsLocalAdministrator: api.Bool(true)}, "InvalidParameterValuesException"},
+		{"maintenance", &api.WorkspaceCreationProperties{EnableMaintenanceMode: api.Bool(true)}, "InvalidParameterValuesException"},
+		{"default OU without AD", &api.WorkspaceCreationProperties{DefaultOu: api.String("OU=Pools,DC=corp,DC=example,DC=com")}, "InvalidParameterValuesException"},
+	}
+	for _, tt := range tests {
+		_, err := servicetest.Call(h.Svc, api.OpModifyWorkspaceCreationProperties, ctx, &api.ModifyWorkspaceCreationPropertiesInput{
+			ResourceId: api.String(id), WorkspaceCreationProperties: tt.props})
+		if tt.code == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			continue
+		}
+		servicetest.WantCode(t, err, tt.code)
+	}
+	_, err = servicetest.Call(h.Svc, api.OpModifySelfservicePermissions, ctx, &api.ModifySelfservicePermissionsInput{
+		ResourceId: api.String(id), SelfservicePermissions: &api.SelfservicePermissions{RebuildWorkspace: api.String("ENABLED")}})
+	servicetest.WantCode(t, err, "OperationNotSupportedException", "POOLS")
+}

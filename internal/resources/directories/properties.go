@@ -75,6 +75,11 @@ func setString(dst **string, v *string) {
 func (s *Service) ModifyWorkspaceCreationProperties(ctx context.Context, in *api.ModifyWorkspaceCreationPropertiesInput) (*api.ModifyWorkspaceCreationPropertiesOutput, error) {
 	p := in.WorkspaceCreationProperties
 	err := s.modify(ctx, *in.ResourceId, func(d *records.Directory) error {
+		if d.WorkspaceType == api.WorkspaceTypePools {
+			if err := checkPoolsCreation(d, p); err != nil {
+				return err
+			}
+		}
 		c := &d.Creation
 		set(&c.EnableInternetAccess, p.EnableInternetAccess)
 		set(&c.UserEnabledAsLocalAdministrator, p.UserEnabledAsLocalAdministrator)
@@ -88,6 +93,22 @@ func (s *Service) ModifyWorkspaceCreationProperties(ctx context.Context, in *api
 		return nil, err
 	}
 	return &api.ModifyWorkspaceCreationPropertiesOutput{}, nil
+}
+
+// checkPoolsCreation refuses what a POOLS directory cannot have: its
+// sessions' users are never local administrators, AWS maintains the
+// instances itself, and a default OU needs the Active Directory the pool
+// joins.
+func checkPoolsCreation(d *records.Directory, p *api.WorkspaceCreationProperties) error {
+	switch {
+	case p.UserEnabledAsLocalAdministrator != nil && *p.UserEnabledAsLocalAdministrator:
+		return kit.InvalidParameter("UserEnabledAsLocalAdministrator cannot be enabled for the POOLS directory %s.", d.ID)
+	case p.EnableMaintenanceMode != nil && *p.EnableMaintenanceMode:
+		return kit.InvalidParameter("EnableMaintenanceMode cannot be enabled for the POOLS directory %s.", d.ID)
+	case p.DefaultOu != nil && *p.DefaultOu != "" && d.ActiveDirectoryConfig == nil:
+		return kit.InvalidParameter("DefaultOu can be set for the POOLS directory %s only when it was registered with an ActiveDirectoryConfig.", d.ID)
+	}
+	return nil
 }
 
 // ModifyWorkspaceAccessProperties changes which client devices may connect;
@@ -135,6 +156,10 @@ func (s *Service) ModifyWorkspaceAccessProperties(ctx context.Context, in *api.M
 func (s *Service) ModifySelfservicePermissions(ctx context.Context, in *api.ModifySelfservicePermissionsInput) (*api.ModifySelfservicePermissionsOutput, error) {
 	p := in.SelfservicePermissions
 	err := s.modify(ctx, *in.ResourceId, func(d *records.Directory) error {
+		if d.WorkspaceType == api.WorkspaceTypePools {
+			return &api.OperationNotSupportedException{Message: fmt.Sprintf(
+				"Self-service permissions are not supported for the POOLS directory %s.", d.ID)}
+		}
 		sp := &d.SelfService
 		set(&sp.RestartWorkspace, p.RestartWorkspace)
 		set(&sp.IncreaseVolumeSize, p.IncreaseVolumeSize)

@@ -128,6 +128,12 @@ func (s *Service) newDirectory(ctx context.Context, req kit.Request, in *api.Reg
 		return nil, &api.OperationNotSupportedException{Message: "A directory that is not an AWS Directory Service directory needs SubnetIds: " +
 			"two subnets in different Availability Zones that WorkSpaces supports."}
 	}
+	if d.WorkspaceType == api.WorkspaceTypePools {
+		// Pool sessions are never local administrators and AWS maintains
+		// the instances itself.
+		d.Creation.UserEnabledAsLocalAdministrator = api.Bool(false)
+		d.Creation.EnableMaintenanceMode = api.Bool(false)
+	}
 	d.SecurityGroupID, d.RegistrationCode = derivedIDs(req, d)
 	if d.Tenancy == api.TenancyDedicated && d.WorkspaceType == api.WorkspaceTypePools {
 		return nil, &api.OperationNotSupportedException{Message: "Tenancy DEDICATED is not supported for POOLS directories."}
