@@ -386,6 +386,15 @@ func TestDirectoriesStrict(t *testing.T) {
 		if d := describeDirectory(t, c, directoryID); aws.ToString(d.DirectoryName) != "example.com" {
 			t.Errorf("DirectoryName = %q", aws.ToString(d.DirectoryName))
 		}
+		// Only declared users get WorkSpaces (compared without regard to case).
+		launch, err := c.CreateWorkspaces(ctx(t), &workspaces.CreateWorkspacesInput{Workspaces: []types.WorkspaceRequest{
+			{DirectoryId: aws.String(directoryID), UserName: aws.String("nobody"), BundleId: aws.String("wsb-bh8rsxt14")},
+			{DirectoryId: aws.String(directoryID), UserName: aws.String("JDoe"), BundleId: aws.String("wsb-bh8rsxt14")},
+		}})
+		if err != nil || len(launch.FailedRequests) != 1 || aws.ToString(launch.FailedRequests[0].WorkspaceRequest.UserName) != "nobody" ||
+			len(launch.PendingRequests) != 1 {
+			t.Fatalf("CreateWorkspaces = %+v, %v", launch, err)
+		}
 		// Declared in one account, the directory is unknown to another.
 		_, err = srv.Client(t, accountB, usEast1).RegisterWorkspaceDirectory(ctx(t), &workspaces.RegisterWorkspaceDirectoryInput{DirectoryId: aws.String(directoryID)})
 		wantAPIError(t, err, "ResourceNotFoundException", 400)
