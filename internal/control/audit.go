@@ -24,6 +24,7 @@ const (
 var Actions = []string{
 	ActionClockFreeze, ActionClockResume, ActionClockAdvance, ActionClockSet, ActionClockReset,
 	ActionFaultAdd, ActionFaultDelete, ActionReset,
+	ActionDirectoryDeclare, ActionDirectoryUndeclare,
 }
 
 // Option configures a Handler.
