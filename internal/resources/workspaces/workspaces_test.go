@@ -467,3 +467,24 @@ func TestDescribeFiltersAndPages(t *testing.T) {
 		}
 	}
 }
+
+func TestStrictDirectoriesKnowOnlyDeclaredUsers(t *testing.T) {
+	h := newHarness(t, func(c *service.Config) { c.Directories = service.DirectoriesStrict })
+	ds := &records.DSDirectory{
+		Meta: records.Meta{Account: acctA, Region: region1, ID: dirA, Created: h.Now()},
+		Type: "SIMPLE_AD", Stage: records.DSStageActive, Users: []string{"alice"},
+	}
+	if err := records.DSDirectories.Create(context.Background(), h.Svc.Records(), ds, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := h.create(acctA, region1, req(dirA, "ALICE", publicBundle.ID), req(dirA, "mallory", publicBundle.ID), req(dirB, "alice", publicBundle.ID))
+	if len(out.PendingRequests) != 1 || *out.PendingRequests[0].UserName != "ALICE" {
+		t.Fatalf("pending %+v", out.PendingRequests)
+	}
+	for i, user := range []string{"mallory", "alice"} {
+		f := out.FailedRequests[i]
+		if *f.WorkspaceRequest.UserName != user || *f.ErrorCode != "ResourceNotFound.User" {
+			t.Errorf("FailedRequests[%d] = %s %s", i, *f.ErrorCode, *f.ErrorMessage)
+		}
+	}
+}
