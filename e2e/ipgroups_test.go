@@ -242,9 +242,18 @@ func ipGroupErrorsAndLimits(t *testing.T, store storeBackend) {
 
 	_, err := c.CreateIpGroup(ctx(t), &workspaces.CreateIpGroupInput{GroupName: aws.String("taken")})
 	wantAPIError(t, err, "ResourceAlreadyExistsException", 400, "taken")
-	for _, bad := range []string{"10.0.0.0/33", "10.0.0.1/24", "2001:db8::/32", "office", "1.2.3"} {
+	for _, bad := range []string{"10.0.0.0/33", "10.0.0.01/24", "2001:db8::/32", "office", "1.2.3"} {
 		_, err := c.CreateIpGroup(ctx(t), &workspaces.CreateIpGroupInput{GroupName: aws.String("g"), UserRules: []types.IpRuleItem{ipRule(bad, "")}})
 		wantAPIError(t, err, "InvalidParameterValuesException", 400, bad)
+	}
+	// The rules of the Terraform provider's acceptance tests, which pass
+	// against AWS: a range with host bits set beside its network.
+	tf := createIPGroup(t, c, "tf", types.IpRuleItem{IpRule: aws.String("10.0.0.0/16")}, ipRule("10.0.0.1/16", "Home"))
+	if got := ruleSources(describeIPGroup(t, c, tf)); !slices.Equal(got, []string{"10.0.0.0/16", "10.0.0.1/16"}) {
+		t.Errorf("rules %v", got)
+	}
+	if _, err := c.DeleteIpGroup(ctx(t), &workspaces.DeleteIpGroupInput{GroupId: aws.String(tf)}); err != nil {
+		t.Fatal(err)
 	}
 	eleven := make([]types.IpRuleItem, 11)
 	for i := range eleven {

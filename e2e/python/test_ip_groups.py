@@ -90,9 +90,13 @@ class Boto3Test(IPGroupsTestCase):
     def test_errors(self):
         gid = self.ws.create_ip_group(GroupName="taken")["GroupId"]
         self.assertError("ResourceAlreadyExistsException", self.ws.create_ip_group, "taken", GroupName="taken")
-        for bad in ("10.0.0.0/33", "10.1.2.3/16", "2001:db8::/32", "anywhere"):
+        for bad in ("10.0.0.0/33", "10.0.0.01/16", "2001:db8::/32", "anywhere"):
             self.assertError("InvalidParameterValuesException", self.ws.create_ip_group, bad,
                              GroupName="g", UserRules=[{"ipRule": bad}])
+        # As in the Terraform provider's acceptance tests against AWS.
+        tf = self.ws.create_ip_group(GroupName="tf", UserRules=[
+            {"ipRule": "10.0.0.0/16"}, {"ipRule": "10.0.0.1/16", "ruleDesc": "Home"}])["GroupId"]
+        self.assertEqual(self.group(tf)["userRules"], [{"ipRule": "10.0.0.0/16"}, {"ipRule": "10.0.0.1/16", "ruleDesc": "Home"}])
         rules = [{"ipRule": "192.0.2.%d" % i} for i in range(11)]
         self.assertError("ResourceLimitExceededException", self.ws.create_ip_group, "10 rules",
                          GroupName="g", UserRules=rules)

@@ -100,15 +100,14 @@ func toAPI(g *records.IPGroup) api.WorkspacesIpGroup {
 }
 
 // parseSource reads a rule's source: an IPv4 address (one host) or an IPv4
-// CIDR range whose host bits are zero.
+// CIDR range. As in AWS, a range may have host bits set (10.0.0.1/16, which
+// the Terraform provider's own acceptance tests create beside 10.0.0.0/16);
+// it is kept as written, and is a source of its own.
 func parseSource(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil || !p.Addr().Is4() {
 			return netip.Prefix{}, kit.InvalidParameter("The IP rule %q is not valid: give an IPv4 address, such as 203.0.113.25, or an IPv4 CIDR range, such as 203.0.113.0/24.", s)
-		}
-		if p.Masked() != p {
-			return netip.Prefix{}, kit.InvalidParameter("The IP rule %q is not a valid CIDR range: the bits after the prefix length must be zero, as in %s.", s, p.Masked())
 		}
 		return p, nil
 	}
