@@ -267,7 +267,7 @@ func ipGroupErrorsAndLimits(t *testing.T, store storeBackend) {
 	_, err = c.AuthorizeIpRules(ctx(t), &workspaces.AuthorizeIpRulesInput{GroupId: aws.String(id), UserRules: eleven[10:]})
 	wantAPIError(t, err, "ResourceLimitExceededException", 400, id)
 	_, err = c.AuthorizeIpRules(ctx(t), &workspaces.AuthorizeIpRulesInput{GroupId: aws.String(id), UserRules: eleven[:1]})
-	wantAPIError(t, err, "InvalidParameterValuesException", 400, "192.0.2.0")
+	wantAPIError(t, err, "InvalidParameterValuesException", 400, "already has a rule for 192.0.2.0")
 	_, err = c.RevokeIpRules(ctx(t), &workspaces.RevokeIpRulesInput{GroupId: aws.String(id), UserRules: []string{"198.51.100.0/24"}})
 	wantAPIError(t, err, "InvalidParameterValuesException", 400, "198.51.100.0/24")
 	_, err = c.AuthorizeIpRules(ctx(t), &workspaces.AuthorizeIpRulesInput{GroupId: aws.String("wsipg-000000000"), UserRules: eleven[:1]})

@@ -125,9 +125,11 @@ func parseSource(s string) (netip.Prefix, error) {
 func checkRules(groupID string, have []records.IPRule, add []api.IpRuleItem) ([]records.IPRule, error) {
 	out := slices.Clone(have)
 	seen := make(map[netip.Prefix]string, len(have)+len(add))
+	held := make(map[netip.Prefix]bool, len(have))
 	for _, r := range have {
 		if p, err := parseSource(r.Source); err == nil {
 			seen[p] = r.Source
+			held[p] = true
 		}
 	}
 	for _, item := range add {
@@ -140,6 +142,9 @@ func checkRules(groupID string, have []records.IPRule, add []api.IpRuleItem) ([]
 			return nil, err
 		}
 		if prev, ok := seen[p]; ok {
+			if held[p] {
+				return nil, kit.InvalidParameter("The IP access control group %s already has a rule for %s (%s).", groupID, src, prev)
+			}
 			return nil, kit.InvalidParameter("The IP rule %s is given more than once: it is the same source as %s.", src, prev)
 		}
 		seen[p] = src
