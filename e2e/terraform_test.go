@@ -36,7 +36,7 @@ const (
 // ModifyWorkspaceProperties (terraform-provider-aws's WorkspaceUpdatingDelay).
 const tfCommandTimeout = 5 * time.Minute
 
-// TestTerraform applies e2e/terraform/main.tf with the real Terraform and
+// TestTerraform applies e2e/terraform/lifecycle with the real Terraform and
 // hashicorp/aws provider against a wsim binary: an IP group, a directory
 // with its property blocks and the group, a WorkSpace on the public bundle
 // wsb-bh8rsxt14 found by the aws_workspaces_bundle data source by id and by
@@ -47,7 +47,7 @@ const tfCommandTimeout = 5 * time.Minute
 // filesystem mirror of the provider; the test skips where either is missing.
 func TestTerraform(t *testing.T) {
 	t.Parallel()
-	tf := newTerraform(t)
+	tf := newTerraform(t, "lifecycle")
 	srv := process.Start(t, "--profile", "instant")
 	c := srv.Client(t, tfAccount, usEast1)
 	tf.vars = []string{
@@ -94,6 +94,45 @@ func TestTerraform(t *testing.T) {
 
 	tf.run(t, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "updated=true")
 	checkTerraformGone(t, c, groupID, ws["id"])
+}
+
+// TestTerraformCreateWorkspaceFailure applies e2e/terraform/failure: a
+// WorkSpace in a directory never registered with WorkSpaces. CreateWorkspaces
+// answers with the request in FailedRequests (ResourceNotFound.Directory and
+// AWS's message, as terraform-provider-aws issue #31482 shows them), the
+// apply fails with them, and neither Terraform's state nor wsim holds a WorkSpace. This
+// configuration also skips STS, as configurations with
+// skip_credentials_validation and skip_requesting_account_id do.
+func TestTerraformCreateWorkspaceFailure(t *testing.T) {
+	t.Parallel()
+	tf := newTerraform(t, "failure")
+	srv := process.Start(t, "--profile", "instant")
+	tf.vars = []string{
+		"-var", "endpoint=" + srv.URL,
+		"-var", "account=" + tfAccount,
+		"-var", "directory_id=" + tfDirectoryID,
+	}
+	tf.run(t, "init", "-input=false", "-no-color")
+	args := append([]string{"apply", "-auto-approve", "-input=false", "-no-color"}, tf.vars...)
+	out, code := tf.exec(t, args...)
+	if code != 1 {
+		t.Fatalf("terraform apply of a WorkSpace in an unregistered directory: exit %d, want 1\n%s", code, out)
+	}
+	const want = "ResourceNotFound.Directory: The specified directory could not be found in the specified region."
+	if !strings.Contains(out, want) {
+		t.Errorf("terraform apply's error does not carry CreateWorkspaces' failed request %q:\n%s", want, out)
+	}
+	if state := tf.run(t, "state", "list", "-no-color"); strings.TrimSpace(state) != "" {
+		t.Errorf("terraform state after the failed apply = %q, want empty", state)
+	}
+	c := srv.Client(t, tfAccount, usEast1)
+	wss, err := c.DescribeWorkspaces(ctx(t), &workspaces.DescribeWorkspacesInput{})
+	if err != nil {
+		t.Fatalf("DescribeWorkspaces: %v", err)
+	}
+	if len(wss.Workspaces) != 0 {
+		t.Errorf("after the failed apply the account has WorkSpaces %+v, want none", wss.Workspaces)
+	}
 }
 
 // checkTerraformState checks through aws-sdk-go-v2 what the configuration
@@ -223,7 +262,7 @@ func checkTerraformGone(t *testing.T, c *workspaces.Client, groupID, workspaceID
 }
 
 // terraform runs the terraform CLI in a working directory of its own, on a
-// copy of e2e/terraform, offline: the hashicorp/aws provider comes from a
+// copy of a configuration under e2e/terraform, offline: the hashicorp/aws provider comes from a
 // filesystem mirror and nothing else is installed or contacted.
 type terraform struct {
 	bin, dir string
@@ -235,9 +274,10 @@ type terraform struct {
 	log string
 }
 
-// newTerraform prepares the working directory and the CLI configuration,
-// or skips t when terraform or a mirror of the provider is missing.
-func newTerraform(t *testing.T) *terraform {
+// newTerraform prepares a working directory with the configuration
+// e2e/terraform/<config> and the CLI configuration, or skips t when
+// terraform or a mirror of the provider is missing.
+func newTerraform(t *testing.T, config string) *terraform {
 	t.Helper()
 	bin, err := exec.LookPath("terraform")
 	if err != nil {
@@ -249,9 +289,9 @@ func newTerraform(t *testing.T) *terraform {
 			"put the provider there to run the Terraform end-to-end test", runtime.GOOS, runtime.GOARCH, strings.Join(mirrorCandidates()[1:], ", "))
 	}
 	dir := t.TempDir()
-	configs, err := filepath.Glob(filepath.Join("terraform", "*.tf"))
+	configs, err := filepath.Glob(filepath.Join("terraform", config, "*.tf"))
 	if err != nil || len(configs) == 0 {
-		t.Fatalf("no configuration in e2e/terraform: %v", err)
+		t.Fatalf("no configuration in e2e/terraform/%s: %v", config, err)
 	}
 	for _, f := range configs {
 		b, err := os.ReadFile(f)
