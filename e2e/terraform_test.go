@@ -85,15 +85,20 @@ func TestTerraform(t *testing.T) {
 		t.Errorf("aws_workspaces_workspace = %v, want a ws- id, AVAILABLE", ws)
 	}
 
-	checkTerraformState(t, c, groupID, ws["id"], false)
+	checkTerraformState(t, c, groupID, groupID, ws["id"], false)
 	tf.planClean(t, "updated=false")
 
 	tf.run(t, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "updated=true")
-	checkTerraformState(t, c, groupID, ws["id"], true)
+	var branchID string
+	tfOutput(t, tf.outputs(t), "branch_ip_group_id", &branchID)
+	if !strings.HasPrefix(branchID, "wsipg-") || branchID == groupID {
+		t.Fatalf("the update's second IP group is %q, want a new wsipg- id", branchID)
+	}
+	checkTerraformState(t, c, groupID, branchID, ws["id"], true)
 	tf.planClean(t, "updated=true")
 
 	tf.run(t, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "updated=true")
-	checkTerraformGone(t, c, groupID, ws["id"])
+	checkTerraformGone(t, c, ws["id"])
 }
 
 // TestTerraformCreateWorkspaceFailure applies e2e/terraform/failure: a
@@ -136,8 +141,9 @@ func TestTerraformCreateWorkspaceFailure(t *testing.T) {
 }
 
 // checkTerraformState checks through aws-sdk-go-v2 what the configuration
-// made, as first applied or as updated.
-func checkTerraformState(t *testing.T, c *workspaces.Client, groupID, workspaceID string, updated bool) {
+// made, as first applied or as updated: the office group groupID, the
+// directory associated with the group associatedID, and the WorkSpace.
+func checkTerraformState(t *testing.T, c *workspaces.Client, groupID, associatedID, workspaceID string, updated bool) {
 	t.Helper()
 	step := map[bool]string{false: "created", true: "updated"}[updated]
 	wantTags := map[string]string{"team": "euc", "step": step}
@@ -174,8 +180,8 @@ func checkTerraformState(t *testing.T, c *workspaces.Client, groupID, workspaceI
 		t.Fatalf("DescribeWorkspaceDirectories(%s) = %d directories, want 1", tfDirectoryID, len(dirs.Directories))
 	}
 	d := dirs.Directories[0]
-	if d.State != types.WorkspaceDirectoryStateRegistered || !slices.Equal(d.IpGroupIds, []string{groupID}) {
-		t.Errorf("directory state %s, ip groups %v; want REGISTERED with [%s]", d.State, d.IpGroupIds, groupID)
+	if d.State != types.WorkspaceDirectoryStateRegistered || !slices.Equal(d.IpGroupIds, []string{associatedID}) {
+		t.Errorf("directory state %s, ip groups %v; want REGISTERED with [%s]", d.State, d.IpGroupIds, associatedID)
 	}
 	enabled := func(b bool) types.ReconnectEnum {
 		if b {
@@ -236,7 +242,7 @@ func checkTerraformState(t *testing.T, c *workspaces.Client, groupID, workspaceI
 }
 
 // checkTerraformGone checks that destroy left nothing of the configuration.
-func checkTerraformGone(t *testing.T, c *workspaces.Client, groupID, workspaceID string) {
+func checkTerraformGone(t *testing.T, c *workspaces.Client, workspaceID string) {
 	t.Helper()
 	wss, err := c.DescribeWorkspaces(ctx(t), &workspaces.DescribeWorkspacesInput{WorkspaceIds: []string{workspaceID}})
 	if err != nil {
@@ -257,7 +263,7 @@ func checkTerraformGone(t *testing.T, c *workspaces.Client, groupID, workspaceID
 		t.Fatalf("DescribeIpGroups: %v", err)
 	}
 	if len(groups.Result) != 0 {
-		t.Errorf("after destroy, the account has IP groups %+v (%s among them?), want none", groups.Result, groupID)
+		t.Errorf("after destroy, the account has IP groups %+v, want none", groups.Result)
 	}
 }
 

@@ -2,7 +2,7 @@
 # control group, a directory registered with its property blocks and the
 # group, and a WorkSpace on Amazon's public "Value with Windows 10" bundle,
 # looked up by id and by owner and name. `updated = true` changes each of
-# them in place.
+# them in place and moves the directory to a second IP group.
 
 terraform {
   required_providers {
@@ -82,9 +82,21 @@ resource "aws_workspaces_ip_group" "office" {
   }
 }
 
+# A second group, made by the update, takes the office group's place on the
+# directory: the provider associates the one and disassociates the other.
+resource "aws_workspaces_ip_group" "branch" {
+  count = var.updated ? 1 : 0
+
+  name = "wsim-tf-branch"
+
+  rules {
+    source = "192.168.20.0/24"
+  }
+}
+
 resource "aws_workspaces_directory" "corp" {
   directory_id = var.directory_id
-  ip_group_ids = [aws_workspaces_ip_group.office.id]
+  ip_group_ids = var.updated ? [aws_workspaces_ip_group.branch[0].id] : [aws_workspaces_ip_group.office.id]
 
   self_service_permissions {
     change_compute_type  = var.updated
@@ -155,6 +167,10 @@ output "bundle" {
 
 output "ip_group_id" {
   value = aws_workspaces_ip_group.office.id
+}
+
+output "branch_ip_group_id" {
+  value = var.updated ? aws_workspaces_ip_group.branch[0].id : ""
 }
 
 output "directory" {
