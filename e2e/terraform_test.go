@@ -64,9 +64,11 @@ func TestTerraform(t *testing.T) {
 	tfOutput(t, out, "bundle", &bundle)
 	wantBundle := map[string]string{
 		"id": "wsb-bh8rsxt14", "by_name_id": "wsb-bh8rsxt14", "name": "Value with Windows 10 (Server 2016 based)",
-		"owner": "AMAZON", "compute_type": "VALUE", "root": "80", "user": "10",
+		"owner": bundle["owner"], "compute_type": "VALUE", "root": "80", "user": "10",
 	}
-	if !maps.Equal(bundle, wantBundle) {
+	// The API reference says AMAZON; the provider's acceptance tests, run
+	// against AWS, read "Amazon". Either spelling is AWS's.
+	if !maps.Equal(bundle, wantBundle) || !strings.EqualFold(bundle["owner"], "AMAZON") {
 		t.Errorf("aws_workspaces_bundle = %v, want %v", bundle, wantBundle)
 	}
 	var account, groupID string
@@ -81,8 +83,15 @@ func TestTerraform(t *testing.T) {
 	if dir["id"] != tfDirectoryID || dir["registration_code"] == "" {
 		t.Errorf("aws_workspaces_directory = %v, want id %s and a registration code", dir, tfDirectoryID)
 	}
-	if !strings.HasPrefix(ws["id"], "ws-") || ws["state"] != "AVAILABLE" {
-		t.Errorf("aws_workspaces_workspace = %v, want a ws- id, AVAILABLE", ws)
+	if !strings.HasPrefix(ws["id"], "ws-") || ws["state"] != "AVAILABLE" || ws["by_user"] != ws["id"] {
+		t.Errorf("aws_workspaces_workspace = %v, want a ws- id, AVAILABLE, found by directory and user name", ws)
+	}
+	var dirData map[string]string
+	tfOutput(t, out, "directory_data", &dirData)
+	wantDirData := map[string]string{"id": tfDirectoryID, "registration_code": dir["registration_code"],
+		"ip_group_ids": groupID, "tags": "step=created,team=euc"}
+	if !maps.Equal(dirData, wantDirData) {
+		t.Errorf("data.aws_workspaces_directory = %v, want %v", dirData, wantDirData)
 	}
 
 	checkTerraformState(t, c, groupID, groupID, ws["id"], false)

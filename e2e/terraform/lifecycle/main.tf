@@ -149,6 +149,18 @@ resource "aws_workspaces_workspace" "jdoe" {
   }
 }
 
+# The data sources find what was made: the WorkSpace by directory and user
+# name (DescribeWorkspaces' DirectoryId and UserName filter), the directory
+# by id.
+data "aws_workspaces_workspace" "by_user" {
+  directory_id = aws_workspaces_workspace.jdoe.directory_id
+  user_name    = aws_workspaces_workspace.jdoe.user_name
+}
+
+data "aws_workspaces_directory" "corp" {
+  directory_id = aws_workspaces_directory.corp.id
+}
+
 output "account_id" {
   value = data.aws_caller_identity.current.account_id
 }
@@ -182,7 +194,17 @@ output "directory" {
 
 output "workspace" {
   value = {
-    id    = aws_workspaces_workspace.jdoe.id
-    state = aws_workspaces_workspace.jdoe.state
+    id      = aws_workspaces_workspace.jdoe.id
+    state   = aws_workspaces_workspace.jdoe.state
+    by_user = data.aws_workspaces_workspace.by_user.id
+  }
+}
+
+output "directory_data" {
+  value = {
+    id                = data.aws_workspaces_directory.corp.id
+    registration_code = data.aws_workspaces_directory.corp.registration_code
+    ip_group_ids      = join(",", data.aws_workspaces_directory.corp.ip_group_ids)
+    tags              = join(",", [for k, v in data.aws_workspaces_directory.corp.tags : "${k}=${v}"])
   }
 }
