@@ -41,8 +41,9 @@ const tfCommandTimeout = 5 * time.Minute
 // with its property blocks and the group, a WorkSpace on the public bundle
 // wsb-bh8rsxt14 found by the aws_workspaces_bundle data source by id and by
 // owner and name. A second plan must show no change, an in-place update
-// (rules, directory properties, the WorkSpace's auto-stop timeout, tags)
-// must plan clean again, and destroy must leave nothing; aws-sdk-go-v2
+// (rules, directory properties and IP groups, the WorkSpace's auto-stop
+// timeout, tags) must plan clean again, the resources imported by id must
+// match the configuration, and destroy must leave nothing; aws-sdk-go-v2
 // checks what wsim holds at each step. Terraform runs offline, from a
 // filesystem mirror of the provider; the test skips where either is missing.
 func TestTerraform(t *testing.T) {
@@ -108,6 +109,35 @@ func TestTerraform(t *testing.T) {
 	}
 	checkTerraformState(t, c, groupID, branchID, ws["id"], true)
 	tf.planClean(t, "updated=true")
+
+	// Forgotten by Terraform and imported again by id alone, each resource
+	// must read back as the configuration says: an apply imports all four
+	// and changes nothing.
+	tf.run(t, "state", "rm", "-no-color", "aws_workspaces_workspace.jdoe", "aws_workspaces_directory.corp",
+		"aws_workspaces_ip_group.office", "aws_workspaces_ip_group.branch[0]")
+	imports := fmt.Sprintf(`import {
+  to = aws_workspaces_ip_group.office
+  id = %q
+}
+import {
+  to = aws_workspaces_ip_group.branch[0]
+  id = %q
+}
+import {
+  to = aws_workspaces_directory.corp
+  id = %q
+}
+import {
+  to = aws_workspaces_workspace.jdoe
+  id = %q
+}
+`, groupID, branchID, tfDirectoryID, ws["id"])
+	if err := os.WriteFile(filepath.Join(tf.dir, "imports.tf"), []byte(imports), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := tf.run(t, "apply", "-auto-approve", "-input=false", "-no-color", "-var", "updated=true"); !strings.Contains(out, "Resources: 4 imported, 0 added, 0 changed, 0 destroyed.") {
+		t.Errorf("terraform apply of the imports did more than import the four resources:\n%s", out)
+	}
 
 	tf.run(t, "destroy", "-auto-approve", "-input=false", "-no-color", "-var", "updated=true")
 	checkTerraformGone(t, c, ws["id"])
