@@ -110,7 +110,7 @@ func bundleLifecycle(t *testing.T, store storeBackend) {
 		t.Error("no AMAZON bundles")
 	}
 	for _, pb := range amazon.Bundles {
-		if aws.ToString(pb.Owner) != "AMAZON" || pb.State != types.WorkspaceBundleStateAvailable {
+		if aws.ToString(pb.Owner) != "Amazon" || pb.State != types.WorkspaceBundleStateAvailable {
 			t.Errorf("public bundle %+v", pb)
 		}
 	}

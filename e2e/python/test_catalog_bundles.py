@@ -96,7 +96,7 @@ class BundlesTest(CatalogTestCase):
         amazon = [b for p in ws.get_paginator("describe_workspace_bundles").paginate(Owner="AMAZON")
                   for b in p["Bundles"]]
         self.assertTrue(amazon)
-        self.assertEqual({b["Owner"] for b in amazon}, {"AMAZON"})
+        self.assertEqual({b["Owner"] for b in amazon}, {"Amazon"})
 
     def test_errors_boto3(self):
         ws = self.server.client(account="787878787878")
@@ -158,7 +158,7 @@ class BundlesTest(CatalogTestCase):
         self.assertEqual(out["Bundles"][0]["RootStorage"], {"Capacity": "80"})
         rc, out, err = self.server.cli("describe-workspace-bundles", "--owner", "AMAZON", account=acct)
         self.assertEqual(rc, 0, err)
-        self.assertTrue(all(b["Owner"] == "AMAZON" for b in out["Bundles"]))
+        self.assertTrue(all(b["Owner"] == "Amazon" for b in out["Bundles"]))
         img2 = self.server.cli(*h.cli_import_args(h.import_params("cli-bundle-2")), account=acct)[1]["ImageId"]
         rc, _, err = self.server.cli("update-workspace-bundle", "--bundle-id", bid, "--image-id", img2, account=acct)
         self.assertEqual(rc, 0, err)

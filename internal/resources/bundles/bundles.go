@@ -35,15 +35,22 @@ func (s *Service) Register(r *api.Registry) {
 // the API has no MaxResults and AWS publishes no page size.
 const bundlePage = 25
 
-// AmazonOwner is the Owner of the public bundles AWS provides.
+// AmazonOwner is the Owner filter that selects the public bundles AWS
+// provides, as the API reference spells it.
 const AmazonOwner = "AMAZON"
+
+// amazonOwnerShown is the Owner those bundles carry in answers: AWS's real
+// answers spell it "Amazon" (the AWS CLI's describe-workspace-bundles
+// example output, and the Terraform provider's acceptance test of the
+// aws_workspaces_bundle data source, which runs against AWS).
+const amazonOwnerShown = "Amazon"
 
 // publicToAPI is a public bundle as DescribeWorkspaceBundles shows it.
 func publicToAPI(b records.PublicBundle) api.WorkspaceBundle {
 	return api.WorkspaceBundle{
 		BundleId:        api.String(b.ID),
 		Name:            api.String(b.Name),
-		Owner:           api.String(AmazonOwner),
+		Owner:           api.String(amazonOwnerShown),
 		Description:     api.String(b.Description),
 		ImageId:         api.String(b.ImageID),
 		RootStorage:     &api.RootStorage{Capacity: api.String(b.RootCapacity)},
