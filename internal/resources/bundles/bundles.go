@@ -1,5 +1,5 @@
 // Package bundles is custom WorkSpaces bundles (create, describe, update,
-// delete) and wsim's stand-ins for the public bundles AWS provides.
+// delete) and the public bundles AWS provides (records.PublicBundles).
 package bundles
 
 import (
