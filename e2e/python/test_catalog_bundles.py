@@ -28,17 +28,7 @@ def bundle_params(name, image_id, **overrides):
     return params
 
 
-class CatalogTestCase(unittest.TestCase):
-    def assertError(self, code, call, *fragments, **params):
-        with self.assertRaises(ClientError) as cm:
-            call(**params)
-        got, message, status = h.error_of(cm.exception)
-        self.assertEqual(got, code, message)
-        self.assertEqual(status, 400)
-        for f in fragments:
-            self.assertIn(f, message)
-        return message
-
+class CatalogTestCase(h.APIErrorAssertions, unittest.TestCase):
     def assertCliError(self, code, *args, account=ACCOUNT, region=h.DEFAULT_REGION):
         rc, _, err = self.server.cli(*args, account=account, region=region)
         self.assertIn(rc, CLI_SERVICE_ERROR_CODES, err)

@@ -35,17 +35,7 @@ def example(name):
     return argv, out
 
 
-class DirectoriesTestCase(unittest.TestCase):
-    def assertError(self, code, call, *fragments, **params):
-        with self.assertRaises(ClientError) as cm:
-            call(**params)
-        got, message, status = h.error_of(cm.exception)
-        self.assertEqual(got, code, message)
-        self.assertEqual(status, 400)
-        for f in fragments:
-            self.assertIn(f, message)
-        return message
-
+class DirectoriesTestCase(h.APIErrorAssertions, unittest.TestCase):
     def cli_ok(self, *args, account=ACCOUNT):
         rc, out, err = self.server.cli(*args, account=account)
         self.assertEqual(rc, 0, err)

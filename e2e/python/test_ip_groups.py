@@ -17,22 +17,12 @@ CLI_SERVICE_ERROR_CODES = (254, 255)
 _accounts = ("%012d" % n for n in itertools.count(730000000001))
 
 
-class IPGroupsTestCase(h.ServerTestCase):
+class IPGroupsTestCase(h.APIErrorAssertions, h.ServerTestCase):
     profile = "instant"
 
     def setUp(self):
         self.account = next(_accounts)
         self.ws = self.server.client(account=self.account)
-
-    def assertError(self, code, call, *fragments, **params):
-        with self.assertRaises(ClientError) as cm:
-            call(**params)
-        got, message, status = h.error_of(cm.exception)
-        self.assertEqual(got, code, message)
-        self.assertEqual(status, 400)
-        for f in fragments:
-            self.assertIn(f, message)
-        return message
 
     def group(self, gid, ws=None):
         result = (ws or self.ws).describe_ip_groups(GroupIds=[gid])["Result"]

@@ -50,7 +50,7 @@ def substitute(argv, ids):
     return res
 
 
-class WorkspacesTestCase(unittest.TestCase):
+class WorkspacesTestCase(h.APIErrorAssertions, unittest.TestCase):
     profile = "quick"
     extra_args = ("--workspace-quota", "20")
 
@@ -78,16 +78,6 @@ class WorkspacesTestCase(unittest.TestCase):
             if by:
                 self.server.advance(by)
             self.assertEqual(self.state(wid), want, "after %s more" % by)
-
-    def assertError(self, code, call, *fragments, **params):
-        with self.assertRaises(ClientError) as cm:
-            call(**params)
-        got, message, status = h.error_of(cm.exception)
-        self.assertEqual(got, code, message)
-        self.assertEqual(status, 400)
-        for f in fragments:
-            self.assertIn(f, message)
-        return message
 
 
 class CLIExamplesTest(WorkspacesTestCase):

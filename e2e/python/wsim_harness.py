@@ -415,3 +415,20 @@ def error_of(exc):
     """(code, message, HTTP status) of a botocore ClientError."""
     err = exc.response.get("Error", {})
     return err.get("Code"), err.get("Message", ""), exc.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+class APIErrorAssertions:
+    """unittest.TestCase mixin: assertError checks the AWS error a call gets."""
+
+    def assertError(self, code, call, *fragments, **params):
+        """call(**params) must fail with a 400 of the error code, whose
+        message holds every fragment; returns the message."""
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            call(**params)
+        got, message, status = error_of(cm.exception)
+        self.assertEqual(got, code, message)
+        self.assertEqual(status, 400)
+        for f in fragments:
+            self.assertIn(f, message)
+        return message
