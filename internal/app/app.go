@@ -8,6 +8,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -60,6 +61,10 @@ type Options struct {
 	Store string
 	// DataDir is the directory of the "sqlite" store.
 	DataDir string
+	// StoreTimeout bounds every call to a SQLite or PostgreSQL store
+	// (store.DefaultTimeout when 0): a store that has not answered by then
+	// gets the client a 503.
+	StoreTimeout time.Duration
 	// Profile gives the stage durations of new long-running operations.
 	Profile pipeline.Profile
 	// ImageQuota is the number of images an account may hold per Region
@@ -133,6 +138,7 @@ func (o Options) withDefaults() Options {
 type services interface {
 	Clock() *clock.Clock
 	FaultRules(ctx context.Context) ([]pipeline.FaultRule, error)
+	ProbeWrite(ctx context.Context, timeout time.Duration) error
 	AddFaultRule(ctx context.Context, r pipeline.FaultRule) (pipeline.FaultRule, error)
 	DeleteFaultRule(ctx context.Context, id string) error
 }
@@ -149,11 +155,23 @@ type App struct {
 // close the store.
 func New(ctx context.Context, o Options) (*App, error) {
 	o = o.withDefaults()
-	st, err := store.Open(ctx, o.Store, o.DataDir)
+	st, err := store.OpenWith(ctx, o.Store, o.DataDir, store.Options{Timeout: o.StoreTimeout})
 	if err != nil {
 		return nil, err
 	}
 	handler, svc := compose(o, st, clockCacheTTL(o.Store))
+	// A store that opens but cannot be written (a read-only file or
+	// directory, a PostgreSQL role without write rights) would answer every
+	// write with an error: refuse it now, with the reason, rather than
+	// start and fail later.
+	timeout := o.StoreTimeout
+	if timeout <= 0 {
+		timeout = store.DefaultTimeout
+	}
+	if err := svc.ProbeWrite(ctx, timeout); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("the store does not take writes (%s): %w", store.Describe(o.Store, o.DataDir), err)
+	}
 	return &App{opts: o, store: st, handler: handler, svc: svc}, nil
 }
 

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/pflag"
 
 	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/store"
 )
 
 // ServeFlags holds the values of `wsim serve`'s flags.
@@ -20,6 +22,7 @@ type ServeFlags struct {
 	Addr           string
 	Store          string
 	DataDir        string
+	StoreTimeout   time.Duration
 	DefaultAccount string
 	DefaultRegion  string
 	Profile        string
@@ -53,6 +56,7 @@ func (f *ServeFlags) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Addr, "addr", "127.0.0.1:4599", "address to listen on")
 	fs.StringVar(&f.Store, "store", "sqlite", "state store: sqlite (a file in --data-dir), sqlite:/path/file.db, memory, or postgres://...")
 	fs.StringVar(&f.DataDir, "data-dir", defaultDataDir(), "directory of the embedded store ($WSIM_DATA_DIR)")
+	fs.DurationVar(&f.StoreTimeout, "store-timeout", store.DefaultTimeout, "how long a call to the SQLite or PostgreSQL store may take before the request fails with a retryable 503")
 	fs.StringVar(&f.DefaultAccount, "default-account", DefaultAccount, "account of unsigned requests and of access keys that are not 12-digit account ids")
 	fs.StringVar(&f.DefaultRegion, "default-region", DefaultRegion, "Region of unsigned requests")
 	fs.StringVar(&f.Profile, "profile", pipeline.DefaultProfile, "timing profile of long-running operations: "+strings.Join(pipeline.ProfileNames(), ", "))
@@ -81,6 +85,9 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 	if profile, err = pipeline.ParseOverrides(profile, f.StageDurations); err != nil {
 		return Options{}, fmt.Errorf("--stage-duration: %w", err)
 	}
+	if f.StoreTimeout <= 0 {
+		return Options{}, fmt.Errorf("--store-timeout must be positive, not %s", f.StoreTimeout)
+	}
 	byol, err := ParseBYOLMode(f.BYOL)
 	if err != nil {
 		return Options{}, fmt.Errorf("--byol: %w", err)
@@ -92,7 +99,7 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return Options{
-		Store: f.Store, DataDir: f.DataDir, Profile: profile,
+		Store: f.Store, DataDir: f.DataDir, StoreTimeout: f.StoreTimeout, Profile: profile,
 		ImageQuota: f.ImageQuota, BundleQuota: f.BundleQuota, BYOL: byol,
 		Directories: dirs, WorkspaceQuota: f.WorkspaceQuota,
 		DefaultAccount: f.DefaultAccount, DefaultRegion: f.DefaultRegion,

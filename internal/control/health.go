@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -71,7 +72,11 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		v.StoreWritable = true
 	}
-	if s, err := h.svc.Clock().State(ctx); err != nil {
+	// The clock is a store read too: bounded like the probe, so that a
+	// hung store makes the health check say degraded in seconds.
+	cctx, cancel := context.WithTimeout(ctx, HealthWriteTimeout)
+	defer cancel()
+	if s, err := h.svc.Clock().State(cctx); err != nil {
 		problems = append(problems, fmt.Sprintf("the service clock cannot be read: %v", err))
 	} else {
 		c := newClockView(h.svc.Clock().Read(s))

@@ -33,7 +33,7 @@ func (e *Env) ScriptedFailure(ctx context.Context, tags []api.Tag, subject pipel
 // FaultRules returns the server-side failure rules, in the order they match.
 // The slice is shared: never modify it.
 func (e *Env) FaultRules(ctx context.Context) ([]pipeline.FaultRule, error) {
-	return records.FaultRules.Get(ctx, e.DB)
+	return e.DB.LoadFaultRules(ctx)
 }
 
 // ErrInvalidRule wraps what is wrong with a fault rule that is refused.
@@ -48,7 +48,10 @@ func (e *Env) AddFaultRule(ctx context.Context, r pipeline.FaultRule) (pipeline.
 		return r, fmt.Errorf("%w: %v", ErrInvalidRule, err)
 	}
 	r.ID = records.NewID("rule-", 8)
-	_, err := records.FaultRules.Change(ctx, e.DB, func(rules *[]pipeline.FaultRule) error {
+	_, err := e.DB.ChangeFaultRules(ctx, func(rules *[]pipeline.FaultRule) error {
+		if len(*rules) >= pipeline.MaxFaultRules {
+			return fmt.Errorf("%w: there are already %d fault rules, the maximum; delete one first", ErrInvalidRule, len(*rules))
+		}
 		*rules = append(*rules, r)
 		return nil
 	})
@@ -57,7 +60,7 @@ func (e *Env) AddFaultRule(ctx context.Context, r pipeline.FaultRule) (pipeline.
 
 // DeleteFaultRule removes the rule with the id; an empty id removes them all.
 func (e *Env) DeleteFaultRule(ctx context.Context, id string) error {
-	_, err := records.FaultRules.Change(ctx, e.DB, func(rules *[]pipeline.FaultRule) error {
+	_, err := e.DB.ChangeFaultRules(ctx, func(rules *[]pipeline.FaultRule) error {
 		if id == "" {
 			*rules = nil
 			return nil

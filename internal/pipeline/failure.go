@@ -192,10 +192,20 @@ func ParseFailureTags(kind Kind, tags map[string]string) (*Failure, error) {
 	return &f, nil
 }
 
+// quoteShort shortens a refused value quoted in an error message, so that a
+// huge value is not echoed back whole.
+func quoteShort(s string) string {
+	const max = 64
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max]) + "..."
+}
+
 func validateFailure(kind Kind, f Failure, what string) error {
 	if !kind.HasStage(f.Stage) {
 		return fmt.Errorf("%s: %q is not a stage of %s; valid stages are %s",
-			what, f.Stage, kind, strings.Join(kind.Stages(), ", "))
+			what, quoteShort(f.Stage), kind, strings.Join(kind.Stages(), ", "))
 	}
 	if n := utf8.RuneCountInString(f.Code); n > maxErrorCode {
 		return fmt.Errorf("error code is %d characters long; the maximum is %d", n, maxErrorCode)
@@ -225,6 +235,20 @@ type FaultRule struct {
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
+// regionName is the Region shape of the WorkSpaces model.
+var regionName = regexp.MustCompile(`^[-0-9a-z]{1,31}$`)
+
+// Limits of fault rules, so that the rules every new operation is matched
+// against stay small. The source id may be an Image Builder ARN, up to 2048
+// characters in the model; image names are at most 64, which a pattern
+// with escapes may exceed, hence 256.
+const (
+	// MaxFaultRules is how many fault rules there may be at once.
+	MaxFaultRules  = 100
+	maxNamePattern = 256
+	maxSourceID    = 2048
+)
+
 func (r FaultRule) kind() Kind {
 	if r.Kind == "" {
 		return KindCustomImport
@@ -241,10 +265,19 @@ func (r FaultRule) Validate() error {
 		for i, k := range kindOrder {
 			valid[i] = string(k)
 		}
-		return fmt.Errorf("unknown kind %q: valid kinds are %s", r.Kind, strings.Join(valid, ", "))
+		return fmt.Errorf("unknown kind %q: valid kinds are %s", quoteShort(string(r.Kind)), strings.Join(valid, ", "))
 	}
 	if r.Account != "" && !accountID.MatchString(r.Account) {
-		return fmt.Errorf("account %q is not a 12-digit AWS account id", r.Account)
+		return fmt.Errorf("account %q is not a 12-digit AWS account id", quoteShort(r.Account))
+	}
+	if r.Region != "" && !regionName.MatchString(r.Region) {
+		return fmt.Errorf("region %q is not a Region name: 1 to 31 lowercase letters, digits and hyphens", quoteShort(r.Region))
+	}
+	if n := utf8.RuneCountInString(r.NamePattern); n > maxNamePattern {
+		return fmt.Errorf("namePattern is %d characters long; the maximum is %d", n, maxNamePattern)
+	}
+	if n := utf8.RuneCountInString(r.SourceID); n > maxSourceID {
+		return fmt.Errorf("sourceId is %d characters long; the maximum is %d", n, maxSourceID)
 	}
 	if r.SourceID != "" && k == KindAccountModification {
 		// A BYOL account modification has no source, so the rule could

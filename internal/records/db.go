@@ -64,6 +64,7 @@ type DB struct {
 	st      store.Store
 	cfg     Config
 	decoded *decodeCache
+	faults  *faultRuleCache
 }
 
 // Open returns the typed view of st.
@@ -77,7 +78,7 @@ func Open(st store.Store, cfg Config) *DB {
 	if cfg.DecodeCacheBytes <= 0 {
 		cfg.DecodeCacheBytes = DefaultDecodeCacheBytes
 	}
-	return &DB{st: st, cfg: cfg, decoded: newDecodeCache(cfg.DecodeCacheBytes)}
+	return &DB{st: st, cfg: cfg, decoded: newDecodeCache(cfg.DecodeCacheBytes), faults: &faultRuleCache{}}
 }
 
 // Quota is the limit of records of the kind per account and Region; 0 means

@@ -4,8 +4,8 @@ package store
 
 import "os"
 
-// lockFile is a no-op where flock is unavailable; wsim's supported platforms
+// lockDB takes no lock where flock is unavailable; wsim's supported platforms
 // are unix, and there a second process is refused (see lock_unix.go).
-func lockFile(db string) (*os.File, error) { return nil, nil }
+func lockDB(path string) (string, []*os.File, error) { return path, nil, nil }
 
-func unlockFile(f *os.File) error { return nil }
+func unlockFiles(files []*os.File) error { return nil }

@@ -53,6 +53,10 @@ const (
 	// pgConnectTimeout keeps a dead database from hanging requests; a
 	// connect_timeout in the URL takes precedence.
 	pgConnectTimeout = 2 * time.Second
+	// pgHealthCheckPeriod is how often the pool checks its idle
+	// connections; pgMaxConnIdleTime how long one may stay idle.
+	pgHealthCheckPeriod = 5 * time.Second
+	pgMaxConnIdleTime   = 5 * time.Minute
 )
 
 // pgStore runs every Update as a SERIALIZABLE transaction. PostgreSQL's SSI
@@ -64,14 +68,26 @@ type pgStore struct {
 	closed atomic.Bool
 }
 
-func openPostgres(ctx context.Context, dsn string) (Store, error) {
+// openPostgres opens a pool on dsn. timeout is the deadline every call gets
+// (the timed wrapper sets it); it also bounds start-up.
+func openPostgres(ctx context.Context, dsn string, timeout time.Duration) (Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL URL: %w", err)
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = pgConnectTimeout
+		cfg.ConnConfig.ConnectTimeout = min(pgConnectTimeout, timeout)
 	}
+	// A connection whose statement ran past its deadline is closed by pgx
+	// (it sets a deadline on the socket), so a hung server never holds the
+	// pool's connections for longer than one call's deadline. The idle
+	// ones are checked every few seconds, so that after an outage the pool
+	// drops connections the server or the network lost rather than handing
+	// them to requests.
+	cfg.HealthCheckPeriod = pgHealthCheckPeriod
+	cfg.MaxConnIdleTime = pgMaxConnIdleTime
+	ctx, cancel := context.WithTimeout(ctx, max(timeout, 2*cfg.ConnConfig.ConnectTimeout))
+	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: PostgreSQL: %w", err)
@@ -229,7 +245,7 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error) (err error, re
 	if err != nil {
 		return pgFail(ctx, "begin", err), pgconn.SafeToRetry(err) && ctx.Err() == nil
 	}
-	t := &pgTx{tx: tx}
+	t := &pgTx{tx: tx, ctx: ctx}
 	rollback := func() {
 		rctx, cancel := context.WithTimeout(context.Background(), pgConnectTimeout)
 		defer cancel()
@@ -265,8 +281,19 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error) (err error, re
 // pgTx remembers the first serialization failure any of its statements hit,
 // so Update retries even if fn wraps or ignores the error.
 type pgTx struct {
-	tx            pgx.Tx
+	tx pgx.Tx
+	// ctx is the Update's context, which carries the store's deadline.
+	ctx           context.Context
 	serialization error
+}
+
+// bind returns the context t's statements run under: the Update's, whose
+// deadline fn's own context may not have, unless fn's is already done.
+func (t *pgTx) bind(ctx context.Context) context.Context {
+	if ctx.Err() != nil {
+		return ctx
+	}
+	return t.ctx
 }
 
 func (t *pgTx) fail(ctx context.Context, op string, err error) error {
@@ -277,6 +304,7 @@ func (t *pgTx) fail(ctx context.Context, op string, err error) error {
 }
 
 func (t *pgTx) Get(ctx context.Context, k Key) (*Record, error) {
+	ctx = t.bind(ctx)
 	r, err := pgGet(ctx, t.tx, k)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, t.fail(ctx, "get", err)
@@ -285,6 +313,7 @@ func (t *pgTx) Get(ctx context.Context, k Key) (*Record, error) {
 }
 
 func (t *pgTx) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
+	ctx = t.bind(ctx)
 	out, err := pgList(ctx, t.tx, s, afterID, limit)
 	if err != nil {
 		return nil, t.fail(ctx, "list", err)
@@ -293,6 +322,7 @@ func (t *pgTx) List(ctx context.Context, s Scope, afterID string, limit int) ([]
 }
 
 func (t *pgTx) Count(ctx context.Context, s Scope) (int, error) {
+	ctx = t.bind(ctx)
 	var n int
 	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM records WHERE account = $1 AND region = $2 AND kind = $3`,
 		s.Account, s.Region, s.Kind).Scan(&n)
@@ -342,6 +372,7 @@ func (t *pgTx) clash(ctx context.Context, r *Record) error {
 }
 
 func (t *pgTx) Insert(ctx context.Context, r *Record, max int) error {
+	ctx = t.bind(ctx)
 	if max > 0 {
 		n, err := t.Count(ctx, r.Scope())
 		if err != nil {
@@ -382,6 +413,7 @@ func (t *pgTx) insert(ctx context.Context, r *Record) error {
 }
 
 func (t *pgTx) Put(ctx context.Context, r *Record) error {
+	ctx = t.bind(ctx)
 	stored, err := t.version(ctx, r.Key)
 	if err != nil {
 		return err
@@ -410,6 +442,7 @@ func (t *pgTx) Put(ctx context.Context, r *Record) error {
 }
 
 func (t *pgTx) Delete(ctx context.Context, k Key) error {
+	ctx = t.bind(ctx)
 	tag, err := t.tx.Exec(ctx, `DELETE FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
 		k.Account, k.Region, k.Kind, k.ID)
 	if err != nil {
@@ -433,6 +466,7 @@ func pgWhere(sel Selection) (string, []any) {
 }
 
 func (t *pgTx) Select(ctx context.Context, sel Selection, kind string) ([]*Record, error) {
+	ctx = t.bind(ctx)
 	if err := sel.Validate(); err != nil {
 		return nil, err
 	}
@@ -451,6 +485,7 @@ func (t *pgTx) Select(ctx context.Context, sel Selection, kind string) ([]*Recor
 }
 
 func (t *pgTx) Purge(ctx context.Context, sel Selection) (map[string]int, error) {
+	ctx = t.bind(ctx)
 	if err := sel.Validate(); err != nil {
 		return nil, err
 	}
@@ -559,12 +594,21 @@ func pgFail(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("store: PostgreSQL %s: %w", op, err)
 }
 
+// pgUnavailableCode reports whether a SQLSTATE says the server cannot serve
+// the request now, rather than that the request is wrong: class 08
+// (connection exceptions), class 53 (insufficient resources: 53100 disk
+// full, 53200 out of memory, 53300 too many connections), 57P01-57P05
+// (administrator, crash or idle-session shutdown, cannot connect now:
+// "the database system is starting up") and 25006 (a read-only transaction:
+// a hot standby, or a primary made read-only).
+func pgUnavailableCode(code string) bool {
+	return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "53") || strings.HasPrefix(code, "57P0") || code == "25006"
+}
+
 func isConnErr(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		// Class 08 is connection_exception; 57P0x are shutdowns and
-		// "the database system is starting up".
-		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P0")
+		return pgUnavailableCode(pe.Code)
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error

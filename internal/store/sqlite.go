@@ -63,8 +63,8 @@ const (
 // to a separate pool of read-only connections, which WAL lets run alongside
 // the writer, each seeing the last committed state.
 type sqliteStore struct {
-	path string
-	lock *os.File
+	path  string
+	locks []*os.File
 
 	wdb   *sql.DB
 	wconn *sql.Conn
@@ -121,13 +121,13 @@ type sqliteReq struct {
 
 func openSQLite(ctx context.Context, path string) (_ Store, err error) {
 	if err := mkdirFor(path); err != nil {
-		return nil, fmt.Errorf("store: create data directory: %w", err)
+		return nil, sqliteFail("create data directory", err)
 	}
-	lock, err := lockFile(path)
+	path, locks, err := lockDB(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &sqliteStore{path: path, lock: lock, cache: newReadCache(sqliteCacheBytes)}
+	s := &sqliteStore{path: path, locks: locks, cache: newReadCache(sqliteCacheBytes)}
 	defer func() {
 		if err != nil {
 			s.closeAll()
@@ -301,7 +301,7 @@ func (s *sqliteStore) ListKind(ctx context.Context, kind string, after Key, limi
 	}
 	rows, err := s.listKind.QueryContext(ctx, after.Account, after.Region, kind, after.ID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: list kind: %w", err)
+		return nil, sqliteFail("list kind", err)
 	}
 	return sqliteScanAll(rows)
 }
@@ -310,7 +310,10 @@ func (s *sqliteStore) Ping(ctx context.Context) error {
 	if s.readClosed.Load() {
 		return errClosed
 	}
-	return s.rdb.PingContext(ctx)
+	if err := s.rdb.PingContext(ctx); err != nil {
+		return sqliteFail("ping", err)
+	}
+	return nil
 }
 
 func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
@@ -378,7 +381,7 @@ func (s *sqliteStore) closeAll() error {
 	if s.wdb != nil {
 		errs = append(errs, s.wdb.Close())
 	}
-	errs = append(errs, unlockFile(s.lock))
+	errs = append(errs, unlockFiles(s.locks))
 	return errors.Join(errs...)
 }
 
@@ -422,7 +425,7 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 		}
 	}()
 	if _, err := c.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		failAll(fmt.Errorf("store: begin: %w", err))
+		failAll(sqliteFail("begin", err))
 		return
 	}
 	applied := 0
@@ -433,14 +436,14 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 		}
 		if _, err := s.wb.savepoint.ExecContext(ctx); err != nil {
 			c.ExecContext(ctx, `ROLLBACK`)
-			failAll(fmt.Errorf("store: savepoint: %w", err))
+			failAll(sqliteFail("savepoint", err))
 			return
 		}
 		s.call(r)
 		if r.err == nil && !r.panicked {
 			if _, err := s.wb.release.ExecContext(ctx); err != nil {
 				c.ExecContext(ctx, `ROLLBACK`)
-				failAll(fmt.Errorf("store: release savepoint: %w", err))
+				failAll(sqliteFail("release savepoint", err))
 				return
 			}
 			applied++
@@ -450,13 +453,13 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 			// The transaction is in an unknown state; nothing in it
 			// may be committed.
 			c.ExecContext(ctx, `ROLLBACK`)
-			failAll(fmt.Errorf("store: rollback to savepoint: %w", err))
+			failAll(sqliteFail("rollback to savepoint", err))
 			return
 		}
 	}
 	if applied == 0 {
 		if _, err := c.ExecContext(ctx, `ROLLBACK`); err != nil {
-			failAll(fmt.Errorf("store: rollback: %w", err))
+			failAll(sqliteFail("rollback", err))
 		}
 		return
 	}
@@ -472,7 +475,7 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 	}
 	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
 		c.ExecContext(ctx, `ROLLBACK`)
-		failAll(fmt.Errorf("store: commit: %w", err))
+		failAll(sqliteFail("commit", err))
 		s.cache.forget(writes)
 		if purged {
 			s.cache.clear()
@@ -535,7 +538,7 @@ func (t *sqliteTx) Count(ctx context.Context, s Scope) (int, error) {
 	ctx = context.Background()
 	var n int
 	if err := t.st.count.QueryRowContext(ctx, s.Account, s.Region, s.Kind).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count: %w", err)
+		return 0, sqliteFail("count", err)
 	}
 	return n, nil
 }
@@ -548,7 +551,7 @@ func (t *sqliteTx) version(ctx context.Context, k Key) (int64, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store: get: %w", err)
+		return 0, sqliteFail("get", err)
 	}
 	return v, nil
 }
@@ -594,7 +597,7 @@ func (t *sqliteTx) insert(ctx context.Context, r *Record, version int64) error {
 		return ErrNameTaken
 	}
 	if err != nil {
-		return fmt.Errorf("store: insert: %w", err)
+		return sqliteFail("insert", err)
 	}
 	return nil
 }
@@ -608,7 +611,10 @@ func (t *sqliteTx) nameTaken(ctx context.Context, r *Record) (bool, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
-	return err == nil && id != r.ID, err
+	if err != nil {
+		return false, sqliteFail("get", err)
+	}
+	return id != r.ID, nil
 }
 
 func (t *sqliteTx) Put(ctx context.Context, r *Record) error {
@@ -636,7 +642,7 @@ func (t *sqliteTx) Put(ctx context.Context, r *Record) error {
 		return ErrNameTaken
 	}
 	if err != nil {
-		return fmt.Errorf("store: update: %w", err)
+		return sqliteFail("update", err)
 	}
 	r.Version = stored + 1
 	t.writes[r.Key] = cloneRecord(r)
@@ -650,10 +656,10 @@ func (t *sqliteTx) Delete(ctx context.Context, k Key) error {
 	ctx = context.Background()
 	res, err := t.st.del.ExecContext(ctx, k.Account, k.Region, k.Kind, k.ID)
 	if err != nil {
-		return fmt.Errorf("store: delete: %w", err)
+		return sqliteFail("delete", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("store: delete: %w", err)
+		return sqliteFail("delete", err)
 	} else if n == 0 {
 		return ErrNotFound
 	}
@@ -688,7 +694,7 @@ func (t *sqliteTx) Select(ctx context.Context, sel Selection, kind string) ([]*R
 	rows, err := t.conn.QueryContext(context.Background(), `SELECT `+sqliteCols+` FROM records`+where+
 		` ORDER BY account, region, id`, append(args, kind)...)
 	if err != nil {
-		return nil, fmt.Errorf("store: select: %w", err)
+		return nil, sqliteFail("select", err)
 	}
 	return sqliteScanAll(rows)
 }
@@ -704,7 +710,7 @@ func (t *sqliteTx) Purge(ctx context.Context, sel Selection) (map[string]int, er
 	where, args := sqliteWhere(sel)
 	rows, err := t.conn.QueryContext(bg, `SELECT kind, count(*) FROM records`+where+` GROUP BY kind`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: purge: %w", err)
+		return nil, sqliteFail("purge", err)
 	}
 	counts := map[string]int{}
 	for rows.Next() {
@@ -712,16 +718,16 @@ func (t *sqliteTx) Purge(ctx context.Context, sel Selection) (map[string]int, er
 		var n int
 		if err := rows.Scan(&kind, &n); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("store: purge: %w", err)
+			return nil, sqliteFail("purge", err)
 		}
 		counts[kind] = n
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: purge: %w", err)
+		return nil, sqliteFail("purge", err)
 	}
 	if _, err := t.conn.ExecContext(bg, `DELETE FROM records`+where, args...); err != nil {
-		return nil, fmt.Errorf("store: purge: %w", err)
+		return nil, sqliteFail("purge", err)
 	}
 	for k := range t.writes {
 		if sel.Contains(k) {
@@ -738,7 +744,7 @@ func sqliteGet(ctx context.Context, st *sql.Stmt, k Key) (*Record, error) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: get: %w", err)
+		return nil, sqliteFail("get", err)
 	}
 	return r, nil
 }
@@ -749,7 +755,7 @@ func sqliteList(ctx context.Context, st *sql.Stmt, s Scope, afterID string, limi
 	}
 	rows, err := st.QueryContext(ctx, s.Account, s.Region, s.Kind, afterID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: list: %w", err)
+		return nil, sqliteFail("list", err)
 	}
 	return sqliteScanAll(rows)
 }
@@ -761,12 +767,12 @@ func sqliteScanAll(rows *sql.Rows) ([]*Record, error) {
 	for rows.Next() {
 		r, err := scanRecord(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: list: %w", err)
+			return nil, sqliteFail("list", err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list: %w", err)
+		return nil, sqliteFail("list", err)
 	}
 	return out, nil
 }
@@ -788,6 +794,32 @@ func execAll(ctx context.Context, stmts ...*sql.Stmt) error {
 		}
 	}
 	return nil
+}
+
+// sqliteUnavailable are the primary result codes that say the file or the
+// disk under it cannot take the request now, rather than that the request or
+// wsim is wrong: disk full, a read-only or vanished file, an I/O error, a
+// lock or memory not to be had. Retrying later can succeed.
+var sqliteUnavailable = map[int]bool{
+	sqlite3.SQLITE_FULL: true, sqlite3.SQLITE_READONLY: true, sqlite3.SQLITE_CANTOPEN: true,
+	sqlite3.SQLITE_IOERR: true, sqlite3.SQLITE_PERM: true, sqlite3.SQLITE_BUSY: true,
+	sqlite3.SQLITE_LOCKED: true, sqlite3.SQLITE_NOMEM: true, sqlite3.SQLITE_NOLFS: true,
+}
+
+// isSQLiteUnavailable reports whether err carries one of sqliteUnavailable.
+func isSQLiteUnavailable(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && sqliteUnavailable[se.Code()&0xff]
+}
+
+// sqliteFail wraps err from op for the caller, marking with ErrUnavailable
+// what the file or its disk refused (see sqliteUnavailable), so that the
+// client is told to retry and the health check says degraded.
+func sqliteFail(op string, err error) error {
+	if isSQLiteUnavailable(err) {
+		return fmt.Errorf("%w: SQLite %s: %w", ErrUnavailable, op, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
 }
 
 func isSQLiteConstraint(err error) bool {

@@ -165,25 +165,117 @@ type Store interface {
 // specForms is shown when a spec is not understood.
 const specForms = `"memory", "sqlite" (file wsim.db in the data directory), "sqlite:/path/to/file.db" or "postgres://user:password@host:port/dbname"`
 
-// Open opens the store described by spec:
+// DefaultTimeout is how long a call to a SQLite or PostgreSQL store may take
+// unless Options.Timeout says otherwise.
+const DefaultTimeout = 5 * time.Second
+
+// Options tune how a store is used.
+type Options struct {
+	// Timeout bounds every call to a SQLite or PostgreSQL store (each Get,
+	// List, ListKind, Ping and Update, an Update's retries included): one
+	// that has not answered by then fails with ErrUnavailable, so that a
+	// hung database gives the client a retryable error in seconds rather
+	// than a hang. DefaultTimeout when <= 0.
+	Timeout time.Duration
+}
+
+// Open opens the store described by spec with the default Options:
 //
 //	memory                 state lives in this process only
 //	sqlite (or "")         <dataDir>/wsim.db, the directory created 0o700
 //	sqlite:/path/file.db   that file
 //	postgres://... or postgresql://...   a PostgreSQL database
 func Open(ctx context.Context, spec string, dataDir string) (Store, error) {
+	return OpenWith(ctx, spec, dataDir, Options{})
+}
+
+// OpenWith opens the store described by spec (see Open) with o.
+func OpenWith(ctx context.Context, spec string, dataDir string, o Options) (Store, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
 	kind, target, err := parseSpec(spec, dataDir)
 	if err != nil {
 		return nil, err
 	}
+	var st Store
 	switch kind {
 	case "memory":
 		return newMemory(), nil
 	case "sqlite":
-		return openSQLite(ctx, target)
+		st, err = openSQLite(ctx, target)
 	default:
-		return openPostgres(ctx, target)
+		st, err = openPostgres(ctx, target, o.Timeout)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return &timed{Store: st, d: o.Timeout}, nil
+}
+
+// timed gives every call to the store it wraps a deadline. The memory store
+// needs none: it never waits for anything but its own lock.
+//
+// A SQLite Update that has reached the writer's queue is still waited for
+// past the deadline (see sqliteStore.Update): the caller must not be told
+// "failed" about a write that then commits. Only the wait for a place in the
+// queue, and a request still queued when its deadline passes (it is then
+// skipped, never run), are bounded.
+type timed struct {
+	Store
+	d time.Duration
+}
+
+// answers are the errors that are the store's answer, not a failure to get
+// one, even if they arrive just as the deadline passes.
+var answers = []error{ErrNotFound, ErrAlreadyExists, ErrNameTaken, ErrLimitExceeded, ErrConflict, ErrInvalidSelection}
+
+// fail marks err with ErrUnavailable when it came from the deadline of ctx
+// running out, not from the caller (parent) giving up.
+func (s *timed) fail(parent, ctx context.Context, err error) error {
+	if err == nil || parent.Err() != nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	for _, a := range answers {
+		if errors.Is(err, a) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: no answer within %s: %w", ErrUnavailable, s.d, err)
+}
+
+func (s *timed) Get(parent context.Context, k Key) (*Record, error) {
+	ctx, cancel := context.WithTimeout(parent, s.d)
+	defer cancel()
+	r, err := s.Store.Get(ctx, k)
+	return r, s.fail(parent, ctx, err)
+}
+
+func (s *timed) List(parent context.Context, sc Scope, afterID string, limit int) ([]*Record, error) {
+	ctx, cancel := context.WithTimeout(parent, s.d)
+	defer cancel()
+	out, err := s.Store.List(ctx, sc, afterID, limit)
+	return out, s.fail(parent, ctx, err)
+}
+
+func (s *timed) ListKind(parent context.Context, kind string, after Key, limit int) ([]*Record, error) {
+	ctx, cancel := context.WithTimeout(parent, s.d)
+	defer cancel()
+	out, err := s.Store.ListKind(ctx, kind, after, limit)
+	return out, s.fail(parent, ctx, err)
+}
+
+func (s *timed) Ping(parent context.Context) error {
+	ctx, cancel := context.WithTimeout(parent, s.d)
+	defer cancel()
+	return s.fail(parent, ctx, s.Store.Ping(ctx))
+}
+
+// Update passes fn's error through unchanged unless the deadline ran out.
+func (s *timed) Update(parent context.Context, fn func(Tx) error) error {
+	ctx, cancel := context.WithTimeout(parent, s.d)
+	defer cancel()
+	return s.fail(parent, ctx, s.Store.Update(ctx, fn))
 }
 
 // Describe says in words which store spec selects, for the start-up log. It
