@@ -26,6 +26,9 @@ import (
 type isoFixture struct {
 	image, legacy, copy, bundle, dir, group, ws string
 	imageName, legacyName, groupName, user      string
+	bundleName                                  string
+	// imagesToken is the NextToken of A's first page of one image.
+	imagesToken *string
 }
 
 // isoCIDR is the management range A's BYOL modification moves to.
@@ -37,7 +40,7 @@ const isoCIDR = "10.20.0.0/16"
 // modification.
 func isoSetup(t *testing.T, a *workspaces.Client) isoFixture {
 	t.Helper()
-	fx := isoFixture{imageName: "iso-win11", legacyName: "iso-legacy", groupName: "iso-office", user: "alice", dir: directoryID}
+	fx := isoFixture{imageName: "iso-win11", legacyName: "iso-legacy", groupName: "iso-office", bundleName: "iso-bundle", user: "alice", dir: directoryID}
 	if err := modifyAccount(t, a, isoCIDR); err != nil {
 		t.Fatalf("ModifyAccount: %v", err)
 	}
@@ -50,7 +53,12 @@ func isoSetup(t *testing.T, a *workspaces.Client) isoFixture {
 	if fx.copy, err = ciCopy(t, a, "iso-copy", usEast1, fx.image, tag("copy", "yes")); err != nil {
 		t.Fatalf("CopyWorkspaceImage: %v", err)
 	}
-	fx.bundle = aws.ToString(createBundle(t, a, bundleInput("iso-bundle", fx.image, tag("team", "desk"))).BundleId)
+	fx.bundle = aws.ToString(createBundle(t, a, bundleInput(fx.bundleName, fx.image, tag("team", "desk"))).BundleId)
+	page, err := a.DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{MaxResults: aws.Int32(1)})
+	if err != nil || page.NextToken == nil {
+		t.Fatalf("A's first page of images: %v %+v", err, page)
+	}
+	fx.imagesToken = page.NextToken
 	registerWSDirectory(t, a, fx.dir, types.TenancyDedicated)
 	if got := wsDirectoryState(t, a, fx.dir); got != string(types.WorkspaceDirectoryStateRegistered) {
 		t.Fatalf("directory %s is %s, want REGISTERED", fx.dir, got)
@@ -230,9 +238,15 @@ var isoRows = []isoRow{
 		isoNone(t, "by id", isoImageIDs(out), err, fx)
 		for _, typ := range []types.ImageType{"", types.ImageTypeOwned, types.ImageTypeShared} {
 			out, err := o.c.DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{ImageType: typ})
-			if err == nil && len(out.Images) != 0 {
-				t.Errorf("ImageType %q lists %v, want nothing", typ, isoImageIDs(out))
+			if err != nil || len(out.Images) != 0 {
+				t.Errorf("ImageType %q: %v, lists %v, want nothing", typ, err, isoImageIDs(out))
 			}
+		}
+		// A's NextToken turns no page of A's: tokens name a position, and
+		// the outsider's listing has nothing after it.
+		out, err = o.c.DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{MaxResults: aws.Int32(1), NextToken: fx.imagesToken})
+		if err == nil && len(out.Images) != 0 {
+			t.Errorf("A's NextToken lists %v", isoImageIDs(out))
 		}
 	}},
 	{"DescribeCustomWorkspaceImageImport", func(t *testing.T, o outsider, fx isoFixture) {
@@ -295,6 +309,15 @@ var isoRows = []isoRow{
 		}
 		amazon, err := o.c.DescribeWorkspaceBundles(ctx(t), &workspaces.DescribeWorkspaceBundlesInput{Owner: aws.String("AMAZON")})
 		isoNone(t, "Owner AMAZON", isoBundleIDs(amazon), err, fx)
+		// Owner names the caller's own account or AMAZON, never another's.
+		byOwner, err := o.c.DescribeWorkspaceBundles(ctx(t), &workspaces.DescribeWorkspaceBundlesInput{Owner: aws.String(accountA)})
+		if o.account == accountA {
+			if err != nil || len(byOwner.Bundles) != 0 {
+				t.Errorf("Owner %s in %s: %v, lists %v", accountA, o.region, err, isoBundleIDs(byOwner))
+			}
+		} else {
+			wantAPIError(t, err, "InvalidParameterValuesException", http.StatusBadRequest)
+		}
 	}},
 	{"CreateWorkspaceBundle", func(t *testing.T, o outsider, fx isoFixture) {
 		for _, id := range []string{fx.image, fx.copy} {
@@ -539,8 +562,13 @@ var isoRows = []isoRow{
 		}
 	}},
 	{"ImportCustomWorkspaceImage", func(t *testing.T, o outsider, fx isoFixture) {
-		if id := importImage(t, o.c, importInput(fx.imageName)); id == fx.image {
+		id := importImage(t, o.c, importInput(fx.imageName))
+		if id == fx.image {
 			t.Errorf("the outsider's import has A's id %s", id)
+		}
+		// A's bundle name is free too, for a bundle on the outsider's image.
+		if b := createBundle(t, o.c, bundleInput(fx.bundleName, id)); aws.ToString(b.BundleId) == fx.bundle {
+			t.Errorf("the outsider's bundle has A's id")
 		}
 	}},
 	{"ImportWorkspaceImage", func(t *testing.T, o outsider, fx isoFixture) {
@@ -568,6 +596,19 @@ var isoRows = []isoRow{
 		}
 		_, err := o.c.AssociateIpGroups(ctx(t), &workspaces.AssociateIpGroupsInput{DirectoryId: aws.String(fx.dir), GroupIds: []string{fx.group}})
 		isoNotFound(t, err, fx.group)
+		// Its directory of the same id holds none of A's WorkSpaces, and A's
+		// bundle can't be launched in it.
+		ws, err := o.c.DescribeWorkspaces(ctx(t), &workspaces.DescribeWorkspacesInput{DirectoryId: aws.String(fx.dir)})
+		if err != nil || len(ws.Workspaces) != 0 {
+			t.Errorf("DescribeWorkspaces in its own %s: %v, lists %v", fx.dir, err, isoWorkspaceIDs(ws))
+		}
+		out, err := o.c.CreateWorkspaces(ctx(t), &workspaces.CreateWorkspacesInput{Workspaces: []types.WorkspaceRequest{wsRequest(fx.dir, "mallory", fx.bundle, "")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.PendingRequests) != 0 || len(out.FailedRequests) != 1 || aws.ToString(out.FailedRequests[0].ErrorCode) != "ResourceNotFound.Bundle" {
+			t.Errorf("CreateWorkspaces on A's bundle: pending %s, failed %s", isoJSON(out.PendingRequests), isoJSON(out.FailedRequests))
+		}
 	}},
 }
 
