@@ -685,8 +685,20 @@ func isoSharing(t *testing.T, srv process.Endpoint, a *workspaces.Client, fx iso
 	wantAPIError(t, err, "AccessDeniedException", http.StatusBadRequest)
 	wantAPIError(t, ciShare(t, b, fx.image, accountC, true), "AccessDeniedException", http.StatusBadRequest)
 	wantAPIError(t, ciDelete(t, b, fx.image), "AccessDeniedException", http.StatusBadRequest)
+	_, err = b.CreateUpdatedWorkspaceImage(ctx(t), &workspaces.CreateUpdatedWorkspaceImageInput{
+		Name: aws.String("iso-updated"), Description: aws.String("updated"), SourceImageId: aws.String(fx.image)})
+	wantAPIError(t, err, "AccessDeniedException", http.StatusBadRequest, accountA)
+	_, err = b.DescribeCustomWorkspaceImageImport(ctx(t), &workspaces.DescribeCustomWorkspaceImageImportInput{ImageId: aws.String(fx.image)})
+	isoNotFound(t, err)
 	_, err = b.DescribeTags(ctx(t), &workspaces.DescribeTagsInput{ResourceId: aws.String(fx.image)})
 	isoNotFound(t, err)
+	_, err = b.CreateTags(ctx(t), &workspaces.CreateTagsInput{ResourceId: aws.String(fx.image), Tags: []types.Tag{tag("team", "grantee")}})
+	isoNotFound(t, err)
+	_, err = b.DeleteTags(ctx(t), &workspaces.DeleteTagsInput{ResourceId: aws.String(fx.image), TagKeys: []string{"team"}})
+	isoNotFound(t, err)
+	if got := ciIDs(ciList(t, b, workspaces.DescribeWorkspaceImagesInput{ImageType: types.ImageTypeOwned})); slices.Contains(got, fx.image) {
+		t.Errorf("B's OWNED images %v hold the shared %s", got, fx.image)
+	}
 
 	bundle := createBundle(t, b, bundleInput("iso-on-shared", fx.image))
 	if aws.ToString(bundle.ImageId) != fx.image || aws.ToString(bundle.Owner) != accountB {
@@ -699,6 +711,9 @@ func isoSharing(t *testing.T, srv process.Endpoint, a *workspaces.Client, fx iso
 	if got := catalogueImage(t, b, bcopy); aws.ToString(got.OwnerAccountId) != accountB {
 		t.Errorf("B's copy is owned by %q", aws.ToString(got.OwnerAccountId))
 	}
+	// The bundle can move to no image of A's that is not shared.
+	_, err = b.UpdateWorkspaceBundle(ctx(t), &workspaces.UpdateWorkspaceBundleInput{BundleId: bundle.BundleId, ImageId: aws.String(fx.copy)})
+	isoNotFound(t, err, fx.copy)
 	// Nothing else of A's became visible to B (B registered a directory of
 	// the same id as A's in its own account above).
 	for _, id := range []string{fx.bundle, fx.group, fx.ws, fx.copy, fx.legacy} {
