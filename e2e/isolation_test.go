@@ -71,6 +71,11 @@ func isoSetup(t *testing.T, a *workspaces.Client) isoFixture {
 	if got := workspaceState(t, a, fx.ws); got != string(types.WorkspaceStateAvailable) {
 		t.Fatalf("WorkSpace %s is %s, want AVAILABLE", fx.ws, got)
 	}
+	// A's quota of WorkSpaces in the Region (one by default) is full.
+	full, err := a.CreateWorkspaces(ctx(t), &workspaces.CreateWorkspacesInput{Workspaces: []types.WorkspaceRequest{wsRequest(fx.dir, "bob", publicWindowsBundle, "")}})
+	if err != nil || len(full.FailedRequests) != 1 || aws.ToString(full.FailedRequests[0].ErrorCode) != "ResourceLimitExceeded" {
+		t.Fatalf("A's second WorkSpace: %v, failed %s; want ResourceLimitExceeded", err, isoJSON(full))
+	}
 	return fx
 }
 
@@ -608,6 +613,12 @@ var isoRows = []isoRow{
 		}
 		if len(out.PendingRequests) != 0 || len(out.FailedRequests) != 1 || aws.ToString(out.FailedRequests[0].ErrorCode) != "ResourceNotFound.Bundle" {
 			t.Errorf("CreateWorkspaces on A's bundle: pending %s, failed %s", isoJSON(out.PendingRequests), isoJSON(out.FailedRequests))
+		}
+		// A's WorkSpace fills A's quota of one in us-east-1, not the
+		// outsider's.
+		own := launchWorkspace(t, o.c, wsRequest(fx.dir, fx.user, publicWindowsBundle, types.RunningModeAutoStop))
+		if own == fx.ws {
+			t.Errorf("the outsider's WorkSpace has A's id %s", own)
 		}
 	}},
 }
