@@ -35,12 +35,12 @@ func clockControl(t *testing.T, store storeBackend) {
 
 	// The clock cannot go back, so nothing time-derived can decrease.
 	status, _, body := srv.Do(t, http.MethodPost, "/_wsim/clock",
-		strings.NewReader(`{"action":"set","to":"`+start.Format(time.RFC3339)+`"}`), nil)
+		strings.NewReader(`{"action":"set","to":"`+start.Format(time.RFC3339)+`"}`), map[string]string{"Content-Type": "application/json"})
 	if status != http.StatusBadRequest {
 		t.Errorf("setting the clock back: %d %s, want 400", status, body)
 	}
 	for _, bad := range []string{`{"action":"rewind"}`, `{"action":"advance","by":"soon"}`, `{"action":"freeze","extra":1}`, `{"action":"advance","by":"-1h"}`} {
-		if status, _, body := srv.Do(t, http.MethodPost, "/_wsim/clock", strings.NewReader(bad), nil); status != http.StatusBadRequest {
+		if status, _, body := srv.Do(t, http.MethodPost, "/_wsim/clock", strings.NewReader(bad), map[string]string{"Content-Type": "application/json"}); status != http.StatusBadRequest {
 			t.Errorf("POST /_wsim/clock %s: %d %s, want 400", bad, status, body)
 		}
 	}

@@ -410,7 +410,7 @@ func TestDirectoriesStrict(t *testing.T) {
 		if err := json.Unmarshal(body, &list); err != nil || status != 200 || list.Mode != "strict" || len(list.Directories) != 1 || list.Directories[0].Users[0] != "jdoe" {
 			t.Errorf("list = %d %s", status, body)
 		}
-		status, _, body = srv.Do(t, http.MethodDelete, "/_wsim/directories/"+directoryID+"?account="+accountA+"&region=us-east-1", nil, nil)
+		status, _, body = srv.Do(t, http.MethodDelete, "/_wsim/directories/"+directoryID+"?account="+accountA+"&region=us-east-1", nil, map[string]string{"Content-Type": "application/json"})
 		if status != http.StatusConflict {
 			t.Errorf("undeclaring a registered directory = %d %s, want 409", status, body)
 		}

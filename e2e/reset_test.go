@@ -83,7 +83,7 @@ func reset(t *testing.T, store storeBackend) {
 	importImage(t, a, importInput("golden"))
 
 	// A Region without an account is refused.
-	status, _, body := srv.Do(t, http.MethodPost, "/_wsim/reset", strings.NewReader(`{"region":"us-east-1"}`), nil)
+	status, _, body := srv.Do(t, http.MethodPost, "/_wsim/reset", strings.NewReader(`{"region":"us-east-1"}`), map[string]string{"Content-Type": "application/json"})
 	if status != http.StatusBadRequest || !strings.Contains(string(body), "needs its account") {
 		t.Errorf("reset of a Region alone: %d %s", status, body)
 	}
@@ -171,7 +171,7 @@ func TestClockNeverGoesBackThroughTheBinary(t *testing.T) {
 		`{"action":"set","to":"9999-12-31T23:59:59Z"}`,
 		`{"action":"advance","by":"-1s"}`,
 	} {
-		if status, _, body := srv.Do(t, http.MethodPost, "/_wsim/clock", strings.NewReader(bad), nil); status != http.StatusBadRequest {
+		if status, _, body := srv.Do(t, http.MethodPost, "/_wsim/clock", strings.NewReader(bad), map[string]string{"Content-Type": "application/json"}); status != http.StatusBadRequest {
 			t.Errorf("POST /_wsim/clock %s = %d %s, want 400", bad, status, body)
 		}
 	}

@@ -252,7 +252,8 @@ func (e *Endpoint) Raw(t testing.TB, target, body string, headers map[string]str
 	return e.Do(t, http.MethodPost, "/", strings.NewReader(body), h)
 }
 
-// Do sends one HTTP request to the server and returns its response in full.
+// Do sends one HTTP request to the server and returns its response in full;
+// a "Host" in headers replaces the request's Host.
 func (e *Endpoint) Do(t testing.TB, method, path string, body io.Reader, headers map[string]string) (status int, hdr http.Header, respBody []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.URL+path, body)
@@ -260,6 +261,10 @@ func (e *Endpoint) Do(t testing.TB, method, path string, body io.Reader, headers
 		t.Fatalf("process: %v", err)
 	}
 	for k, v := range headers {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			req.Host = v // net/http sends req.Host, never a Host header
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := e.http.Do(req)

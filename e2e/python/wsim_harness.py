@@ -191,7 +191,8 @@ class WsimServer:
         """Calls /_wsim/<path>; returns (status, parsed JSON body or None)."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.url + "/_wsim/" + path.lstrip("/"), data=data, method=method)
-        if data is not None:
+        if method != "GET":
+            # wsim takes control-plane writes only as JSON, even bodiless ones.
             req.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(req, timeout=10) as r:

@@ -97,6 +97,14 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Version is wsim's version, for the health check and the start-up log.
 	Version string
+	// ListenAddr is the address wsim listens on: its host is a Host name it
+	// answers under (see docs/security.md); "" stands for every interface.
+	ListenAddr string
+	// AllowedHosts are further Host names it answers under.
+	AllowedHosts []string
+	// ControlToken, when set, is required by everything under /_wsim/ and
+	// /moto-api/.
+	ControlToken string
 }
 
 // withDefaults fills the zero fields of o.

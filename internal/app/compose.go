@@ -76,6 +76,7 @@ func compose(o Options, st store.Store, clockCacheTTL time.Duration) (http.Handl
 		Control: control.New(svc, control.WithLogger(o.Logger), control.WithActionHook(countAction),
 			control.WithAbout(control.About{Version: o.Version, Store: store.Describe(o.Store, o.DataDir)})),
 		Registry: o.Registry,
+		Guard:    &server.GuardOptions{ListenAddr: o.ListenAddr, AllowedHosts: o.AllowedHosts, ControlToken: o.ControlToken},
 	})
 	return handler, svc
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,11 @@ type ServeFlags struct {
 	WorkspaceQuota int
 	LogFormat      string
 	LogLevel       string
+	// AllowedHosts, ControlToken and AllowRemote guard the endpoint
+	// (docs/security.md).
+	AllowedHosts []string
+	ControlToken string
+	AllowRemote  bool
 }
 
 // defaultDataDir is where the embedded store lives unless told otherwise:
@@ -68,6 +74,9 @@ func (f *ServeFlags) Register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.WorkspaceQuota, "workspace-quota", DefaultWorkspaceQuota, "WorkSpaces an account may hold per Region (AWS's default for a new account is 1)")
 	fs.StringVar(&f.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringArrayVar(&f.AllowedHosts, "allowed-host", nil, "a Host name wsim answers under besides loopback names and the listen address (e.g. a container's service name); repeatable")
+	fs.StringVar(&f.ControlToken, "control-token", "", "token every /_wsim/ and /moto-api/ request must carry (Authorization: Bearer TOKEN; the dashboard: open /_wsim/?token=TOKEN once) ($WSIM_CONTROL_TOKEN)")
+	fs.BoolVar(&f.AllowRemote, "allow-remote", false, "listen on a non-loopback address although signatures are not verified (anyone who reaches the port acts as any account)")
 }
 
 // Options turns the flag values into Options, with a logger writing to logs
@@ -96,6 +105,17 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 	if err != nil {
 		return Options{}, fmt.Errorf("--directories: %w", err)
 	}
+	if f.ControlToken == "" {
+		f.ControlToken = os.Getenv("WSIM_CONTROL_TOKEN")
+	}
+	if err := f.checkRemote(); err != nil {
+		return Options{}, err
+	}
+	for _, h := range f.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/ ,") {
+			return Options{}, fmt.Errorf("--allowed-host: %q is not a host name", h)
+		}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return Options{
@@ -104,7 +124,38 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 		Directories: dirs, WorkspaceQuota: f.WorkspaceQuota,
 		DefaultAccount: f.DefaultAccount, DefaultRegion: f.DefaultRegion,
 		Logger: logger, Registry: reg,
+		ListenAddr: f.Addr, AllowedHosts: f.AllowedHosts, ControlToken: f.ControlToken,
 	}, nil
+}
+
+// signaturesVerified reports whether the flags make wsim verify request
+// signatures (--auth sigv4); otherwise the caller is derived from the
+// request and never checked.
+func (f *ServeFlags) signaturesVerified() bool { return false }
+
+// checkRemote refuses a listen address other machines can reach while
+// signatures are not verified, unless --allow-remote says so.
+func (f *ServeFlags) checkRemote() error {
+	if f.AllowRemote || f.signaturesVerified() || LoopbackAddr(f.Addr) {
+		return nil
+	}
+	return fmt.Errorf("--addr %s: refusing to listen on a non-loopback address while request signatures are not verified: "+
+		"anyone who reaches the port could act as any account and drive the control plane; "+
+		"listen on 127.0.0.1, or pass --allow-remote to accept that (in a container, publish the port on the host's loopback only: docker run -p 127.0.0.1:4599:4599)", f.Addr)
+}
+
+// LoopbackAddr reports whether the listen address addr (host:port) can be
+// reached only from this machine: its host is localhost or a loopback IP.
+func LoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // ParseServeArgs parses args as wsim serve's flags (no positional arguments)

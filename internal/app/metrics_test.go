@@ -97,13 +97,15 @@ func TestMetricsFollowTheService(t *testing.T) {
 	}
 	for _, st := range steps {
 		if st.method != "" {
-			r := httptest.NewRequest(st.method, st.path, strings.NewReader(st.body))
+			r := httptest.NewRequest(st.method, "http://127.0.0.1:4599"+st.path, strings.NewReader(st.body))
 			switch {
 			case st.target != "":
 				r.Header.Set("X-Amz-Target", "WorkspacesService."+st.target)
 				r.Header.Set("Content-Type", "application/x-amz-json-1.1")
 			case st.path == "/":
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			default:
+				r.Header.Set("Content-Type", "application/json")
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
@@ -139,7 +141,7 @@ func TestMetricsFollowTheService(t *testing.T) {
 	}
 	// And /metrics serves them.
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://localhost:4599/metrics", nil))
 	for _, name := range []string{"wsim_resources{", "wsim_resource_failures{", "wsim_resources_truncated ", "wsim_clock_offset_seconds ",
 		"wsim_clock_frozen ", "wsim_control_actions_total{", "wsim_api_errors_total{", "wsim_store_errors_total{"} {
 		if !strings.Contains(w.Body.String(), "\n"+name) {

@@ -31,6 +31,8 @@ const (
 type operatorFlags struct {
 	endpoint string
 	output   string
+	// token is the control token (--control-token, else $WSIM_CONTROL_TOKEN).
+	token string
 }
 
 // addOperatorFlags registers --endpoint and --output on cmd, for it and its
@@ -43,6 +45,8 @@ func addOperatorFlags(cmd *cobra.Command) *operatorFlags {
 	}
 	cmd.PersistentFlags().StringVar(&f.endpoint, "endpoint", def, "wsim to talk to ($WSIM_ENDPOINT)")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", OutputTable, "output format: table or json")
+	// The token's default is read when the command runs, so that --help never shows it.
+	cmd.PersistentFlags().StringVar(&f.token, "control-token", "", "the control token wsim serve was started with ($WSIM_CONTROL_TOKEN)")
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{OutputTable, OutputJSON}, cobra.ShellCompDirectiveNoFileComp))
 	return f
 }
@@ -56,13 +60,19 @@ func (f *operatorFlags) client() (*controlClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--endpoint %q is not an http:// or https:// URL of a wsim", f.endpoint)
 	}
-	return &controlClient{base: u.String(), http: &http.Client{Timeout: 30 * time.Second}}, nil
+	token := f.token
+	if token == "" {
+		token = os.Getenv("WSIM_CONTROL_TOKEN")
+	}
+	return &controlClient{base: u.String(), token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
 // controlClient speaks wsim's control API: JSON over HTTP under /_wsim/.
 type controlClient struct {
 	base string
-	http *http.Client
+	// token, when set, is sent as a bearer token.
+	token string
+	http  *http.Client
 }
 
 // controlError is an answer of the control API other than success: its
@@ -91,8 +101,12 @@ func (c *controlClient) do(ctx context.Context, method, path string, in, out any
 	if err != nil {
 		return err
 	}
-	if in != nil {
+	if method != http.MethodGet {
+		// wsim takes control-plane writes only as JSON, even without a body.
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/pprof"
 	"net/url"
 	"strconv"
 	"time"
@@ -105,8 +104,7 @@ func New(svc *service.Service, opts ...Option) *Handler {
 	}
 	h.directoryRoutes()
 	// Go's profiler, for measuring wsim under load (docs/performance.md).
-	h.mux.HandleFunc("GET /_wsim/debug/pprof/", pprof.Index)
-	h.mux.HandleFunc("GET /_wsim/debug/pprof/profile", pprof.Profile)
+	h.mux.Handle("GET "+pprofPrefix, &profiler{})
 	return h
 }
 

@@ -45,6 +45,10 @@ type Options struct {
 	Control http.Handler
 	// Registry, when set, receives the request metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// Guard, when set, checks every request's Host, and the control plane's
+	// writes and token, before routing (guard.go). Only tests of the edge
+	// itself leave it nil.
+	Guard *GuardOptions
 }
 
 // Kinds of wsim_store_errors_total: the store could not be reached (or did
@@ -58,6 +62,7 @@ const (
 type Server struct {
 	opts        Options
 	mux         *http.ServeMux
+	handler     http.Handler // mux, behind the guard when there is one
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	errors      *prometheus.CounterVec
@@ -100,11 +105,15 @@ func New(opts Options) *Server {
 		s.mux.HandleFunc("GET /{$}", s.serveRoot)
 	}
 	s.mux.HandleFunc("/", s.serveAPI)
+	s.handler = s.mux
+	if opts.Guard != nil {
+		s.handler = newGuard(*opts.Guard, s.mux, opts.Logger)
+	}
 	return s
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // serveRoot sends a browser that opens wsim's address to the dashboard;
 // anything else asking GET / is an API client that gets the API's error (or
