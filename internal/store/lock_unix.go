@@ -58,10 +58,16 @@ func lockDB(path string) (resolved string, files []*os.File, err error) {
 			f.Close()
 		}
 	}()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return "", nil, fmt.Errorf("store: stat %s: %w", named, err)
+	}
 	lockPath := resolved + ".lock"
 	inUse := func() error {
 		holder := ""
-		if b, rerr := os.ReadFile(lockPath); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
+		if pid := flockHolder(uint64(st.Dev), st.Ino); pid != "" {
+			holder = " (pid " + pid + ")"
+		} else if b, rerr := os.ReadFile(lockPath); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
 			holder = " (pid " + strings.TrimSpace(string(b)) + ")"
 		}
 		return fmt.Errorf("store: %s is in use by another wsim process%s; a SQLite file can be opened by one process only, through any of its names; use PostgreSQL to share state between replicas", named, holder)
@@ -71,10 +77,6 @@ func lockDB(path string) (resolved string, files []*os.File, err error) {
 			return "", nil, inUse()
 		}
 		return "", nil, fmt.Errorf("store: lock %s: %w", named, err)
-	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		return "", nil, fmt.Errorf("store: stat %s: %w", named, err)
 	}
 	if st.Nlink > 1 {
 		return "", nil, fmt.Errorf("store: SQLite file %s has %d hard links; SQLite keeps its write-ahead log beside the name a process opens, "+
@@ -118,6 +120,28 @@ func resolvePath(path string) (string, error) {
 		return "", fmt.Errorf("store: resolve %s: %w", path, err)
 	}
 	return filepath.Join(dir, filepath.Base(abs)), nil
+}
+
+// flockHolder finds the process holding a flock on the file with device dev
+// and inode ino in /proc/locks (Linux), whatever name it opened the file by;
+// "" when it cannot tell.
+func flockHolder(dev, ino uint64) string {
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return ""
+	}
+	// Linux's encoding of a device number into major and minor.
+	major := (dev>>8)&0xfff | (dev>>32)&^0xfff
+	minor := dev&0xff | (dev>>12)&^0xff
+	want := fmt.Sprintf("%02x:%02x:%d", major, minor, ino)
+	for _, line := range strings.Split(string(b), "\n") {
+		// "1: FLOCK  ADVISORY  WRITE 2453 fd:01:1234 0 EOF"
+		f := strings.Fields(line)
+		if len(f) >= 6 && f[1] == "FLOCK" && f[5] == want {
+			return f[4]
+		}
+	}
+	return ""
 }
 
 func unlockFiles(files []*os.File) error {

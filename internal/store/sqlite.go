@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,10 +145,10 @@ func openSQLite(ctx context.Context, path string) (_ Store, err error) {
 	}
 	s.wdb.SetMaxOpenConns(1)
 	if s.wconn, err = s.wdb.Conn(ctx); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, sqliteOpenFail(path, err)
 	}
 	if err := s.migrate(ctx); err != nil {
-		return nil, err
+		return nil, sqliteOpenFail(path, err)
 	}
 	if s.w, err = prepareSQLite(func(q string) (*sql.Stmt, error) { return s.wconn.PrepareContext(ctx, q) }); err != nil {
 		return nil, err
@@ -810,6 +812,20 @@ var sqliteUnavailable = map[int]bool{
 func isSQLiteUnavailable(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && sqliteUnavailable[se.Code()&0xff]
+}
+
+// sqliteOpenFail explains a failure to open path that the file system
+// caused: the file was writable (lockDB opened it so), so it is the
+// directory, where SQLite must create the write-ahead log and its index.
+func sqliteOpenFail(path string, err error) error {
+	if !isSQLiteUnavailable(err) {
+		if errors.Is(err, ErrNewerSchema) || strings.HasPrefix(err.Error(), "store: ") {
+			return err
+		}
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return fmt.Errorf("store: SQLite file %s is not writable with its directory %s (SQLite creates %s-wal and %s-shm there); wsim must write its store: make them writable or choose another --data-dir or --store: %w",
+		path, filepath.Dir(path), filepath.Base(path), filepath.Base(path), err)
 }
 
 // sqliteFail wraps err from op for the caller, marking with ErrUnavailable
