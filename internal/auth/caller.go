@@ -2,8 +2,11 @@
 // that own everything the request touches.
 //
 // The account and Region come from the SigV4 credential scope of the
-// Authorization header. Signatures are not verified yet, so nothing here is a
-// security boundary; it is an isolation boundary between test tenants.
+// Authorization header. In the friendly mode (FromRequest) nothing is
+// verified: the caller is derived from the access key, an isolation boundary
+// between test tenants, not a security boundary. A Verifier (sigv4.go) checks
+// every signature against a credentials file (credentials.go) and names the
+// caller's principal, whose policies package iam evaluates.
 package auth
 
 import (
@@ -20,6 +23,9 @@ type Caller struct {
 	Account   string
 	Region    string
 	AccessKey string
+	// Principal is the ARN of the IAM identity the access key belongs to,
+	// set only when a Verifier checked the signature.
+	Principal string
 }
 
 // Defaults are used for what a request does not say: the account of an access
@@ -79,20 +85,65 @@ func FromRequestFor(r *http.Request, d Defaults, service string) (Caller, error)
 	if credential == "" || !haveSigned || !haveSignature {
 		return Caller{}, incomplete("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.")
 	}
-	fields := strings.Split(credential, "/")
-	if len(fields) != 5 || fields[4] != "aws4_request" || !accessKey.MatchString(fields[0]) ||
-		!date.MatchString(fields[1]) || !region.MatchString(fields[2]) {
-		return Caller{}, incomplete("Credential must have the form <access key id>/<yyyymmdd>/<region>/" + service + "/aws4_request.")
+	sc, err := parseScope(credential, service)
+	if err != nil {
+		return Caller{}, err
 	}
-	if fields[3] != service {
-		return Caller{}, &api.Error{Code: "InvalidSignatureException", Status: 403,
-			Message: "Credential should be scoped to correct service: '" + service + "'."}
-	}
-	c := Caller{AccessKey: fields[0], Region: fields[2], Account: d.Account}
-	if accountID.MatchString(fields[0]) {
-		c.Account = fields[0]
+	c := Caller{AccessKey: sc.accessKey, Region: sc.region, Account: d.Account}
+	if accountID.MatchString(sc.accessKey) {
+		c.Account = sc.accessKey
 	}
 	return c, nil
+}
+
+// MaxRegionLength bounds the Region of a credential scope. AWS's longest
+// Region names have 14 characters (ap-southeast-5, us-isob-east-1); 25
+// leaves room for new ones while a 10 KB "Region" never becomes a namespace.
+const MaxRegionLength = 25
+
+// scope is a parsed credential scope: <key>/<yyyymmdd>/<region>/<service>/aws4_request.
+type scope struct {
+	accessKey, date, region, service string
+}
+
+func (s scope) String() string {
+	return s.date + "/" + s.region + "/" + s.service + "/aws4_request"
+}
+
+// parseScope reads a Credential value, which must be scoped to service. A
+// scope of the wrong form is IncompleteSignatureException; a Region that is
+// not a Region's name, or another service, InvalidSignatureException, in
+// AWS's words.
+func parseScope(credential, service string) (scope, error) {
+	fields := strings.Split(credential, "/")
+	if len(fields) != 5 || fields[4] != "aws4_request" || !accessKey.MatchString(fields[0]) ||
+		!date.MatchString(fields[1]) || fields[2] == "" {
+		return scope{}, incomplete("Credential must have the form <access key id>/<yyyymmdd>/<region>/" + service + "/aws4_request.")
+	}
+	if len(fields[2]) > MaxRegionLength || !region.MatchString(fields[2]) {
+		return scope{}, invalidSignature("Credential should be scoped to a valid region, not '" + clip(fields[2]) + "'.")
+	}
+	if fields[3] != service {
+		return scope{}, invalidSignature("Credential should be scoped to correct service: '" + service + "'.")
+	}
+	return scope{accessKey: fields[0], date: fields[1], region: fields[2], service: fields[3]}, nil
+}
+
+// clip bounds what an error echoes of the request.
+func clip(s string) string {
+	const max = 64
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
+
+// InvalidSignatureStatus is the HTTP status of InvalidSignatureException:
+// 403, as AWS answers a scope for another service or Region.
+const InvalidSignatureStatus = http.StatusForbidden
+
+func invalidSignature(msg string) error {
+	return &api.Error{Code: "InvalidSignatureException", Status: InvalidSignatureStatus, Message: msg}
 }
 
 func incomplete(msg string) error {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/wsim/wsim/internal/api"
@@ -27,7 +28,9 @@ func TestFromRequest(t *testing.T) {
 		{"basic auth", "Basic dXNlcjpwYXNz", Caller{}, "IncompleteSignatureException", ""},
 		{"no signature", "AWS4-HMAC-SHA256 Credential=111122223333/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host", Caller{}, "IncompleteSignatureException", ""},
 		{"short scope", "AWS4-HMAC-SHA256 Credential=111122223333/20261130/us-east-1" + tail, Caller{}, "IncompleteSignatureException", ""},
-		{"bad region", "AWS4-HMAC-SHA256 Credential=111122223333/20261130/../workspaces/aws4_request" + tail, Caller{}, "IncompleteSignatureException", ""},
+		{"bad region", "AWS4-HMAC-SHA256 Credential=111122223333/20261130/../workspaces/aws4_request" + tail, Caller{}, "InvalidSignatureException", ""},
+		{"10 KB region", "AWS4-HMAC-SHA256 Credential=111122223333/20261130/us-" + strings.Repeat("a", 10<<10) + "-1/workspaces/aws4_request" + tail, Caller{}, "InvalidSignatureException", ""},
+		{"empty region", "AWS4-HMAC-SHA256 Credential=111122223333/20261130//workspaces/aws4_request" + tail, Caller{}, "IncompleteSignatureException", ""},
 		{"bad date", "AWS4-HMAC-SHA256 Credential=111122223333/yesterday/us-east-1/workspaces/aws4_request" + tail, Caller{}, "IncompleteSignatureException", ""},
 		{"another service", "AWS4-HMAC-SHA256 Credential=111122223333/20261130/us-east-1/ec2/aws4_request" + tail, Caller{}, "InvalidSignatureException", ""},
 		{"sts scope refused for WorkSpaces", "AWS4-HMAC-SHA256 Credential=111122223333/20261130/us-east-1/sts/aws4_request" + tail, Caller{}, "InvalidSignatureException", ""},

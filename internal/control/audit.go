@@ -25,6 +25,7 @@ var Actions = []string{
 	ActionClockFreeze, ActionClockResume, ActionClockAdvance, ActionClockSet, ActionClockReset,
 	ActionFaultAdd, ActionFaultDelete, ActionReset,
 	ActionDirectoryDeclare, ActionDirectoryUndeclare,
+	ActionPolicyPut, ActionPolicyDelete,
 }
 
 // Option configures a Handler.

@@ -6,7 +6,8 @@
 // AWS_ENDPOINT_URL learns the account its WorkSpaces calls act for.
 //
 // The caller is read from the SigV4 credential scope as for WorkSpaces
-// (package auth), with the signing name "sts". Every other STS action is
+// (package auth), with the signing name "sts", and verified with --auth
+// sigv4. Every other STS action is
 // answered with STS's InvalidAction error. Nothing here knows about the
 // WorkSpaces API.
 package sts
@@ -130,10 +131,14 @@ func Serve(req Request, caller auth.Caller, callerErr error, requestID string) R
 	return Response{Status: http.StatusOK, Body: marshal(out), Operation: OpGetCallerIdentity}
 }
 
-// Identity is the ARN and user id GetCallerIdentity answers for c: the IAM
-// user wsim of c's account, in the partition of c's Region, with the user
-// id AIDAWSIM<account>.
+// Identity is the ARN and user id GetCallerIdentity answers for c: its
+// principal when a signature was verified (the credentials file's ARN),
+// else the IAM user wsim of c's account, in the partition of c's Region;
+// the user id is AIDAWSIM<account>.
 func Identity(c auth.Caller) (arn, userID string) {
+	if c.Principal != "" {
+		return c.Principal, "AIDAWSIM" + c.Account
+	}
 	return "arn:" + Partition(c.Region) + ":iam::" + c.Account + ":user/" + UserName, "AIDAWSIM" + c.Account
 }
 
