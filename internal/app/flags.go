@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/server"
 	"github.com/wsim/wsim/internal/store"
 )
 
@@ -40,6 +41,12 @@ type ServeFlags struct {
 	AllowedHosts []string
 	ControlToken string
 	AllowRemote  bool
+	// The HTTP server's limits (docs/security.md, "Limits").
+	MaxConnections    int
+	MaxRequests       int
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
 }
 
 // defaultDataDir is where the embedded store lives unless told otherwise:
@@ -77,6 +84,11 @@ func (f *ServeFlags) Register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.AllowedHosts, "allowed-host", nil, "a Host name wsim answers under besides loopback names and the listen address (e.g. a container's service name); repeatable")
 	fs.StringVar(&f.ControlToken, "control-token", "", "token every /_wsim/ and /moto-api/ request must carry (Authorization: Bearer TOKEN; the dashboard: open /_wsim/?token=TOKEN once) ($WSIM_CONTROL_TOKEN)")
 	fs.BoolVar(&f.AllowRemote, "allow-remote", false, "listen on a non-loopback address although signatures are not verified (anyone who reaches the port acts as any account)")
+	fs.IntVar(&f.MaxConnections, "max-connections", server.DefaultMaxConnections, "connections open at once; beyond, new ones wait to be accepted (0: no limit)")
+	fs.IntVar(&f.MaxRequests, "max-requests", server.DefaultMaxRequests, "requests in flight at once; beyond, the API answers ThrottlingException at once (0: no limit; the health check is exempt)")
+	fs.DurationVar(&f.ReadHeaderTimeout, "read-header-timeout", server.DefaultReadHeaderTimeout, "time a client has to send a request's headers before the connection is closed")
+	fs.DurationVar(&f.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "time a client has to send a request's body, after its headers (0: no limit)")
+	fs.DurationVar(&f.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "time an idle keep-alive connection is kept open")
 }
 
 // Options turns the flag values into Options, with a logger writing to logs
@@ -105,6 +117,9 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 	if err != nil {
 		return Options{}, fmt.Errorf("--directories: %w", err)
 	}
+	if err := f.checkLimits(); err != nil {
+		return Options{}, err
+	}
 	if f.ControlToken == "" {
 		f.ControlToken = os.Getenv("WSIM_CONTROL_TOKEN")
 	}
@@ -126,6 +141,24 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 		Logger: logger, Registry: reg,
 		ListenAddr: f.Addr, AllowedHosts: f.AllowedHosts, ControlToken: f.ControlToken,
 	}, nil
+}
+
+// checkLimits refuses negative limits; a timeout of 0 would mean none, which
+// only --read-timeout accepts.
+func (f *ServeFlags) checkLimits() error {
+	switch {
+	case f.MaxConnections < 0:
+		return fmt.Errorf("--max-connections must be 0 or more, not %d", f.MaxConnections)
+	case f.MaxRequests < 0:
+		return fmt.Errorf("--max-requests must be 0 or more, not %d", f.MaxRequests)
+	case f.ReadHeaderTimeout <= 0:
+		return fmt.Errorf("--read-header-timeout must be positive, not %s", f.ReadHeaderTimeout)
+	case f.ReadTimeout < 0:
+		return fmt.Errorf("--read-timeout must be 0 or more, not %s", f.ReadTimeout)
+	case f.IdleTimeout <= 0:
+		return fmt.Errorf("--idle-timeout must be positive, not %s", f.IdleTimeout)
+	}
+	return nil
 }
 
 // signaturesVerified reports whether the flags make wsim verify request

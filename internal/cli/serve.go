@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsim/wsim/internal/app"
+	"github.com/wsim/wsim/internal/server"
 )
 
 func newServeCommand() *cobra.Command {
@@ -52,7 +53,13 @@ func serve(ctx context.Context, cmd *cobra.Command, f *app.ServeFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Bounded resources (docs/security.md, "Limits"): the body's deadline is
+	// per request rather than http.Server.ReadTimeout, which would also
+	// stop net/http's background read and so cancel long-running handlers
+	// (the dashboard's event streams).
+	ln = server.FramingListener(server.LimitListener(ln, f.MaxConnections))
+	handler := server.LimitRequests(a.Handler(), server.RequestLimits{MaxRequests: f.MaxRequests, BodyTimeout: f.ReadTimeout})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: f.ReadHeaderTimeout, IdleTimeout: f.IdleTimeout}
 	d := a.Describe()
 	clockState := "unknown"
 	if r, err := a.ClockReading(ctx); err == nil {

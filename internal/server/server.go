@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -232,6 +233,10 @@ func (s *Server) handle(r *http.Request, x *exchange) (body []byte, err error) {
 		return nil, err
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The body did not arrive within --read-timeout (limit.go).
+		return nil, errRequestTimeout
+	}
 	if err != nil {
 		return nil, &api.Error{Code: "SerializationException", Status: http.StatusBadRequest,
 			Message: "The request body could not be read."}
