@@ -614,6 +614,27 @@ var isoRows = []isoRow{
 		if len(out.PendingRequests) != 0 || len(out.FailedRequests) != 1 || aws.ToString(out.FailedRequests[0].ErrorCode) != "ResourceNotFound.Bundle" {
 			t.Errorf("CreateWorkspaces on A's bundle: pending %s, failed %s", isoJSON(out.PendingRequests), isoJSON(out.FailedRequests))
 		}
+		// What the outsider does to its own directory of that id (tags,
+		// properties, its own IP group) leaves A's alone: the state
+		// comparison after the rows reads A's.
+		if _, err := o.c.CreateTags(ctx(t), &workspaces.CreateTagsInput{ResourceId: aws.String(fx.dir), Tags: []types.Tag{tag("team", "outsider")}}); err != nil {
+			t.Errorf("CreateTags on its own %s: %v", fx.dir, err)
+		}
+		if _, err := o.c.ModifyClientProperties(ctx(t), &workspaces.ModifyClientPropertiesInput{ResourceId: aws.String(fx.dir),
+			ClientProperties: &types.ClientProperties{LogUploadEnabled: types.LogUploadEnumDisabled}}); err != nil {
+			t.Errorf("ModifyClientProperties on its own %s: %v", fx.dir, err)
+		}
+		if _, err := o.c.ModifyWorkspaceCreationProperties(ctx(t), &workspaces.ModifyWorkspaceCreationPropertiesInput{ResourceId: aws.String(fx.dir),
+			WorkspaceCreationProperties: &types.WorkspaceCreationProperties{EnableInternetAccess: aws.Bool(true)}}); err != nil {
+			t.Errorf("ModifyWorkspaceCreationProperties on its own %s: %v", fx.dir, err)
+		}
+		groups, err := o.c.DescribeIpGroups(ctx(t), &workspaces.DescribeIpGroupsInput{})
+		if err != nil || len(groups.Result) != 1 {
+			t.Fatalf("the outsider's groups: %v %v", err, isoGroupIDs(groups))
+		}
+		if _, err := o.c.AssociateIpGroups(ctx(t), &workspaces.AssociateIpGroupsInput{DirectoryId: aws.String(fx.dir), GroupIds: []string{aws.ToString(groups.Result[0].GroupId)}}); err != nil {
+			t.Errorf("AssociateIpGroups of its own group and directory: %v", err)
+		}
 		// A's WorkSpace fills A's quota of one in us-east-1, not the
 		// outsider's.
 		own := launchWorkspace(t, o.c, wsRequest(fx.dir, fx.user, publicWindowsBundle, types.RunningModeAutoStop))
