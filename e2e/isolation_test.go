@@ -85,48 +85,49 @@ func isoState(t *testing.T, a *workspaces.Client, fx isoFixture) string {
 	t.Helper()
 	c := ctx(t)
 	state := map[string]any{}
-	must := func(what string, v any, err error) {
+	read := func(what string, err error, v func() any) {
+		t.Helper()
 		if err != nil {
 			t.Fatalf("A reads %s: %v", what, err)
 		}
-		state[what] = v
+		state[what] = v()
 	}
 	images, err := a.DescribeWorkspaceImages(c, &workspaces.DescribeWorkspaceImagesInput{})
-	if err == nil && images.NextToken != nil {
+	read("images", err, func() any { return images.Images })
+	if images.NextToken != nil {
 		t.Fatal("A's images take more than one page")
 	}
-	must("images", images.Images, err)
 	for _, id := range []string{fx.image, fx.legacy, fx.copy} {
 		perms, err := a.DescribeWorkspaceImagePermissions(c, &workspaces.DescribeWorkspaceImagePermissionsInput{ImageId: aws.String(id)})
-		must("permissions "+id, perms.ImagePermissions, err)
+		read("permissions "+id, err, func() any { return perms.ImagePermissions })
 	}
 	imp, err := a.DescribeCustomWorkspaceImageImport(c, &workspaces.DescribeCustomWorkspaceImageImportInput{ImageId: aws.String(fx.image)})
-	must("import", imp, err)
+	read("import", err, func() any { return imp })
 	bundles, err := a.DescribeWorkspaceBundles(c, &workspaces.DescribeWorkspaceBundlesInput{})
-	must("bundles", bundles.Bundles, err)
+	read("bundles", err, func() any { return bundles.Bundles })
 	dirs, err := a.DescribeWorkspaceDirectories(c, &workspaces.DescribeWorkspaceDirectoriesInput{})
-	must("directories", dirs.Directories, err)
+	read("directories", err, func() any { return dirs.Directories })
 	client, err := a.DescribeClientProperties(c, &workspaces.DescribeClientPropertiesInput{ResourceIds: []string{fx.dir}})
-	must("client properties", client.ClientPropertiesList, err)
+	read("client properties", err, func() any { return client.ClientPropertiesList })
 	groups, err := a.DescribeIpGroups(c, &workspaces.DescribeIpGroupsInput{})
-	must("ip groups", groups.Result, err)
+	read("ip groups", err, func() any { return groups.Result })
 	ws, err := a.DescribeWorkspaces(c, &workspaces.DescribeWorkspacesInput{})
-	must("workspaces", ws.Workspaces, err)
+	read("workspaces", err, func() any { return ws.Workspaces })
 	conn, err := a.DescribeWorkspacesConnectionStatus(c, &workspaces.DescribeWorkspacesConnectionStatusInput{WorkspaceIds: []string{fx.ws}})
-	must("connection status", conn.WorkspacesConnectionStatus, err)
+	read("connection status", err, func() any { return conn.WorkspacesConnectionStatus })
 	snaps, err := a.DescribeWorkspaceSnapshots(c, &workspaces.DescribeWorkspaceSnapshotsInput{WorkspaceId: aws.String(fx.ws)})
-	must("snapshots", snaps, err)
+	read("snapshots", err, func() any { return snaps })
 	for _, id := range []string{fx.image, fx.legacy, fx.copy, fx.bundle, fx.dir, fx.group, fx.ws} {
 		tags, err := a.DescribeTags(c, &workspaces.DescribeTagsInput{ResourceId: aws.String(id)})
-		must("tags "+id, tags.TagList, err)
+		read("tags "+id, err, func() any { return tags.TagList })
 	}
 	acct, err := a.DescribeAccount(c, &workspaces.DescribeAccountInput{})
-	must("account", acct, err)
+	read("account", err, func() any { return acct })
 	state["modifications"] = modifications(t, a)
 	cidrs, err := a.ListAvailableManagementCidrRanges(c, &workspaces.ListAvailableManagementCidrRangesInput{ManagementCidrRangeConstraint: aws.String("10.16.0.0/12")})
-	must("cidr ranges", cidrs.ManagementCidrRanges, err)
+	read("cidr ranges", err, func() any { return cidrs.ManagementCidrRanges })
 	assoc, err := a.DescribeImageAssociations(c, &workspaces.DescribeImageAssociationsInput{ImageId: aws.String(fx.image), AssociatedResourceTypes: []types.ImageAssociatedResourceType{types.ImageAssociatedResourceTypeApplication}})
-	must("image associations", assoc.Associations, err)
+	read("image associations", err, func() any { return assoc.Associations })
 	b, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -152,13 +153,10 @@ func isoNotFound(t *testing.T, err error, fragments ...string) {
 	wantAPIError(t, err, "ResourceNotFoundException", http.StatusBadRequest, fragments...)
 }
 
-// wantFailedItems checks a batch call answered with exactly one failed item,
+// isoFailedItems checks a batch call answered with exactly one failed item,
 // for id, with code.
-func isoFailedItems(t *testing.T, err error, failed []types.FailedWorkspaceChangeRequest, id, code string) {
+func isoFailedItems(t *testing.T, failed []types.FailedWorkspaceChangeRequest, id, code string) {
 	t.Helper()
-	if err != nil {
-		t.Fatalf("got %v, want a per-item failure", err)
-	}
 	if len(failed) != 1 || aws.ToString(failed[0].WorkspaceId) != id || aws.ToString(failed[0].ErrorCode) != code {
 		t.Fatalf("FailedRequests = %s, want %s for %s", isoJSON(failed), code, id)
 	}
@@ -169,7 +167,7 @@ func isoJSON(v any) string {
 	return string(b)
 }
 
-// wantNone checks that a listing holds none of A's ids.
+// isoNone checks that a listing holds none of A's ids.
 func isoNone(t *testing.T, what string, got []string, err error, fx isoFixture) {
 	t.Helper()
 	if err != nil {
@@ -492,23 +490,38 @@ var isoRows = []isoRow{
 	}},
 	{"StartWorkspaces", func(t *testing.T, o outsider, fx isoFixture) {
 		out, err := o.c.StartWorkspaces(ctx(t), &workspaces.StartWorkspacesInput{StartWorkspaceRequests: []types.StartRequest{{WorkspaceId: aws.String(fx.ws)}}})
-		isoFailedItems(t, err, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
+		if err != nil {
+			t.Fatalf("got %v, want a per-item failure", err)
+		}
+		isoFailedItems(t, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
 	}},
 	{"StopWorkspaces", func(t *testing.T, o outsider, fx isoFixture) {
 		out, err := o.c.StopWorkspaces(ctx(t), &workspaces.StopWorkspacesInput{StopWorkspaceRequests: []types.StopRequest{{WorkspaceId: aws.String(fx.ws)}}})
-		isoFailedItems(t, err, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
+		if err != nil {
+			t.Fatalf("got %v, want a per-item failure", err)
+		}
+		isoFailedItems(t, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
 	}},
 	{"RebootWorkspaces", func(t *testing.T, o outsider, fx isoFixture) {
 		out, err := o.c.RebootWorkspaces(ctx(t), &workspaces.RebootWorkspacesInput{RebootWorkspaceRequests: []types.RebootRequest{{WorkspaceId: aws.String(fx.ws)}}})
-		isoFailedItems(t, err, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
+		if err != nil {
+			t.Fatalf("got %v, want a per-item failure", err)
+		}
+		isoFailedItems(t, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
 	}},
 	{"RebuildWorkspaces", func(t *testing.T, o outsider, fx isoFixture) {
 		out, err := o.c.RebuildWorkspaces(ctx(t), &workspaces.RebuildWorkspacesInput{RebuildWorkspaceRequests: []types.RebuildRequest{{WorkspaceId: aws.String(fx.ws)}}})
-		isoFailedItems(t, err, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
+		if err != nil {
+			t.Fatalf("got %v, want a per-item failure", err)
+		}
+		isoFailedItems(t, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
 	}},
 	{"TerminateWorkspaces", func(t *testing.T, o outsider, fx isoFixture) {
 		out, err := o.c.TerminateWorkspaces(ctx(t), &workspaces.TerminateWorkspacesInput{TerminateWorkspaceRequests: []types.TerminateRequest{{WorkspaceId: aws.String(fx.ws)}}})
-		isoFailedItems(t, err, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
+		if err != nil {
+			t.Fatalf("got %v, want a per-item failure", err)
+		}
+		isoFailedItems(t, out.FailedRequests, fx.ws, "ResourceNotFound.Workspace")
 	}},
 	{"RestoreWorkspace", func(t *testing.T, o outsider, fx isoFixture) {
 		_, err := o.c.RestoreWorkspace(ctx(t), &workspaces.RestoreWorkspaceInput{WorkspaceId: aws.String(fx.ws)})
