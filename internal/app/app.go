@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/clock"
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/store"
@@ -105,6 +106,10 @@ type Options struct {
 	// ControlToken, when set, is required by everything under /_wsim/ and
 	// /moto-api/.
 	ControlToken string
+	// Credentials, when set, makes wsim verify every request's SigV4
+	// signature against its keys and apply its principals' policies (--auth
+	// sigv4); when nil the caller is derived from the request, unchecked.
+	Credentials *auth.Keyring
 }
 
 // withDefaults fills the zero fields of o.
@@ -231,13 +236,28 @@ type Description struct {
 	Directories DirectoryMode
 	// Version is wsim's version (Options.Version).
 	Version string
+	// Auth is how callers are identified: AuthFriendly or AuthSigV4.
+	Auth string
 }
+
+// The --auth modes.
+const (
+	// AuthFriendly derives the caller from the access key, unchecked.
+	AuthFriendly = "friendly"
+	// AuthSigV4 verifies every signature against a credentials file.
+	AuthSigV4 = "sigv4"
+)
 
 // Describe says what a serves.
 func (a *App) Describe() Description {
+	mode := AuthFriendly
+	if a.opts.Credentials != nil {
+		mode = AuthSigV4
+	}
 	return Description{
 		Store: store.Describe(a.opts.Store, a.opts.DataDir), Profile: a.opts.Profile.Name,
 		StageOverrides: a.opts.Profile.Overrides(), BYOL: a.opts.BYOL, Directories: a.opts.Directories, Version: a.opts.Version,
+		Auth: mode,
 	}
 }
 
@@ -262,7 +282,12 @@ func (a *App) LogStartup(ctx context.Context, addr string) {
 	}
 	attrs := []any{"addr", addr, "store", d.Store, "profile", d.Profile,
 		"stage_overrides", strings.Join(overrides, ","), "byol", string(d.BYOL),
-		"directories", string(d.Directories), "version", d.Version}
+		"directories", string(d.Directories), "auth", d.Auth, "version", d.Version}
+	if d.Auth == AuthFriendly {
+		a.opts.Logger.Warn("request signatures are not verified (--auth friendly): the caller is derived from the access key " +
+			"(a 12-digit key is the account), anyone who reaches the port acts as any account, and no policy applies; " +
+			"use --auth sigv4 --credentials FILE to check them (docs/security.md)")
+	}
 	r, err := a.ClockReading(ctx)
 	if err != nil {
 		a.opts.Logger.Info("listening", append(attrs, "clock", "unknown: "+err.Error())...)

@@ -12,7 +12,9 @@ import (
 
 	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/control"
+	"github.com/wsim/wsim/internal/iam"
 	"github.com/wsim/wsim/internal/metrics"
+	"github.com/wsim/wsim/internal/records"
 	"github.com/wsim/wsim/internal/server"
 	"github.com/wsim/wsim/internal/service"
 	"github.com/wsim/wsim/internal/store"
@@ -69,14 +71,48 @@ func compose(o Options, st store.Store, clockCacheTTL time.Duration) (http.Handl
 		Logger: o.Logger,
 	}))
 	countAction := metrics.ControlActions(o.Registry, control.Actions...)
-	handler := server.New(server.Options{
+	opts := server.Options{
 		API:      svc.Registry(),
 		Defaults: auth.Defaults{Account: o.DefaultAccount, Region: o.DefaultRegion},
 		Logger:   o.Logger,
-		Control: control.New(svc, control.WithLogger(o.Logger), control.WithActionHook(countAction),
+		Control: control.New(svc, control.WithLogger(o.Logger), control.WithActionHook(countAction), control.WithPolicies(o.Credentials),
 			control.WithAbout(control.About{Version: o.Version, Store: store.Describe(o.Store, o.DataDir)})),
 		Registry: o.Registry,
 		Guard:    &server.GuardOptions{ListenAddr: o.ListenAddr, AllowedHosts: o.AllowedHosts, ControlToken: o.ControlToken},
-	})
-	return handler, svc
+	}
+	if o.Credentials != nil {
+		opts.Verifier, opts.Authorize = verification(o, svc)
+	}
+	return server.New(opts), svc
+}
+
+// verification is --auth sigv4: signatures checked against the credentials
+// file's keys at real time (a signature's date is the client's clock, not
+// the service clock), and the principals' policies applied, with the
+// resources' tags read at service time for aws:ResourceTag.
+func verification(o Options, svc *service.Service) (*auth.Verifier, func(context.Context, auth.Caller, string, any) error) {
+	authorizer := &iam.Authorizer{
+		Policies: o.Credentials.Policies,
+		Tags: func(ctx context.Context, account, region, id string) (map[string]string, error) {
+			now, err := svc.Clock().Now(ctx)
+			if err != nil {
+				return nil, err
+			}
+			tags, _, err := records.Tags(ctx, svc.Records(), account, region, id, now)
+			if err != nil {
+				return nil, err
+			}
+			m := make(map[string]string, len(tags))
+			for _, t := range tags {
+				if t.Key != nil && t.Value != nil {
+					m[*t.Key] = *t.Value
+				}
+			}
+			return m, nil
+		},
+	}
+	authorize := func(ctx context.Context, c auth.Caller, operation string, in any) error {
+		return authorizer.Authorize(ctx, iam.Principal{ARN: c.Principal, Account: c.Account, Region: c.Region}, operation, in)
+	}
+	return &auth.Verifier{Keys: o.Credentials, Now: time.Now}, authorize
 }

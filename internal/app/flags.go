@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/pflag"
 
+	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/server"
 	"github.com/wsim/wsim/internal/store"
@@ -47,6 +48,10 @@ type ServeFlags struct {
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
+	// Auth is --auth (friendly or sigv4); Credentials --credentials, the
+	// file sigv4 checks signatures against (docs/security.md).
+	Auth        string
+	Credentials string
 }
 
 // defaultDataDir is where the embedded store lives unless told otherwise:
@@ -89,6 +94,8 @@ func (f *ServeFlags) Register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.ReadHeaderTimeout, "read-header-timeout", server.DefaultReadHeaderTimeout, "time a client has to send a request's headers before the connection is closed")
 	fs.DurationVar(&f.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "time a client has to send a request's body, after its headers (0: no limit)")
 	fs.DurationVar(&f.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "time an idle keep-alive connection is kept open")
+	fs.StringVar(&f.Auth, "auth", AuthFriendly, "how callers are identified: friendly (the caller is derived from the access key, unchecked) or sigv4 (every SigV4 signature is verified against --credentials, and its principal's policies apply)")
+	fs.StringVar(&f.Credentials, "credentials", "", "JSON file of access keys, their principals and policies, for --auth sigv4 (docs/security.md)")
 }
 
 // Options turns the flag values into Options, with a logger writing to logs
@@ -123,6 +130,22 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 	if f.ControlToken == "" {
 		f.ControlToken = os.Getenv("WSIM_CONTROL_TOKEN")
 	}
+	var keys *auth.Keyring
+	switch f.Auth {
+	case AuthFriendly:
+		if f.Credentials != "" {
+			return Options{}, fmt.Errorf("--credentials needs --auth sigv4: in the friendly mode nothing is checked against it")
+		}
+	case AuthSigV4:
+		if f.Credentials == "" {
+			return Options{}, fmt.Errorf("--auth sigv4 needs --credentials FILE, the access keys signatures are checked against")
+		}
+		if keys, err = auth.LoadCredentials(f.Credentials); err != nil {
+			return Options{}, fmt.Errorf("--credentials: %w", err)
+		}
+	default:
+		return Options{}, fmt.Errorf("--auth must be friendly or sigv4, not %q", f.Auth)
+	}
 	if err := f.checkRemote(); err != nil {
 		return Options{}, err
 	}
@@ -140,6 +163,7 @@ func (f *ServeFlags) Options(logs io.Writer) (Options, error) {
 		DefaultAccount: f.DefaultAccount, DefaultRegion: f.DefaultRegion,
 		Logger: logger, Registry: reg,
 		ListenAddr: f.Addr, AllowedHosts: f.AllowedHosts, ControlToken: f.ControlToken,
+		Credentials: keys,
 	}, nil
 }
 
@@ -164,7 +188,7 @@ func (f *ServeFlags) checkLimits() error {
 // signaturesVerified reports whether the flags make wsim verify request
 // signatures (--auth sigv4); otherwise the caller is derived from the
 // request and never checked.
-func (f *ServeFlags) signaturesVerified() bool { return false }
+func (f *ServeFlags) signaturesVerified() bool { return f.Auth == AuthSigV4 }
 
 // checkRemote refuses a listen address other machines can reach while
 // signatures are not verified, unless --allow-remote says so.

@@ -6,6 +6,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,6 +51,13 @@ type Options struct {
 	// writes and token, before routing (guard.go). Only tests of the edge
 	// itself leave it nil.
 	Guard *GuardOptions
+	// Verifier, when set, checks every request's SigV4 signature (--auth
+	// sigv4); without it the caller is read from the credential scope,
+	// unchecked (the friendly mode).
+	Verifier *auth.Verifier
+	// Authorize, when set, is asked whether the caller may call the
+	// operation with the decoded input (identity policies, package iam).
+	Authorize func(ctx context.Context, c auth.Caller, operation string, in any) error
 }
 
 // Kinds of wsim_store_errors_total: the store could not be reached (or did
@@ -142,6 +150,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{id: newRequestID(), operation: "-"}
 	w.Header()["x-amzn-RequestId"] = []string{x.id} // AWS spells it so; set directly to keep the spelling
 	defer s.record(r, x, start)
+	if s.opts.Verifier != nil {
+		s.bufferBody(r)
+	}
 	if r.Header.Get("X-Amz-Target") == "" {
 		// No WorkSpaces request: perhaps an STS query-protocol one.
 		if req, ok := sts.Read(r, s.opts.MaxBodyBytes); ok {
@@ -169,7 +180,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 // serveSTS answers an STS query-protocol request (package sts), signed for
 // the signing name sts.
 func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, x *exchange, req sts.Request) {
-	caller, err := auth.FromRequestFor(r, s.opts.Defaults, auth.STSSigningName)
+	caller, err := s.identify(r, auth.STSSigningName)
 	if err == nil {
 		x.caller = caller
 	}
@@ -228,9 +239,10 @@ func (s *Server) handle(r *http.Request, x *exchange) (body []byte, err error) {
 		return nil, &api.Error{Code: "UnknownOperationException", Status: http.StatusMethodNotAllowed,
 			Message: "WorkSpaces operations are called with POST, not " + r.Method + "."}
 	}
-	x.caller, err = auth.FromRequest(r, s.opts.Defaults)
-	if err != nil {
-		return nil, err
+	if s.opts.Verifier == nil {
+		if x.caller, err = s.identify(r, auth.SigningName); err != nil {
+			return nil, err
+		}
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))
 	if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -245,15 +257,59 @@ func (s *Server) handle(r *http.Request, x *exchange) (body []byte, err error) {
 		return nil, &api.Error{Code: "RequestEntityTooLargeException", Status: http.StatusRequestEntityTooLarge,
 			Message: fmt.Sprintf("The request body exceeds the limit of %d bytes.", s.opts.MaxBodyBytes)}
 	}
+	if s.opts.Verifier != nil {
+		// The signature covers the body, so it is checked once the body is read.
+		if x.caller, err = s.identify(r, auth.SigningName); err != nil {
+			return nil, err
+		}
+	}
 	in := op.NewInput()
 	if err := awsjson.Decode(raw, in); err != nil {
 		return nil, err
+	}
+	if s.opts.Authorize != nil {
+		if err := s.opts.Authorize(r.Context(), x.caller, op.Name, in); err != nil {
+			return nil, err
+		}
 	}
 	out, err := s.opts.API.Dispatch(auth.WithCaller(r.Context(), x.caller), op, in)
 	if err != nil {
 		return nil, err
 	}
 	return awsjson.EncodeOutput(out)
+}
+
+// identify returns the caller of r, a request to the service with the
+// signing name service: its verified signature's (Verifier), or the one its
+// credential scope names (the friendly mode).
+func (s *Server) identify(r *http.Request, service string) (auth.Caller, error) {
+	if s.opts.Verifier == nil {
+		return auth.FromRequestFor(r, s.opts.Defaults, service)
+	}
+	body, _ := r.Context().Value(bodyKey{}).([]byte)
+	return s.opts.Verifier.Verify(r, body, service)
+}
+
+type bodyKey struct{}
+
+// bufferBody reads r's body (up to MaxBodyBytes+1 bytes, so that the
+// handler still sees a body too large) so that the signature can cover it,
+// and gives r a body that reads the same bytes again, then fails as the
+// original read did.
+func (s *Server) bufferBody(r *http.Request) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{err}))
+	*r = *r.WithContext(context.WithValue(r.Context(), bodyKey{}, raw))
+}
+
+// errReader fails reads with err (io.EOF when nil).
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err == nil {
+		return 0, io.EOF
+	}
+	return 0, e.err
 }
 
 // StatusClientClosedRequest is what a request the client gave up on is
