@@ -160,7 +160,9 @@ func TestSigV4Signatures(t *testing.T) {
 	}{
 		{"raw signed request", now, nil, 200, "", ""},
 		{"body changed after signing", now, func(_ *http.Request, body *string) { *body = `{"MaxResults":6}` }, 403, "InvalidSignatureException", "does not match"},
-		{"signed header changed", now, func(r *http.Request, _ *string) { r.Header.Set("X-Amz-Target", "WorkspacesService.DescribeWorkspaceBundles") }, 403, "InvalidSignatureException", "does not match"},
+		{"signed header changed", now, func(r *http.Request, _ *string) {
+			r.Header.Set("X-Amz-Target", "WorkspacesService.DescribeWorkspaceBundles")
+		}, 403, "InvalidSignatureException", "does not match"},
 		{"X-Amz-Date 20 minutes old", now.Add(-20 * time.Minute), nil, 403, "InvalidSignatureException", "Signature expired: "},
 		{"X-Amz-Date 20 minutes ahead", now.Add(20 * time.Minute), nil, 403, "InvalidSignatureException", "Signature not yet current: "},
 		{"a 10 KB Region in the scope", now, func(r *http.Request, _ *string) {
