@@ -2,12 +2,16 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces"
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
 	"github.com/google/go-cmp/cmp"
@@ -816,12 +820,51 @@ func isoSharing(t *testing.T, srv process.Endpoint, a *workspaces.Client, fx iso
 }
 
 // TestIsolationProcess is the short version through the real binary: two
-// accounts told apart only by their signed requests' access keys.
+// accounts told apart only by their signed requests' access keys, in the
+// friendly mode (the key is the account id) and under --auth sigv4 (each
+// key is an IAM user of its account in the credentials file, and naming
+// an account id as the key is no way into it).
 func TestIsolationProcess(t *testing.T) {
 	t.Parallel()
-	srv := process.Start(t)
-	a := srv.Client(t, accountA, usEast1)
-	b := srv.Client(t, accountB, usEast1)
+	const (
+		keyA, secretA = "AKIAISOLATIONAAAAAAA", "isolation-secret-of-account-a"
+		keyB, secretB = "AKIAISOLATIONBBBBBBB", "isolation-secret-of-account-b"
+	)
+	file := filepath.Join(t.TempDir(), "credentials.json")
+	creds := fmt.Sprintf(`{"credentials": [
+		{"accessKeyId": %q, "secretAccessKey": %q, "principal": "arn:aws:iam::%s:user/alice"},
+		{"accessKeyId": %q, "secretAccessKey": %q, "principal": "arn:aws:iam::%s:user/bob"}]}`,
+		keyA, secretA, accountA, keyB, secretB, accountB)
+	if err := os.WriteFile(file, []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signedAs := func(key, secret string) func(*workspaces.Options) {
+		return func(o *workspaces.Options) { o.Credentials = credentials.NewStaticCredentialsProvider(key, secret, "") }
+	}
+	for _, mode := range []struct {
+		name   string
+		args   []string
+		ka, kb func(*workspaces.Options)
+	}{
+		{"friendly", nil, func(*workspaces.Options) {}, func(*workspaces.Options) {}},
+		{"sigv4", []string{"--auth", "sigv4", "--credentials", file}, signedAs(keyA, secretA), signedAs(keyB, secretB)},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			srv := process.Start(t, mode.args...)
+			a := srv.Client(t, accountA, usEast1, mode.ka)
+			b := srv.Client(t, accountB, usEast1, mode.kb)
+			isoProcessStory(t, a, b)
+			if mode.name == "sigv4" {
+				// Signing with A's account id as the key is not acting as A.
+				_, err := srv.Client(t, accountA, usEast1).DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{})
+				wantAPIError(t, err, "UnrecognizedClientException", http.StatusBadRequest)
+			}
+		})
+	}
+}
+
+func isoProcessStory(t *testing.T, a, b *workspaces.Client) {
 	img := importImage(t, a, importInput("iso-proc"))
 	group := createIPGroup(t, a, "iso-proc")
 
@@ -840,8 +883,9 @@ func TestIsolationProcess(t *testing.T) {
 	}
 
 	ciMustShare(t, a, img, accountB, true)
-	if got := ciIDs(ciList(t, b, workspaces.DescribeWorkspaceImagesInput{ImageType: types.ImageTypeShared})); !slices.Equal(got, []string{img}) {
-		t.Errorf("B's shared images %v, want [%s]", got, img)
+	shared := ciList(t, b, workspaces.DescribeWorkspaceImagesInput{ImageType: types.ImageTypeShared})
+	if got := ciIDs(shared); !slices.Equal(got, []string{img}) || aws.ToString(shared[0].OwnerAccountId) != accountA {
+		t.Errorf("B's shared images %s, want [%s] owned by %s", isoJSON(shared), img, accountA)
 	}
 	ciMustShare(t, a, img, accountB, false)
 	if got := ciIDs(ciList(t, b, workspaces.DescribeWorkspaceImagesInput{})); len(got) != 0 {
