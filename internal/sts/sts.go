@@ -162,14 +162,21 @@ func signatureError(err error, requestID string) Response {
 			"The request processing has failed because of an unknown error, exception or failure.", requestID)
 	}
 	code := strings.TrimSuffix(apiErr.ErrorCode(), "Exception")
-	if code == "InvalidSignature" {
-		code = "SignatureDoesNotMatch" // what STS calls a scope for another service
+	status := apiErr.HTTPStatus()
+	switch code {
+	case "InvalidSignature":
+		code = "SignatureDoesNotMatch" // what STS calls a signature or scope it refuses
+	case "UnrecognizedClient":
+		// STS's name for an unknown access key or a wrong session token.
+		code, status = "InvalidClientTokenId", http.StatusForbidden
+	case "MissingAuthenticationToken":
+		status = http.StatusForbidden
 	}
 	msg := apiErr.Error()
 	if e, ok := apiErr.(*api.Error); ok {
 		msg = e.Message
 	}
-	return errorResponse(apiErr.HTTPStatus(), "", code, msg, requestID)
+	return errorResponse(status, "", code, msg, requestID)
 }
 
 func errorResponse(status int, operation, code, message, requestID string) Response {

@@ -78,3 +78,32 @@ func TestPartition(t *testing.T) {
 		}
 	}
 }
+
+// Errors of a verified signature take STS's names and statuses.
+func TestServeSignatureErrors(t *testing.T) {
+	get := Request{Action: "GetCallerIdentity", Params: map[string][]string{"Version": {"2011-06-15"}}}
+	tests := []struct {
+		code       string
+		status     int
+		wantCode   string
+		wantStatus int
+	}{
+		{"InvalidSignatureException", 403, "SignatureDoesNotMatch", 403},
+		{"UnrecognizedClientException", 400, "InvalidClientTokenId", 403},
+		{"MissingAuthenticationTokenException", 400, "MissingAuthenticationToken", 403},
+		{"IncompleteSignatureException", 400, "IncompleteSignature", 400},
+	}
+	for _, tt := range tests {
+		resp := Serve(get, auth.Caller{}, &api.Error{Code: tt.code, Status: tt.status, Message: "m"}, "req")
+		if resp.Code != tt.wantCode || resp.Status != tt.wantStatus {
+			t.Errorf("%s: %s %d, want %s %d", tt.code, resp.Code, resp.Status, tt.wantCode, tt.wantStatus)
+		}
+	}
+}
+
+func TestIdentityOfAVerifiedPrincipal(t *testing.T) {
+	arn, _ := Identity(auth.Caller{Account: "111122223333", Region: "us-east-1", Principal: "arn:aws:iam::111122223333:role/ci"})
+	if arn != "arn:aws:iam::111122223333:role/ci" {
+		t.Errorf("Identity = %s", arn)
+	}
+}
