@@ -255,10 +255,19 @@ func TestSigV4Policies(t *testing.T) {
 	})
 }
 
-// The friendly mode says at start-up that nothing is verified, and refuses
-// the policy endpoints.
-func TestFriendlyModeSaysSo(t *testing.T) {
+// The friendly mode says at start-up that nothing is verified, refuses the
+// policy endpoints, and still validates the Region of the credential scope:
+// a 10 KB or malformed Region never becomes a namespace.
+func TestFriendlyMode(t *testing.T) {
 	srv := process.Start(t)
+	for _, region := range []string{"us-" + strings.Repeat("x", 10<<10) + "-1", "us-east-1&x=1", "US-EAST-1"} {
+		auth := "AWS4-HMAC-SHA256 Credential=" + authAccount + "/20261202/" + region + "/workspaces/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+		status, hdr, body := srv.Raw(t, "WorkspacesService.DescribeWorkspaceImages", "{}", map[string]string{"Authorization": auth})
+		e := wantRawError(t, status, hdr, body, 403, "InvalidSignatureException", "Credential should be scoped to a valid region")
+		if len(e.Message) > 200 {
+			t.Errorf("the refusal echoes %d bytes", len(e.Message))
+		}
+	}
 	if !strings.Contains(srv.Logs(), "request signatures are not verified (--auth friendly)") {
 		t.Errorf("the start-up log does not warn that signatures are not verified:\n%s", srv.Logs())
 	}
