@@ -3,29 +3,73 @@ package records
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/store"
 )
 
-// TestFaultRuleCacheAcrossReplicas: two DBs over one store are two replicas
-// sharing it; every change made through either is seen by both at their next
-// read, including after a reset of everything brings the stamp back to
-// nothing and a rule is added again.
-func TestFaultRuleCacheAcrossReplicas(t *testing.T) {
+// replicaStores returns, per store, two typed views that act as two
+// replicas sharing it: on PostgreSQL (when WSIM_TEST_POSTGRES names one, in a
+// schema of its own) two stores with their own connections, as two wsim
+// processes have; on memory and SQLite, which one process owns, two views
+// of one store.
+func replicaStores(t *testing.T) map[string][2]*DB {
+	ctx := context.Background()
+	open := func(spec string) store.Store {
+		st, err := store.Open(ctx, spec, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	out := map[string][2]*DB{}
 	for name, spec := range map[string]string{"memory": "memory", "sqlite": "sqlite:" + filepath.Join(t.TempDir(), "wsim.db")} {
+		st := open(spec)
+		out[name] = [2]*DB{Open(st, Config{}), Open(st, Config{})}
+	}
+	if dsn := os.Getenv("WSIM_TEST_POSTGRES"); dsn != "" {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := fmt.Sprintf("records_%d", time.Now().UnixNano())
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			conn.Close(context.Background())
+		})
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		out["postgres"] = [2]*DB{Open(open(u.String()), Config{}), Open(open(u.String()), Config{})}
+	}
+	return out
+}
+
+// TestFaultRuleCacheAcrossReplicas: every change of the fault rules made
+// through one replica is seen by both at their next read, including after a
+// reset of everything brings the stamp back to nothing and a rule is added
+// again, and rules written by a wsim from before stamps.
+func TestFaultRuleCacheAcrossReplicas(t *testing.T) {
+	for name, replicas := range replicaStores(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := store.Open(ctx, spec, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			replicas := []*DB{Open(st, Config{}), Open(st, Config{})}
 			add := func(id string) func(*DB) error {
 				return func(db *DB) error {
 					_, err := db.ChangeFaultRules(ctx, func(r *[]pipeline.FaultRule) error {
