@@ -240,6 +240,11 @@ type Description struct {
 	Auth string
 }
 
+// FriendlyAuthNote is what the start-up line says of --auth friendly.
+const FriendlyAuthNote = "request signatures are not verified (--auth friendly): the caller is derived from the access key " +
+	"(a 12-digit key is the account), anyone who reaches the port acts as any account, and no policy applies; " +
+	"use --auth sigv4 --credentials FILE to check them (docs/security.md)"
+
 // The --auth modes.
 const (
 	// AuthFriendly derives the caller from the access key, unchecked.
@@ -284,9 +289,8 @@ func (a *App) LogStartup(ctx context.Context, addr string) {
 		"stage_overrides", strings.Join(overrides, ","), "byol", string(d.BYOL),
 		"directories", string(d.Directories), "auth", d.Auth, "version", d.Version}
 	if d.Auth == AuthFriendly {
-		a.opts.Logger.Warn("request signatures are not verified (--auth friendly): the caller is derived from the access key " +
-			"(a 12-digit key is the account), anyone who reaches the port acts as any account, and no policy applies; " +
-			"use --auth sigv4 --credentials FILE to check them (docs/security.md)")
+		// Said on the listening line itself, which every log reader sees.
+		attrs = append(attrs, "auth_note", FriendlyAuthNote)
 	}
 	r, err := a.ClockReading(ctx)
 	if err != nil {
