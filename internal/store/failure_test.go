@@ -262,3 +262,50 @@ func TestPgUnavailableCode(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteStalledWriterAnswersQueuedRequests holds the writer inside one
+// transaction, as a stalled disk would: a request queued behind it is
+// answered when its deadline passes, not when the writer moves on, and it
+// is never run afterwards.
+func TestSQLiteStalledWriterAnswersQueuedRequests(t *testing.T) {
+	s := openSQLiteTest(t)
+	ctx := context.Background()
+	stall, stalled := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.Update(ctx, func(tx Tx) error {
+			close(stalled)
+			<-stall
+			return tx.Insert(ctx, rec("1", "first", ""), 0)
+		})
+	}()
+	<-stalled
+
+	dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	ran := false
+	start := time.Now()
+	err := s.Update(dctx, func(tx Tx) error {
+		ran = true
+		return tx.Insert(ctx, rec("1", "queued", ""), 0)
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued Update behind a stalled writer: %v, want its deadline", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("answered after %s, with a deadline of 50ms", took)
+	}
+
+	close(stall)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	// One more write goes through the writer after the abandoned one.
+	wantErr(t, "insert after", insert(t, s, rec("1", "after", ""), 0), nil)
+	if ran {
+		t.Error("the abandoned request was run")
+	}
+	if _, err := s.Get(ctx, rec("1", "queued", "").Key); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the abandoned request's write: %v, want ErrNotFound", err)
+	}
+}

@@ -106,14 +106,25 @@ type sqliteBatchStmts struct {
 	savepoint, release, rollbackTo *sql.Stmt
 }
 
+// States of a sqliteReq.
+const (
+	sqliteQueued int32 = iota
+	sqliteTaken
+	sqliteAbandoned
+)
+
 type sqliteReq struct {
 	// writes are the records the request wrote (nil: deleted), applied to
 	// the read cache once its batch commits.
 	writes map[Key]*Record
 	// purged says the request ran Purge, whose deletions are too many to
 	// list: the read cache is emptied once its batch commits.
-	purged   bool
-	ctx      context.Context
+	purged bool
+	ctx    context.Context
+	// state is sqliteQueued until the writer takes the request
+	// (sqliteTaken) or its caller stops waiting for it (sqliteAbandoned),
+	// whichever comes first: an abandoned request is never run.
+	state    atomic.Int32
 	fn       func(Tx) error
 	err      error
 	panicked bool
@@ -335,10 +346,19 @@ func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
 		return ctx.Err()
 	}
 	s.mu.RUnlock()
-	// Once queued, wait for the answer even if ctx ends: the batch may
-	// already be committing, and the caller must not be told "failed" about
-	// a write that then lands.
-	<-req.done
+	// Once the writer has taken the request, wait for the answer even if
+	// ctx ends: the batch may already be committing, and the caller must
+	// not be told "failed" about a write that then lands. Until then, a
+	// caller whose ctx ends (the store's deadline, with a stalled disk)
+	// takes it back and is answered at once.
+	select {
+	case <-req.done:
+	case <-ctx.Done():
+		if req.state.CompareAndSwap(sqliteQueued, sqliteAbandoned) {
+			return ctx.Err()
+		}
+		<-req.done
+	}
 	if req.panicked {
 		panic(req.panicVal)
 	}
@@ -432,6 +452,9 @@ func (s *sqliteStore) runBatch(batch []*sqliteReq) {
 	}
 	applied := 0
 	for _, r := range batch {
+		if !r.state.CompareAndSwap(sqliteQueued, sqliteTaken) {
+			continue // abandoned: its caller has had its answer
+		}
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			continue

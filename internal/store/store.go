@@ -216,11 +216,10 @@ func OpenWith(ctx context.Context, spec string, dataDir string, o Options) (Stor
 // timed gives every call to the store it wraps a deadline. The memory store
 // needs none: it never waits for anything but its own lock.
 //
-// A SQLite Update that has reached the writer's queue is still waited for
-// past the deadline (see sqliteStore.Update): the caller must not be told
-// "failed" about a write that then commits. Only the wait for a place in the
-// queue, and a request still queued when its deadline passes (it is then
-// skipped, never run), are bounded.
+// A SQLite Update the writer has taken is still waited for past the
+// deadline (see sqliteStore.Update): the caller must not be told "failed"
+// about a write that then commits. One the writer has not taken yet when the
+// deadline passes is answered at once and never run.
 type timed struct {
 	Store
 	d time.Duration
