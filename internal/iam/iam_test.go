@@ -36,6 +36,8 @@ func TestParsePolicy(t *testing.T) {
 		{"principal", `{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}`, "Principal"},
 		{"unknown operator", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"NumericLessThan":{"a":"1"}}}}`, "not supported"},
 		{"not json", `{`, "malformed"},
+		{"misspelt element", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condtion":{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}}}`, "unknown field"},
+		{"unknown top-level element", `{"Versoin":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, "unknown field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

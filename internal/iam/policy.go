@@ -8,6 +8,7 @@
 package iam
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,7 +84,7 @@ type rawPolicy struct {
 // error wrapping ErrMalformedPolicy that says why.
 func ParsePolicy(doc []byte) (Policy, error) {
 	var raw rawPolicy
-	if err := json.Unmarshal(doc, &raw); err != nil {
+	if err := strict(doc, &raw); err != nil {
 		return Policy{}, fmt.Errorf("%w: %v", ErrMalformedPolicy, err)
 	}
 	p := Policy{Version: raw.Version, ID: raw.ID}
@@ -101,12 +102,12 @@ func ParsePolicy(doc []byte) (Policy, error) {
 		return Policy{}, fmt.Errorf("%w: Statement is required", ErrMalformedPolicy)
 	case strings.HasPrefix(trimmed, "{"):
 		var one rawStatement
-		if err := json.Unmarshal(raw.Statement, &one); err != nil {
+		if err := strict(raw.Statement, &one); err != nil {
 			return Policy{}, fmt.Errorf("%w: Statement: %v", ErrMalformedPolicy, err)
 		}
 		stmts = []rawStatement{one}
 	default:
-		if err := json.Unmarshal(raw.Statement, &stmts); err != nil {
+		if err := strict(raw.Statement, &stmts); err != nil {
 			return Policy{}, fmt.Errorf("%w: Statement: %v", ErrMalformedPolicy, err)
 		}
 	}
@@ -118,6 +119,15 @@ func ParsePolicy(doc []byte) (Policy, error) {
 		p.Statement = append(p.Statement, s)
 	}
 	return p, nil
+}
+
+// strict decodes b into v refusing unknown members, as IAM refuses an
+// element it does not know: a misspelt "Condtion" must not silently widen
+// an Allow.
+func strict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 func (rs rawStatement) check() (Statement, error) {
