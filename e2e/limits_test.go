@@ -8,6 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -283,5 +286,94 @@ func TestLimitsFraming(t *testing.T) {
 	status, hdr, body := srv.Raw(t, "WorkspacesService.DescribeWorkspacesPools", "{}", nil)
 	if status != http.StatusNotImplemented || hdr.Get("Content-Type") != process.ContentType {
 		t.Errorf("an unimplemented operation: %d %v %s, want wsim's 501", status, hdr, body)
+	}
+}
+
+// TestLimitsOpenFileLimit reproduces the finding on a small scale: wsim run
+// with 200 open files at most, and 200 stalled uploads. --max-connections
+// (1024 by default) is lowered to fit the open-file limit, with a warning,
+// so the uploads never take the descriptors the store and the health check
+// need: every upload is cut off, and the health check answers.
+func TestLimitsOpenFileLimit(t *testing.T) {
+	t.Parallel()
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) is not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	wsim := process.Command(t, "serve", "--addr", addr, "--store", "sqlite:"+filepath.Join(t.TempDir(), "wsim.db"),
+		"--read-timeout", "500ms", "--read-header-timeout", "500ms")
+	cmd := exec.Command(prlimit, append([]string{"--nofile=200:200", "--"}, wsim.Args...)...)
+	cmd.Args[len(cmd.Args)-len(wsim.Args)] = wsim.Path
+	logs := &process.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("wsim output:\n%s", logs)
+		}
+	})
+	srv := process.NewEndpoint("http://" + addr)
+	healthy := func() bool {
+		resp, err := http.Get(srv.URL + "/_wsim/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	for i := 0; !healthy(); i++ {
+		if i == 200 {
+			t.Fatal("wsim did not become healthy")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "--max-connections lowered to fit the open-file limit") ||
+		!strings.Contains(logs.String(), "max_connections=136") {
+		t.Errorf("no warning that --max-connections was lowered to 136 in:\n%s", logs)
+	}
+
+	const uploads = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, uploads)
+	for i := range uploads {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"+
+			"X-Amz-Target: WorkspacesService.DescribeWorkspaceImages\r\nContent-Length: 1000\r\n\r\n{", addr)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, body, err := readResponse(t, c, 60*time.Second)
+			switch {
+			case err != nil:
+				errs <- fmt.Errorf("upload %d: %v", i, err)
+			case resp != nil && resp.StatusCode >= 500:
+				errs <- fmt.Errorf("upload %d: %s %s", i, resp.Status, body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if !healthy() {
+		t.Error("health does not answer after the stalled uploads")
+	}
+	if strings.Contains(logs.String(), "too many open files") {
+		t.Errorf("wsim ran out of files:\n%s", logs)
 	}
 }

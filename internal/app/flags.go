@@ -89,7 +89,7 @@ func (f *ServeFlags) Register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.AllowedHosts, "allowed-host", nil, "a Host name wsim answers under besides loopback names and the listen address (e.g. a container's service name); repeatable")
 	fs.StringVar(&f.ControlToken, "control-token", "", "token every /_wsim/ and /moto-api/ request must carry (Authorization: Bearer TOKEN; the dashboard: open /_wsim/?token=TOKEN once) ($WSIM_CONTROL_TOKEN)")
 	fs.BoolVar(&f.AllowRemote, "allow-remote", false, "listen on a non-loopback address although signatures are not verified (anyone who reaches the port acts as any account)")
-	fs.IntVar(&f.MaxConnections, "max-connections", server.DefaultMaxConnections, "connections open at once; beyond, new ones wait to be accepted (0: no limit)")
+	fs.IntVar(&f.MaxConnections, "max-connections", server.DefaultMaxConnections, "connections open at once, lowered to fit the open-file limit; beyond, new ones wait to be accepted (0: no limit)")
 	fs.IntVar(&f.MaxRequests, "max-requests", server.DefaultMaxRequests, "requests in flight at once; beyond, the API answers ThrottlingException at once (0: no limit; the health check is exempt)")
 	fs.DurationVar(&f.ReadHeaderTimeout, "read-header-timeout", server.DefaultReadHeaderTimeout, "time a client has to send a request's headers before the connection is closed")
 	fs.DurationVar(&f.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "time a client has to send a request's body, after its headers (0: no limit)")

@@ -57,7 +57,12 @@ func serve(ctx context.Context, cmd *cobra.Command, f *app.ServeFlags) error {
 	// per request rather than http.Server.ReadTimeout, which would also
 	// stop net/http's background read and so cancel long-running handlers
 	// (the dashboard's event streams).
-	ln = server.FramingListener(server.LimitListener(ln, f.MaxConnections))
+	maxConns, nofile := server.FitMaxConnections(f.MaxConnections)
+	if maxConns != f.MaxConnections {
+		logger.Warn("--max-connections lowered to fit the open-file limit", "requested", f.MaxConnections,
+			"max_connections", maxConns, "open_file_limit", nofile)
+	}
+	ln = server.FramingListener(server.LimitListener(ln, maxConns))
 	handler := server.LimitRequests(a.Handler(), server.RequestLimits{MaxRequests: f.MaxRequests, BodyTimeout: f.ReadTimeout})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: f.ReadHeaderTimeout, IdleTimeout: f.IdleTimeout}
 	d := a.Describe()

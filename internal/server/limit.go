@@ -40,6 +40,33 @@ var unlimitedPaths = map[string]bool{
 	"/_wsim/events": true,
 }
 
+// reservedFiles are the descriptors kept out of the connections' share of
+// the open-file limit: the store's files and connections, the listener,
+// standard streams and what the runtime opens.
+const reservedFiles = 64
+
+// FitMaxConnections lowers max so that that many connections, with
+// reservedFiles descriptors to spare, fit in the process's open-file limit:
+// a limit above it would let connections exhaust the descriptors before the
+// listener's limit applies, and take the store and the health check down
+// with them. It returns the open-file limit too (0 when unknown, and then
+// max unchanged); max 0 (no limit) is kept.
+func FitMaxConnections(max int) (int, uint64) {
+	nofile := openFileLimit()
+	return fitConnections(max, nofile), nofile
+}
+
+func fitConnections(max int, nofile uint64) int {
+	if max <= 0 || nofile == 0 {
+		return max
+	}
+	room := 1
+	if nofile > reservedFiles+1 {
+		room = int(min(nofile-reservedFiles, 1<<30))
+	}
+	return min(max, room)
+}
+
 // LimitListener returns a listener that keeps at most max connections open:
 // beyond that, Accept waits until one closes, and new connections wait in
 // the kernel's accept queue (whose length the kernel bounds). max <= 0 means

@@ -168,3 +168,23 @@ func TestLimitListener(t *testing.T) {
 		t.Error("Accept after Close returned a connection")
 	}
 }
+
+func TestFitConnections(t *testing.T) {
+	tests := []struct {
+		max    int
+		nofile uint64
+		want   int
+	}{
+		{1024, 0, 1024},       // limit unknown
+		{1024, 1 << 20, 1024}, // fits
+		{1024, 1024, 960},     // the finding's machine: 1,024 files
+		{1024, 1088, 1024},    // exactly fits with the reserve
+		{1024, 10, 1},         // hardly any files: still serve one
+		{0, 1024, 0},          // no limit asked for
+	}
+	for _, tt := range tests {
+		if got := fitConnections(tt.max, tt.nofile); got != tt.want {
+			t.Errorf("fitConnections(%d, %d) = %d, want %d", tt.max, tt.nofile, got, tt.want)
+		}
+	}
+}
