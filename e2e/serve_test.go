@@ -31,7 +31,7 @@ func TestServeProcess(t *testing.T) {
 	logs := srv.Logs()
 	addr := fmt.Sprintf("127.0.0.1:%d", srv.Port())
 	startup := regexp.MustCompile(`(?m)^wsim \S+ listening on http://` + regexp.QuoteMeta(addr) +
-		` \(store: in-memory store \(state is lost on exit\), profile: realistic, clock: running at real time\)$`)
+		` \(store: in-memory store \(state is lost on exit\), profile: realistic, auth: friendly, signatures not verified, clock: running at real time\)$`)
 	if !startup.MatchString(logs) {
 		t.Errorf("no start-up line for %s in:\n%s", addr, logs)
 	}

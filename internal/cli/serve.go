@@ -70,8 +70,8 @@ func serve(ctx context.Context, cmd *cobra.Command, f *app.ServeFlags) error {
 	if r, err := a.ClockReading(ctx); err == nil {
 		clockState = r.String()
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "wsim %s listening on http://%s (store: %s, profile: %s, clock: %s)\n",
-		version(), ln.Addr(), d.Store, d.Profile, clockState)
+	fmt.Fprintf(cmd.OutOrStdout(), "wsim %s listening on http://%s (store: %s, profile: %s, auth: %s, clock: %s)\n",
+		version(), ln.Addr(), d.Store, d.Profile, authState(d.Auth), clockState)
 	a.LogStartup(ctx, ln.Addr().String())
 
 	errc := make(chan error, 1)
@@ -88,4 +88,12 @@ func serve(ctx context.Context, cmd *cobra.Command, f *app.ServeFlags) error {
 		return err
 	}
 	return nil
+}
+
+// authState says on the start-up line whether signatures are checked.
+func authState(mode string) string {
+	if mode == app.AuthSigV4 {
+		return "sigv4, signatures verified"
+	}
+	return mode + ", signatures not verified"
 }

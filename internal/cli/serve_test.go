@@ -42,7 +42,7 @@ func TestServe(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 
-	line := regexp.MustCompile(`^wsim \S+ listening on (http://127\.0\.0\.1:\d+) \(store: in-memory store \(state is lost on exit\), profile: instant, clock: running at real time\)\n$`)
+	line := regexp.MustCompile(`^wsim \S+ listening on (http://127\.0\.0\.1:\d+) \(store: in-memory store \(state is lost on exit\), profile: instant, auth: friendly, signatures not verified, clock: running at real time\)\n$`)
 	var url string
 	for deadline := time.Now().Add(10 * time.Second); url == ""; {
 		if m := line.FindStringSubmatch(out.String()); m != nil {
