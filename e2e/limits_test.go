@@ -187,6 +187,15 @@ func TestLimitsRequestsInFlight(t *testing.T) {
 	if err != nil {
 		t.Errorf("after the held requests went away: %v", err)
 	}
+	_, _, metrics := srv.Do(t, http.MethodGet, "/metrics", nil, nil)
+	for _, want := range []string{`wsim_requests_throttled_total{plane="api"} 2`, `wsim_requests_throttled_total{plane="control"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+	if !strings.Contains(srv.Logs(), "request throttled") {
+		t.Error("no log line for the throttled requests")
+	}
 }
 
 // TestLimitsFaultRules: POST /_wsim/faults refuses a 101st rule and fields

@@ -63,7 +63,9 @@ func serve(ctx context.Context, cmd *cobra.Command, f *app.ServeFlags) error {
 			"max_connections", maxConns, "open_file_limit", nofile)
 	}
 	ln = server.FramingListener(server.LimitListener(ln, maxConns))
-	handler := server.LimitRequests(a.Handler(), server.RequestLimits{MaxRequests: f.MaxRequests, BodyTimeout: f.ReadTimeout})
+	handler := server.LimitRequests(a.Handler(), server.RequestLimits{
+		MaxRequests: f.MaxRequests, BodyTimeout: f.ReadTimeout, Logger: logger, Registry: opts.Registry,
+	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: f.ReadHeaderTimeout, IdleTimeout: f.IdleTimeout}
 	d := a.Describe()
 	clockState := "unknown"

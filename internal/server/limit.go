@@ -9,6 +9,7 @@ package server
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wsim/wsim/internal/api"
 	"github.com/wsim/wsim/internal/awsjson"
@@ -125,6 +128,10 @@ type RequestLimits struct {
 	// BodyTimeout bounds the time from the end of a request's headers to the
 	// end of its body. 0 means no limit.
 	BodyTimeout time.Duration
+	// Logger, when set, gets a line per throttled request.
+	Logger *slog.Logger
+	// Registry, when set, receives wsim_requests_throttled_total.
+	Registry prometheus.Registerer
 }
 
 // LimitRequests wraps h with the limits: a request beyond MaxRequests gets
@@ -133,17 +140,36 @@ type RequestLimits struct {
 // read with os.ErrDeadlineExceeded, which the API answers with
 // RequestTimeoutException.
 func LimitRequests(h http.Handler, l RequestLimits) http.Handler {
+	if l.Logger == nil {
+		l.Logger = slog.New(slog.DiscardHandler)
+	}
 	lh := &limitedHandler{next: h, limits: l}
 	if l.MaxRequests > 0 {
 		lh.slots = make(chan struct{}, l.MaxRequests)
 	}
+	if l.Registry != nil {
+		lh.throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsim_requests_throttled_total", Help: "Requests answered at once because --max-requests were in flight, by plane (api or control).",
+		}, []string{"plane"})
+		for _, plane := range []string{planeAPI, planeControl} {
+			lh.throttled.WithLabelValues(plane) // shown at 0 from the start
+		}
+		l.Registry.MustRegister(lh.throttled)
+	}
 	return lh
 }
 
+// Planes of wsim_requests_throttled_total.
+const (
+	planeAPI     = "api"
+	planeControl = "control"
+)
+
 type limitedHandler struct {
-	next   http.Handler
-	limits RequestLimits
-	slots  chan struct{}
+	next      http.Handler
+	limits    RequestLimits
+	slots     chan struct{}
+	throttled *prometheus.CounterVec
 }
 
 func (lh *limitedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -152,6 +178,15 @@ func (lh *limitedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case lh.slots <- struct{}{}:
 			defer func() { <-lh.slots }()
 		default:
+			plane := planeAPI
+			if isControlPath(r.URL.Path) {
+				plane = planeControl
+			}
+			if lh.throttled != nil {
+				lh.throttled.WithLabelValues(plane).Inc()
+			}
+			lh.limits.Logger.LogAttrs(r.Context(), slog.LevelWarn, "request throttled",
+				slog.String("plane", plane), slog.String("path", r.URL.Path), slog.Int("max_requests", lh.limits.MaxRequests))
 			throttle(w, r, lh.limits.MaxRequests)
 			return
 		}

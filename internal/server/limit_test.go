@@ -9,12 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestLimitRequests: beyond MaxRequests in flight, a request is answered at
 // once, as the API or the control plane answers; the health check and the
 // event streams are never counted.
 func TestLimitRequests(t *testing.T) {
+	reg := prometheus.NewRegistry()
 	release := make(chan struct{})
 	entered := make(chan struct{}, 4)
 	h := LimitRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -23,7 +27,7 @@ func TestLimitRequests(t *testing.T) {
 			<-release
 		}
 		w.WriteHeader(http.StatusOK)
-	}), RequestLimits{MaxRequests: 2})
+	}), RequestLimits{MaxRequests: 2, Registry: reg})
 	done := make(chan struct{})
 	for range 2 {
 		go func() {
@@ -57,6 +61,11 @@ func TestLimitRequests(t *testing.T) {
 				t.Errorf("%s: no Retry-After", tt.path)
 			}
 		})
+	}
+	for plane, want := range map[string]float64{"api": 1, "control": 2} {
+		if got := testutil.ToFloat64(h.(*limitedHandler).throttled.WithLabelValues(plane)); got != want {
+			t.Errorf("wsim_requests_throttled_total{plane=%q} = %v, want %v", plane, got, want)
+		}
 	}
 	close(release)
 	<-done
