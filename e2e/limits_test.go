@@ -149,7 +149,7 @@ func TestLimitsRequestsInFlight(t *testing.T) {
 	// The two uploads are in flight once the server has read their headers,
 	// which a throttled third request shows; wait for that (bounded).
 	var err error
-	for range 100 {
+	for range 500 {
 		_, err = client.DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{})
 		if err != nil {
 			break
@@ -178,7 +178,7 @@ func TestLimitsRequestsInFlight(t *testing.T) {
 	for _, c := range held {
 		c.Close()
 	}
-	for range 100 {
+	for range 500 {
 		if _, err = client.DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{}); err == nil {
 			break
 		}
@@ -341,7 +341,7 @@ func TestLimitsOpenFileLimit(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}
 	for i := 0; !healthy(); i++ {
-		if i == 200 {
+		if i == 800 {
 			t.Fatal("wsim did not become healthy")
 		}
 		time.Sleep(25 * time.Millisecond)
