@@ -40,6 +40,15 @@ func (s *Service) change(ctx context.Context, req kit.Request, id string, fn cha
 	return err
 }
 
+// workspaceIDs are the WorkspaceIds of a batch call's requests, in order.
+func workspaceIDs[R any](reqs []R, id func(R) *string) []string {
+	ids := make([]string, len(reqs))
+	for i, r := range reqs {
+		ids[i] = api.ToString(id(r))
+	}
+	return ids
+}
+
 // batch applies fn to each WorkSpace id independently and lists the
 // refusals as FailedRequests (always a list, as AWS answers).
 func (s *Service) batch(ctx context.Context, req kit.Request, ids []string, fn changeFn) ([]api.FailedWorkspaceChangeRequest, error) {

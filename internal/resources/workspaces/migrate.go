@@ -15,11 +15,7 @@ import (
 // the migration needs no room in the WorkSpace quota; when the migration is
 // refused the source stays as it is.
 func (s *Service) MigrateWorkspace(ctx context.Context, in *api.MigrateWorkspaceInput) (*api.MigrateWorkspaceOutput, error) {
-	req, err := s.env.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := s.script(ctx, req)
+	req, sc, err := s.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -26,10 +26,7 @@ func inMaintenance(v view) bool { return v.state == api.WorkspaceStateAdminMaint
 // StartWorkspaces starts STOPPED AUTO_STOP or MANUAL WorkSpaces: STARTING,
 // then AVAILABLE.
 func (s *Service) StartWorkspaces(ctx context.Context, in *api.StartWorkspacesInput) (*api.StartWorkspacesOutput, error) {
-	ids := make([]string, len(in.StartWorkspaceRequests))
-	for i, r := range in.StartWorkspaceRequests {
-		ids[i] = api.ToString(r.WorkspaceId)
-	}
+	ids := workspaceIDs(in.StartWorkspaceRequests, func(r api.StartRequest) *string { return r.WorkspaceId })
 	failed, err := s.power(ctx, ids, "started", startFrom, true, KindStart)
 	if err != nil {
 		return nil, err
@@ -40,10 +37,7 @@ func (s *Service) StartWorkspaces(ctx context.Context, in *api.StartWorkspacesIn
 // StopWorkspaces stops AUTO_STOP or MANUAL WorkSpaces: STOPPING, then
 // STOPPED.
 func (s *Service) StopWorkspaces(ctx context.Context, in *api.StopWorkspacesInput) (*api.StopWorkspacesOutput, error) {
-	ids := make([]string, len(in.StopWorkspaceRequests))
-	for i, r := range in.StopWorkspaceRequests {
-		ids[i] = api.ToString(r.WorkspaceId)
-	}
+	ids := workspaceIDs(in.StopWorkspaceRequests, func(r api.StopRequest) *string { return r.WorkspaceId })
 	failed, err := s.power(ctx, ids, "stopped", stopFrom, true, KindStop)
 	if err != nil {
 		return nil, err
@@ -54,10 +48,7 @@ func (s *Service) StopWorkspaces(ctx context.Context, in *api.StopWorkspacesInpu
 // RebootWorkspaces reboots WorkSpaces whatever their running mode:
 // REBOOTING, then AVAILABLE.
 func (s *Service) RebootWorkspaces(ctx context.Context, in *api.RebootWorkspacesInput) (*api.RebootWorkspacesOutput, error) {
-	ids := make([]string, len(in.RebootWorkspaceRequests))
-	for i, r := range in.RebootWorkspaceRequests {
-		ids[i] = api.ToString(r.WorkspaceId)
-	}
+	ids := workspaceIDs(in.RebootWorkspaceRequests, func(r api.RebootRequest) *string { return r.WorkspaceId })
 	failed, err := s.power(ctx, ids, "rebooted", rebootFrom, false, KindReboot)
 	if err != nil {
 		return nil, err
@@ -66,11 +57,7 @@ func (s *Service) RebootWorkspaces(ctx context.Context, in *api.RebootWorkspaces
 }
 
 func (s *Service) power(ctx context.Context, ids []string, verb string, from []string, needsMode bool, kind pipeline.Kind) ([]api.FailedWorkspaceChangeRequest, error) {
-	req, err := s.env.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := s.script(ctx, req)
+	req, sc, err := s.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -13,18 +13,11 @@ import (
 // REBUILDING, then AVAILABLE, with a new root volume from its image, the
 // user volume from its latest snapshot and a new private IP address.
 func (s *Service) RebuildWorkspaces(ctx context.Context, in *api.RebuildWorkspacesInput) (*api.RebuildWorkspacesOutput, error) {
-	req, err := s.env.Begin(ctx)
+	req, sc, err := s.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := s.script(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(in.RebuildWorkspaceRequests))
-	for i, r := range in.RebuildWorkspaceRequests {
-		ids[i] = api.ToString(r.WorkspaceId)
-	}
+	ids := workspaceIDs(in.RebuildWorkspaceRequests, func(r api.RebuildRequest) *string { return r.WorkspaceId })
 	failed, err := s.batch(ctx, req, ids, func(w *records.Workspace, v view) error {
 		if inMaintenance(v) {
 			return errUnchanged
@@ -48,11 +41,7 @@ func (s *Service) RebuildWorkspaces(ctx context.Context, in *api.RebuildWorkspac
 // volume snapshots: RESTORING, then AVAILABLE. Unlike the batch calls it
 // answers refusals as errors.
 func (s *Service) RestoreWorkspace(ctx context.Context, in *api.RestoreWorkspaceInput) (*api.RestoreWorkspaceOutput, error) {
-	req, err := s.env.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := s.script(ctx, req)
+	req, sc, err := s.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,11 +68,7 @@ func (s *Service) RestoreWorkspace(ctx context.Context, in *api.RestoreWorkspace
 // and back. Asking for the state it is in, or moving towards, changes
 // nothing.
 func (s *Service) ModifyWorkspaceState(ctx context.Context, in *api.ModifyWorkspaceStateInput) (*api.ModifyWorkspaceStateOutput, error) {
-	req, err := s.env.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := s.script(ctx, req)
+	req, sc, err := s.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}

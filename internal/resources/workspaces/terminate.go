@@ -12,18 +12,11 @@ import (
 // longer lists them, and their places in the quota are free). Terminating
 // a WorkSpace that is already terminating changes nothing.
 func (s *Service) TerminateWorkspaces(ctx context.Context, in *api.TerminateWorkspacesInput) (*api.TerminateWorkspacesOutput, error) {
-	req, err := s.env.Begin(ctx)
+	req, sc, err := s.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := s.script(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(in.TerminateWorkspaceRequests))
-	for i, r := range in.TerminateWorkspaceRequests {
-		ids[i] = api.ToString(r.WorkspaceId)
-	}
+	ids := workspaceIDs(in.TerminateWorkspaceRequests, func(r api.TerminateRequest) *string { return r.WorkspaceId })
 	failed, err := s.batch(ctx, req, ids, func(w *records.Workspace, v view) error {
 		switch v.state {
 		case api.WorkspaceStateTerminating, api.WorkspaceStateTerminated:

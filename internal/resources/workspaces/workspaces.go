@@ -275,6 +275,20 @@ type script struct {
 	rules []pipeline.FaultRule
 }
 
+// prepare begins a state-changing request: the caller and the service
+// time, and how its operations are scripted to fail.
+func (s *Service) prepare(ctx context.Context) (kit.Request, *script, error) {
+	req, err := s.env.Begin(ctx)
+	if err != nil {
+		return kit.Request{}, nil, err
+	}
+	sc, err := s.script(ctx, req)
+	if err != nil {
+		return kit.Request{}, nil, err
+	}
+	return req, sc, nil
+}
+
 func (s *Service) script(ctx context.Context, req kit.Request) (*script, error) {
 	rules, err := s.env.FaultRules(ctx)
 	if err != nil {
