@@ -292,22 +292,31 @@ func holder(ctx context.Context, tx *records.Tx, req kit.Request, id, group stri
 	return d, nil
 }
 
-// AuthorizeIpRules adds rules to a group.
-func (s *Service) AuthorizeIpRules(ctx context.Context, in *api.AuthorizeIpRulesInput) (*api.AuthorizeIpRulesOutput, error) {
+// changeRules sets the rules of the caller's group id to what rules makes
+// of it, in one read-modify-write transaction.
+func (s *Service) changeRules(ctx context.Context, id string, rules func(g *records.IPGroup) ([]records.IPRule, error)) error {
 	req, err := s.env.Begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(in.UserRules) == 0 {
-		return nil, kit.InvalidParameter("UserRules must list at least one rule to add.")
-	}
-	_, err = records.IPGroups.Mutate(ctx, s.env.DB, req.Account, req.Region, *in.GroupId, func(_ *records.Tx, g *records.IPGroup) error {
-		rules, err := checkRules(g.ID, g.Rules, in.UserRules)
+	_, err = records.IPGroups.Mutate(ctx, s.env.DB, req.Account, req.Region, id, func(_ *records.Tx, g *records.IPGroup) error {
+		r, err := rules(g)
 		if err != nil {
 			return err
 		}
-		g.Rules = rules
+		g.Rules = r
 		return nil
+	})
+	return err
+}
+
+// AuthorizeIpRules adds rules to a group.
+func (s *Service) AuthorizeIpRules(ctx context.Context, in *api.AuthorizeIpRulesInput) (*api.AuthorizeIpRulesOutput, error) {
+	if len(in.UserRules) == 0 {
+		return nil, kit.InvalidParameter("UserRules must list at least one rule to add.")
+	}
+	err := s.changeRules(ctx, *in.GroupId, func(g *records.IPGroup) ([]records.IPRule, error) {
+		return checkRules(g.ID, g.Rules, in.UserRules)
 	})
 	if err != nil {
 		return nil, err
@@ -318,10 +327,6 @@ func (s *Service) AuthorizeIpRules(ctx context.Context, in *api.AuthorizeIpRules
 // RevokeIpRules removes rules from a group, all of them or none: a source
 // the group does not have is refused.
 func (s *Service) RevokeIpRules(ctx context.Context, in *api.RevokeIpRulesInput) (*api.RevokeIpRulesOutput, error) {
-	req, err := s.env.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if len(in.UserRules) == 0 {
 		return nil, kit.InvalidParameter("UserRules must list at least one rule to revoke.")
 	}
@@ -333,7 +338,7 @@ func (s *Service) RevokeIpRules(ctx context.Context, in *api.RevokeIpRulesInput)
 		}
 		drop[p] = true
 	}
-	_, err = records.IPGroups.Mutate(ctx, s.env.DB, req.Account, req.Region, *in.GroupId, func(_ *records.Tx, g *records.IPGroup) error {
+	err := s.changeRules(ctx, *in.GroupId, func(g *records.IPGroup) ([]records.IPRule, error) {
 		kept := make([]records.IPRule, 0, len(g.Rules))
 		found := make(map[netip.Prefix]bool, len(drop))
 		for _, r := range g.Rules {
@@ -346,14 +351,13 @@ func (s *Service) RevokeIpRules(ctx context.Context, in *api.RevokeIpRulesInput)
 		}
 		for _, src := range in.UserRules {
 			if p, _ := parseSource(src); !found[p] {
-				return kit.InvalidParameter("The IP access control group %s has no rule for %s.", g.ID, src)
+				return nil, kit.InvalidParameter("The IP access control group %s has no rule for %s.", g.ID, src)
 			}
 		}
 		if len(kept) == 0 {
 			kept = nil
 		}
-		g.Rules = kept
-		return nil
+		return kept, nil
 	})
 	if err != nil {
 		return nil, err
@@ -364,17 +368,8 @@ func (s *Service) RevokeIpRules(ctx context.Context, in *api.RevokeIpRulesInput)
 // UpdateRulesOfIpGroup replaces a group's rules; an empty list removes them
 // all.
 func (s *Service) UpdateRulesOfIpGroup(ctx context.Context, in *api.UpdateRulesOfIpGroupInput) (*api.UpdateRulesOfIpGroupOutput, error) {
-	req, err := s.env.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	_, err = records.IPGroups.Mutate(ctx, s.env.DB, req.Account, req.Region, *in.GroupId, func(_ *records.Tx, g *records.IPGroup) error {
-		rules, err := checkRules(g.ID, nil, in.UserRules)
-		if err != nil {
-			return err
-		}
-		g.Rules = rules
-		return nil
+	err := s.changeRules(ctx, *in.GroupId, func(g *records.IPGroup) ([]records.IPRule, error) {
+		return checkRules(g.ID, nil, in.UserRules)
 	})
 	if err != nil {
 		return nil, err
