@@ -34,6 +34,19 @@ type Request struct {
 	Now             time.Time
 }
 
+// NewImage is a new image of the caller, named name, whose plan of kind
+// starts at the request's time: what every operation that adds an image to
+// the catalogue (imports, copies, updated images, images captured from a
+// WorkSpace) starts from.
+func (e *Env) NewImage(req Request, name, description string, kind pipeline.Kind, failure *pipeline.Failure, tags []api.Tag) *records.Image {
+	return &records.Image{
+		Meta:        records.Meta{Account: req.Account, Region: req.Region, Name: name, Created: req.Now},
+		Description: description,
+		Plan:        e.Profile.Plan(kind, req.Now, failure),
+		Tags:        tags,
+	}
+}
+
 // Begin starts an operation: the caller from the context, the time from the
 // service clock.
 func (e *Env) Begin(ctx context.Context) (Request, error) {

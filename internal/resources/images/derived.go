@@ -44,7 +44,7 @@ func (s *Service) CopyWorkspaceImage(ctx context.Context, in *api.CopyWorkspaceI
 	if err != nil {
 		return nil, err
 	}
-	img := s.newImage(req, *in.Name, api.ToString(in.Description), pipeline.KindCopy, failure, tags)
+	img := s.env.NewImage(req, *in.Name, api.ToString(in.Description), pipeline.KindCopy, failure, tags)
 	img.ComponentsAt = componentsAt(src.Image, req.Now)
 	img.Copy = &records.ImageCopy{SourceImageID: srcID, SourceRegion: srcRegion, SourceOwner: src.Account}
 	if err := records.Images.Create(ctx, s.env.DB, img, nil); err != nil {
@@ -127,7 +127,7 @@ func (s *Service) CreateUpdatedWorkspaceImage(ctx context.Context, in *api.Creat
 	if err != nil {
 		return nil, err
 	}
-	img := s.newImage(req, *in.Name, *in.Description, pipeline.KindUpdate, failure, tags)
+	img := s.env.NewImage(req, *in.Name, *in.Description, pipeline.KindUpdate, failure, tags)
 	img.Update = &records.ImageUpdate{SourceImageID: srcID}
 	if err := records.Images.Create(ctx, s.env.DB, img, nil); err != nil {
 		return nil, err

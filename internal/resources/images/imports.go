@@ -38,7 +38,7 @@ func (s *Service) ImportCustomWorkspaceImage(ctx context.Context, in *api.Import
 	if err != nil {
 		return nil, err
 	}
-	img := s.newImage(req, *in.ImageName, *in.ImageDescription, pipeline.KindCustomImport, failure, tags)
+	img := s.env.NewImage(req, *in.ImageName, *in.ImageDescription, pipeline.KindCustomImport, failure, tags)
 	img.CustomImport = &records.CustomImport{
 		ComputeType:                    *in.ComputeType,
 		Protocol:                       *in.Protocol,
@@ -54,16 +54,6 @@ func (s *Service) ImportCustomWorkspaceImage(ctx context.Context, in *api.Import
 		ImageId: api.String(img.ID),
 		State:   api.String(img.Plan.Stages[0].State),
 	}, nil
-}
-
-// newImage is a new image of the caller, starting its plan of kind now.
-func (s *Service) newImage(req kit.Request, name, description string, kind pipeline.Kind, failure *pipeline.Failure, tags []api.Tag) *records.Image {
-	return &records.Image{
-		Meta:        records.Meta{Account: req.Account, Region: req.Region, Name: name, Created: req.Now},
-		Description: description,
-		Plan:        s.env.Profile.Plan(kind, req.Now, failure),
-		Tags:        tags,
-	}
 }
 
 // DescribeCustomWorkspaceImageImport reports where an import stands, computed
@@ -171,7 +161,7 @@ func (s *Service) ImportWorkspaceImage(ctx context.Context, in *api.ImportWorksp
 	if err != nil {
 		return nil, err
 	}
-	img := s.newImage(req, *in.ImageName, *in.ImageDescription, pipeline.KindLegacyImport, failure, tags)
+	img := s.env.NewImage(req, *in.ImageName, *in.ImageDescription, pipeline.KindLegacyImport, failure, tags)
 	img.LegacyImport = &records.LegacyImport{
 		Ec2ImageID:       *in.Ec2ImageId,
 		IngestionProcess: *in.IngestionProcess,

@@ -32,12 +32,7 @@ func (s *Service) CreateWorkspaceImage(ctx context.Context, in *api.CreateWorksp
 	if err != nil {
 		return nil, err
 	}
-	img := &records.Image{
-		Meta:        records.Meta{Account: req.Account, Region: req.Region, Name: *in.Name, Created: req.Now},
-		Description: *in.Description,
-		Plan:        s.env.Profile.Plan(records.KindWorkspaceImage, req.Now, failure),
-		Tags:        tags,
-	}
+	img := s.env.NewImage(req, *in.Name, *in.Description, records.KindWorkspaceImage, failure, tags)
 	sc, err := s.script(ctx, req)
 	if err != nil {
 		return nil, err
