@@ -49,6 +49,20 @@ func stalledUpload(t *testing.T, srv *process.Server) net.Conn {
 	return c
 }
 
+// waitInFlight waits (bounded) until wsim_requests_in_flight is n.
+func waitInFlight(t *testing.T, srv *process.Server, n int) {
+	t.Helper()
+	want := fmt.Sprintf("\nwsim_requests_in_flight %d\n", n)
+	var metrics []byte
+	for range 500 {
+		if _, _, metrics = srv.Do(t, http.MethodGet, "/metrics", nil, nil); strings.Contains(string(metrics), want) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("wsim_requests_in_flight never reached %d: %s", n, regexp.MustCompile(`(?m)^wsim_requests_in_flight .*$`).Find(metrics))
+}
+
 // readResponse reads one response from c, waiting at most wait; a nil
 // response with a nil error means the server closed the connection without
 // answering.
@@ -145,19 +159,17 @@ func TestLimitsStalledUploads(t *testing.T) {
 func TestLimitsRequestsInFlight(t *testing.T) {
 	t.Parallel()
 	srv := process.Start(t, "--max-requests", "2", "--read-timeout", "1m")
-	held := []net.Conn{stalledUpload(t, srv), stalledUpload(t, srv)}
-	client := srv.Client(t, accountA, usEast1, func(o *workspaces.Options) { o.Retryer = aws.NopRetryer{} })
-
-	// The two uploads are in flight once the server has read their headers,
-	// which a throttled third request shows; wait for that (bounded).
-	var err error
-	for range 500 {
-		_, err = client.DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{})
-		if err != nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	// An upload holds a slot once the server has read its headers, which
+	// wsim_requests_in_flight shows (/metrics takes none); the second is
+	// sent once the first holds one, so that neither overlaps the other's
+	// headers and is throttled in its place.
+	var held []net.Conn
+	for n := 1; n <= 2; n++ {
+		held = append(held, stalledUpload(t, srv))
+		waitInFlight(t, srv, n)
 	}
+	client := srv.Client(t, accountA, usEast1, func(o *workspaces.Options) { o.Retryer = aws.NopRetryer{} })
+	_, err := client.DescribeWorkspaceImages(ctx(t), &workspaces.DescribeWorkspaceImagesInput{})
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ThrottlingException" || apiErr.ErrorMessage() != "Rate exceeded" {
 		t.Fatalf("third request: %v, want ThrottlingException: Rate exceeded", err)

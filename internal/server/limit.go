@@ -34,13 +34,14 @@ const (
 	DefaultIdleTimeout       = 2 * time.Minute
 )
 
-// Paths the request limit leaves alone: the health check, so that a monitor
-// can tell "busy" from "down" while the API throttles, and the dashboard's
-// event streams, which stay open for as long as a page does and have a cap
-// of their own.
+// Paths the request limit leaves alone: the health check and the metrics,
+// so that a monitor can tell "busy" from "down" (and see how busy) while the
+// API throttles, and the dashboard's event streams, which stay open for as
+// long as a page does and have a cap of their own.
 var unlimitedPaths = map[string]bool{
 	"/_wsim/health": true,
 	"/_wsim/events": true,
+	"/metrics":      true,
 }
 
 // reservedFiles are the descriptors kept out of the connections' share of
@@ -130,7 +131,8 @@ type RequestLimits struct {
 	BodyTimeout time.Duration
 	// Logger, when set, gets a line per throttled request.
 	Logger *slog.Logger
-	// Registry, when set, receives wsim_requests_throttled_total.
+	// Registry, when set, receives wsim_requests_throttled_total and, with
+	// a limit, wsim_requests_in_flight.
 	Registry prometheus.Registerer
 }
 
@@ -155,6 +157,11 @@ func LimitRequests(h http.Handler, l RequestLimits) http.Handler {
 			lh.throttled.WithLabelValues(plane) // shown at 0 from the start
 		}
 		l.Registry.MustRegister(lh.throttled)
+		if lh.slots != nil {
+			l.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "wsim_requests_in_flight", Help: "Requests holding one of the --max-requests slots now.",
+			}, func() float64 { return float64(len(lh.slots)) }))
+		}
 	}
 	return lh
 }
