@@ -378,6 +378,35 @@ func testList(t *testing.T, s Store) {
 		return nil
 	})
 	wantErr(t, "list in tx", err, nil)
+
+	// Outside a transaction a page shows the latest committed state: a
+	// record rewritten since it was last read (the SQLite store lists
+	// versions and reads its cache) and one deleted.
+	for _, id := range []string{"0", "a1"} {
+		mustGet(t, s, Key{"1", "us-east-1", "workspace", id}) // cached, where a store caches
+	}
+	err = s.Update(ctx, func(tx Tx) error {
+		r, err := tx.Get(ctx, Key{"1", "us-east-1", "workspace", "0"})
+		if err != nil {
+			return err
+		}
+		r.Body = []byte(`{"rewritten":true}`)
+		if err := tx.Put(ctx, r); err != nil {
+			return err
+		}
+		return tx.Delete(ctx, Key{"1", "us-east-1", "workspace", "a1"})
+	})
+	wantErr(t, "rewrite and delete", err, nil)
+	page, err := s.List(ctx, sc, "", 4)
+	wantErr(t, "list after rewrite", err, nil)
+	if got := ids(page); !slices.Equal(got, []string{"-", "0", "10", "9"}) || string(page[1].Body) != `{"rewritten":true}` || page[1].Version != 2 {
+		t.Fatalf("List after a rewrite = %q, record 0 %s version %d", got, page[1].Body, page[1].Version)
+	}
+	tail, err = s.List(ctx, sc, "a", 0)
+	wantErr(t, "list after delete", err, nil)
+	if !slices.Equal(ids(tail), []string{"b", "é"}) {
+		t.Fatalf("List after a delete = %q", ids(tail))
+	}
 }
 
 func testScopes(t *testing.T, s Store) {

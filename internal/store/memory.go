@@ -22,6 +22,24 @@ type memStore struct {
 type memScope struct {
 	recs  map[string]*Record // by ID
 	names map[string]string  // name -> ID
+	// ids are the keys of recs in order, so that a page is found by binary
+	// search instead of sorting the scope for every List.
+	ids []string
+}
+
+// add indexes a new id.
+func (sc *memScope) add(id string) {
+	i, found := slices.BinarySearch(sc.ids, id)
+	if !found {
+		sc.ids = slices.Insert(sc.ids, i, id)
+	}
+}
+
+// remove drops id from the index.
+func (sc *memScope) remove(id string) {
+	if i, found := slices.BinarySearch(sc.ids, id); found {
+		sc.ids = slices.Delete(sc.ids, i, i+1)
+	}
 }
 
 func newMemory() *memStore { return &memStore{scopes: map[Scope]*memScope{}} }
@@ -102,8 +120,14 @@ func (m *memStore) Update(ctx context.Context, fn func(Tx) error) error {
 			delete(sc.names, old.Name)
 		}
 		if r == nil {
-			delete(sc.recs, k.ID)
+			if _, ok := sc.recs[k.ID]; ok {
+				delete(sc.recs, k.ID)
+				sc.remove(k.ID)
+			}
 			continue
+		}
+		if _, ok := sc.recs[k.ID]; !ok {
+			sc.add(k.ID)
 		}
 		sc.recs[k.ID] = r
 	}
@@ -311,26 +335,38 @@ func (t *memTx) Purge(ctx context.Context, sel Selection) (map[string]int, error
 	return counts, nil
 }
 
-// listFrom merges a committed scope with a transaction's overlay.
+// listFrom merges a committed scope with a transaction's overlay: the first
+// limit committed records after afterID that the overlay leaves alone (found
+// in the sorted index), with the overlay's own records in the scope, sorted
+// and cut to limit.
 func listFrom(sc *memScope, writes map[Key]*Record, s Scope, afterID string, limit int) []*Record {
 	var picked []*Record
 	if sc != nil {
-		for id, r := range sc.recs {
-			if id <= afterID {
-				continue
+		start, found := slices.BinarySearch(sc.ids, afterID)
+		if found {
+			start++
+		}
+		for _, id := range sc.ids[start:] {
+			if limit > 0 && len(picked) == limit {
+				break
 			}
+			r := sc.recs[id]
 			if _, changed := writes[r.Key]; changed {
 				continue
 			}
 			picked = append(picked, r)
 		}
 	}
+	overlaid := false
 	for k, r := range writes {
 		if r != nil && k.Scope() == s && k.ID > afterID {
 			picked = append(picked, r)
+			overlaid = true
 		}
 	}
-	slices.SortFunc(picked, func(a, b *Record) int { return strings.Compare(a.ID, b.ID) })
+	if overlaid {
+		slices.SortFunc(picked, func(a, b *Record) int { return strings.Compare(a.ID, b.ID) })
+	}
 	if limit > 0 && len(picked) > limit {
 		picked = picked[:limit]
 	}
