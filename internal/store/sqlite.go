@@ -39,6 +39,28 @@ var sqliteMigrations = []string{
 		PRIMARY KEY (account, region, kind, id)
 	);
 	CREATE UNIQUE INDEX records_name ON records (account, region, kind, name) WHERE name <> '';`,
+	// Version 2: the records of each scope counted as they come and go, so
+	// that a quota check costs the same in an account of 10,000 records as
+	// in an empty one (count(*) walks the scope's index). Triggers keep the
+	// count in the writing transaction whatever the statement: insert,
+	// delete or purge.
+	`CREATE TABLE scope_counts (
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		kind    TEXT NOT NULL,
+		n       INTEGER NOT NULL,
+		PRIMARY KEY (account, region, kind)
+	) WITHOUT ROWID;
+	INSERT INTO scope_counts (account, region, kind, n)
+		SELECT account, region, kind, count(*) FROM records GROUP BY account, region, kind;
+	CREATE TRIGGER records_counted AFTER INSERT ON records BEGIN
+		INSERT INTO scope_counts (account, region, kind, n) VALUES (NEW.account, NEW.region, NEW.kind, 1)
+			ON CONFLICT (account, region, kind) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER records_uncounted AFTER DELETE ON records BEGIN
+		UPDATE scope_counts SET n = n - 1 WHERE account = OLD.account AND region = OLD.region AND kind = OLD.kind;
+		DELETE FROM scope_counts WHERE account = OLD.account AND region = OLD.region AND kind = OLD.kind AND n <= 0;
+	END;`,
 }
 
 const (
@@ -266,7 +288,7 @@ func prepareSQLite(prep func(string) (*sql.Stmt, error)) (st sqliteStmts, err er
 	}{
 		{&st.get, `SELECT ` + sqliteCols + ` FROM records` + where + ` AND id = ?`},
 		{&st.list, `SELECT ` + sqliteCols + ` FROM records` + where + ` AND id > ? ORDER BY id LIMIT ?`},
-		{&st.count, `SELECT count(*) FROM records` + where},
+		{&st.count, `SELECT coalesce((SELECT n FROM scope_counts` + where + `), 0)`},
 		{&st.version, `SELECT version FROM records` + where + ` AND id = ?`},
 		// "name <> ''" repeated so SQLite can use the partial index.
 		{&st.owner, `SELECT id FROM records` + where + ` AND name = ? AND name <> ''`},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -107,8 +108,9 @@ func TestSQLiteNewerSchema(t *testing.T) {
 	}
 
 	_, err = Open(ctx, "sqlite", dir)
-	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "99") || !strings.Contains(err.Error(), "up to 1") {
-		t.Fatalf("Open: %v, want ErrNewerSchema naming versions 99 and 1", err)
+	supported := fmt.Sprintf("up to %d", len(sqliteMigrations))
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "99") || !strings.Contains(err.Error(), supported) {
+		t.Fatalf("Open: %v, want ErrNewerSchema naming versions 99 and %s", err, supported)
 	}
 	after, err := os.ReadFile(file)
 	if err != nil {
@@ -230,5 +232,62 @@ func TestSQLiteReadCacheFollowsWrites(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, k); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleted record still readable: %v", err)
+	}
+}
+
+// TestSQLiteMigrateCounts: a file written at schema version 1, before the
+// scopes' records were counted, is upgraded with the counts of what it
+// holds, and quotas then hold on them exactly.
+func TestSQLiteMigrateCounts(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "wsim.db")
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(sqliteMigrations[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO meta (key, value) VALUES ('schema_version', '1')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ws-1", "ws-2", "ws-3"} {
+		if _, err := db.Exec(`INSERT INTO records (account, region, kind, id, created, version, body) VALUES ('1', 'us-east-1', 'workspace', ?, 0, 1, '{}')`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, "sqlite:"+file, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sc := Scope{"1", "us-east-1", "workspace"}
+	count := func() int {
+		var n int
+		if err := s.Update(ctx, func(tx Tx) error {
+			var err error
+			n, err = tx.Count(ctx, sc)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("count after the upgrade = %d, want 3", n)
+	}
+	wantErr(t, "insert beyond the quota", insert(t, s, rec("1", "ws-4", ""), 3), ErrLimitExceeded)
+	wantErr(t, "insert within the quota", insert(t, s, rec("1", "ws-4", ""), 4), nil)
+	wantErr(t, "delete", s.Update(ctx, func(tx Tx) error { return tx.Delete(ctx, Key{"1", "us-east-1", "workspace", "ws-1"}) }), nil)
+	if n := count(); n != 3 {
+		t.Fatalf("count after an insert and a delete = %d, want 3", n)
+	}
+	if _, err := Purge(ctx, s, Selection{Account: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("count after a purge = %d, want 0", n)
 	}
 }
