@@ -40,7 +40,9 @@ Operations for --mix:
 
 Imports are spread over generated 12-digit accounts (the access key id is the
 account): --accounts-prefix, then a counter, --imports-per-account images each,
-which keeps every account under the default image quota of 40.
+which keeps every account under the default image quota of 40. To measure
+imports into big accounts, raise the server's --image-quota and pass
+--imports-per-account in the thousands.
 
 The run stops at --requests measured requests or after --duration (pool
 creation included), whichever comes first. Only loopback targets are

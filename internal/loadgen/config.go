@@ -97,8 +97,8 @@ func (c *Config) normalize() error {
 	if c.Region == "" {
 		errs = append(errs, errors.New("region is required"))
 	}
-	if c.ImportsPerAccount < 0 || c.ImportsPerAccount > 1000 {
-		errs = append(errs, fmt.Errorf("imports per account must be between 1 and 1000, got %d", c.ImportsPerAccount))
+	if c.ImportsPerAccount < 0 || c.ImportsPerAccount > MaxRequests {
+		errs = append(errs, fmt.Errorf("imports per account must be between 1 and %d, got %d", MaxRequests, c.ImportsPerAccount))
 	}
 	if len(c.AccountsPrefix) > 8 || strings.Trim(c.AccountsPrefix, "0123456789") != "" {
 		errs = append(errs, fmt.Errorf("accounts prefix must be at most 8 digits, got %q", c.AccountsPrefix))
