@@ -40,6 +40,9 @@ var pgMigrations = []string{
 		CONSTRAINT records_pkey PRIMARY KEY (account, region, kind, id)
 	);
 	CREATE UNIQUE INDEX records_name_key ON records (account, region, kind, name) WHERE name <> '';`,
+	// Version 2: ListKind finds a kind's records without walking the
+	// records of every other kind.
+	`CREATE INDEX records_kind ON records (kind, account, region, id);`,
 }
 
 const (
@@ -171,9 +174,8 @@ func (p *pgStore) List(ctx context.Context, s Scope, afterID string, limit int) 
 	return out, nil
 }
 
-// ListKind compares the whole primary key as a row value: with kind fixed,
-// its order is ListKind's (account, region, id), and the primary key index
-// serves both the range and the order.
+// ListKind walks records_kind from the first row after the cursor, in
+// ListKind's order (account, region, id) within the kind.
 func (p *pgStore) ListKind(ctx context.Context, kind string, after Key, limit int) ([]*Record, error) {
 	if p.closed.Load() {
 		return nil, errClosed
@@ -184,8 +186,8 @@ func (p *pgStore) ListKind(ctx context.Context, kind string, after Key, limit in
 		lim = &l
 	}
 	rows, err := p.pool.Query(ctx, `SELECT `+pgCols+` FROM records
-		WHERE (account, region, kind, id) > ($1, $2, $3, $4) AND kind = $3
-		ORDER BY account, region, kind, id LIMIT $5`, after.Account, after.Region, kind, after.ID, lim)
+		WHERE kind = $3 AND (account, region, id) > ($1, $2, $4)
+		ORDER BY kind, account, region, id LIMIT $5`, after.Account, after.Region, kind, after.ID, lim)
 	if err != nil {
 		return nil, pgFail(ctx, "list kind", err)
 	}

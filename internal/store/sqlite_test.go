@@ -291,3 +291,38 @@ func TestSQLiteMigrateCounts(t *testing.T) {
 		t.Fatalf("count after a purge = %d, want 0", n)
 	}
 }
+
+// TestSQLiteListKindPlan: ListKind seeks the kind's index and reads it in
+// order, never a scan of every record nor a sort.
+func TestSQLiteListKindPlan(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, "sqlite", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "wsim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqliteListKind, "", "", "image", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	got := strings.Join(plan, "; ")
+	if !strings.Contains(got, "USING INDEX records_kind (kind=?") || strings.Contains(got, "TEMP B-TREE") {
+		t.Fatalf("plan: %s, want a search of records_kind by kind without a sort", got)
+	}
+}
