@@ -36,7 +36,10 @@ Operations for --mix:
   import           ImportCustomWorkspaceImage, each with a unique image name
   describe-import  DescribeCustomWorkspaceImageImport of a random image from a
                    pool of --pool imports made before the measurement starts
-  describe-images  DescribeWorkspaceImages
+  describe-images  DescribeWorkspaceImages of an account (of the pool, if any)
+  list-images      DescribeWorkspaceImages with MaxResults 25 from the pool's
+                   first account, which holds a full page (needs --pool and
+                   --imports-per-account of at least 25)
 
 Imports are spread over generated 12-digit accounts (the access key id is the
 account): --accounts-prefix, then a counter, --imports-per-account images each,
@@ -70,7 +73,7 @@ bench exits non-zero when the target is refused or every request failed.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Target, "target", "http://127.0.0.1:4599", "wsim endpoint (loopback only)")
-	f.StringVar(&mix, "mix", "describe-import=90,import=10", "operations and weights: name=weight,... (import, describe-import, describe-images)")
+	f.StringVar(&mix, "mix", "describe-import=90,import=10", "operations and weights: name=weight,... (import, describe-import, describe-images, list-images)")
 	f.IntVar(&cfg.Concurrency, "concurrency", 32, fmt.Sprintf("concurrent workers, one request in flight each (max %d)", loadgen.MaxConcurrency))
 	f.IntVar(&cfg.Requests, "requests", 100_000, fmt.Sprintf("measured requests to send (max %d)", loadgen.MaxRequests))
 	f.DurationVar(&cfg.Duration, "duration", 30*time.Second, fmt.Sprintf("time limit of the run, pool included (max %s)", loadgen.MaxDuration))

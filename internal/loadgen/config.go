@@ -37,15 +37,22 @@ const (
 	OpImport         = "import"
 	OpDescribeImport = "describe-import"
 	OpDescribeImages = "describe-images"
+	OpListImages     = "list-images"
 )
 
+// ListPage is the page size of OpListImages: a full page of
+// DescribeWorkspaceImages, from an account of the pool that holds at
+// least that many images.
+const ListPage = 25
+
 // opNames is every operation, in report order.
-var opNames = []string{OpDescribeImages, OpDescribeImport, OpImport}
+var opNames = []string{OpDescribeImages, OpDescribeImport, OpImport, OpListImages}
 
 var opTargets = map[string]string{
 	OpImport:         "WorkspacesService.ImportCustomWorkspaceImage",
 	OpDescribeImport: "WorkspacesService.DescribeCustomWorkspaceImageImport",
 	OpDescribeImages: "WorkspacesService.DescribeWorkspaceImages",
+	OpListImages:     "WorkspacesService.DescribeWorkspaceImages",
 }
 
 // Config describes one load run.
@@ -53,8 +60,8 @@ type Config struct {
 	// Target is the endpoint URL, e.g. http://127.0.0.1:4599. Its host must
 	// be a loopback IP literal or localhost resolving only to loopback.
 	Target string
-	// Mix maps an operation (OpImport, OpDescribeImport, OpDescribeImages)
-	// to its relative weight.
+	// Mix maps an operation (OpImport, OpDescribeImport, OpDescribeImages,
+	// OpListImages) to its relative weight.
 	Mix map[string]int
 	// Concurrency is the number of workers, each with one request in flight.
 	Concurrency int
@@ -119,12 +126,16 @@ func (c *Config) normalize() error {
 	if c.Mix[OpDescribeImport] > 0 && (c.Pool <= 0 || c.Pool > MaxPool) {
 		errs = append(errs, fmt.Errorf("describe-import needs a pool between 1 and %d, got %d", MaxPool, c.Pool))
 	}
+	if c.Mix[OpListImages] > 0 && (c.Pool < ListPage || c.Pool > MaxPool || c.ImportsPerAccount < ListPage) {
+		errs = append(errs, fmt.Errorf("list-images needs a pool between %d and %d and at least %d imports per account, so that the pool's first account holds a full page; got a pool of %d and %d per account",
+			ListPage, MaxPool, ListPage, c.Pool, c.ImportsPerAccount))
+	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	// Every import may need a fresh account slot; make sure the counter fits.
 	imports := int64(c.Requests)
-	if c.Mix[OpDescribeImport] > 0 {
+	if c.needsPool() {
 		imports += int64(c.Pool)
 	}
 	accounts := (imports + int64(c.ImportsPerAccount) - 1) / int64(c.ImportsPerAccount)
@@ -132,6 +143,11 @@ func (c *Config) normalize() error {
 		return fmt.Errorf("accounts prefix %q leaves room for %d accounts, the run may need %d", c.AccountsPrefix, capacity, accounts)
 	}
 	return nil
+}
+
+// needsPool says whether the mix needs images imported before measuring.
+func (c *Config) needsPool() bool {
+	return c.Mix[OpDescribeImport] > 0 || c.Mix[OpListImages] > 0
 }
 
 func pow10(n int) int64 {

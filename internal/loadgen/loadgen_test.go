@@ -236,10 +236,13 @@ type fakeWsim struct {
 	names    map[string]bool
 	ids      map[string]string // image id → owner account
 	n        int
+	// pages counts DescribeWorkspaceImages with MaxResults, by the number
+	// of images the calling account held when it asked.
+	pages map[int]int
 }
 
 func newFakeWsim() *fakeWsim {
-	return &fakeWsim{byTarget: map[string]int{}, imports: map[string]int{}, names: map[string]bool{}, ids: map[string]string{}}
+	return &fakeWsim{byTarget: map[string]int{}, imports: map[string]int{}, names: map[string]bool{}, ids: map[string]string{}, pages: map[int]int{}}
 }
 
 var credentialRE = regexp.MustCompile(`Credential=([0-9]{12})/[0-9]{8}/([a-z0-9-]+)/workspaces/aws4_request`)
@@ -284,6 +287,11 @@ func (f *fakeWsim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(w, `{"ImageId":%q,"State":"PENDING"}`, in.ImageId)
 	case "WorkspacesService.DescribeWorkspaceImages":
+		var in struct{ MaxResults int }
+		_ = json.Unmarshal(body, &in)
+		if in.MaxResults > 0 {
+			f.pages[min(in.MaxResults, f.imports[account])]++
+		}
 		fmt.Fprint(w, `{"Images":[]}`)
 	default:
 		fail(400, "UnknownOperationException", target)
@@ -366,6 +374,39 @@ func TestRunRequestCap(t *testing.T) {
 	}
 	if back.Total.Requests != cfg.Requests || back.Total.Latency.P99 <= 0 || back.Wall <= 0 {
 		t.Errorf("JSON report = %s", raw)
+	}
+}
+
+// TestRunListImages: list-images asks for full pages of
+// DescribeWorkspaceImages from the pool's first account, which holds one;
+// a pool or an account too small for a page is refused.
+func TestRunListImages(t *testing.T) {
+	fake := newFakeWsim()
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	cfg := Config{Target: srv.URL, Mix: map[string]int{OpListImages: 1}, Concurrency: 4, Requests: 200,
+		Duration: time.Minute, Region: "us-west-2", AccountsPrefix: "9999", ImportsPerAccount: 30, Pool: 60}
+	rep, err := Run(bounded(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total.OK != cfg.Requests || rep.Setup == nil || rep.Setup.OK != cfg.Pool {
+		t.Fatalf("report: total %+v, setup %+v", rep.Total, rep.Setup)
+	}
+	fake.mu.Lock()
+	if fake.pages[ListPage] != cfg.Requests || len(fake.pages) != 1 {
+		t.Errorf("pages by images held = %v, want all %d full pages of %d", fake.pages, cfg.Requests, ListPage)
+	}
+	fake.mu.Unlock()
+	for _, bad := range []Config{
+		{Pool: ListPage - 1, ImportsPerAccount: 30},
+		{Pool: 100, ImportsPerAccount: ListPage - 1},
+	} {
+		c := cfg
+		c.Pool, c.ImportsPerAccount = bad.Pool, bad.ImportsPerAccount
+		if _, err := Run(bounded(t), c); err == nil || !strings.Contains(err.Error(), "list-images needs") {
+			t.Errorf("pool %d, %d per account: %v, want refused", c.Pool, c.ImportsPerAccount, err)
+		}
 	}
 }
 

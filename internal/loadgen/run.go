@@ -205,6 +205,8 @@ func transportErrorType(err error) string {
 
 var errNoImageID = errors.New("import answered without an ImageId")
 
+var listPageBody = fmt.Appendf(nil, `{"MaxResults":%d}`, ListPage)
+
 // poolImage is an image the pool imported, and the account that owns it.
 type poolImage struct {
 	account string
@@ -258,7 +260,7 @@ func run(ctx context.Context, cfg Config, synthetic bool) (Report, error) {
 	defer cancel()
 
 	var pool []poolImage
-	if cfg.Mix[OpDescribeImport] > 0 {
+	if cfg.needsPool() {
 		if synthetic {
 			for i := range cfg.Pool {
 				pool = append(pool, poolImage{account: gen.account(int64(i)), body: fmt.Appendf(nil, `{"ImageId":"wsi-%09d"}`, i)})
@@ -338,7 +340,7 @@ func buildPool(ctx context.Context, c *client, gen *generator, cfg Config) ([]po
 			e := stats.Errors[0]
 			why = fmt.Sprintf("%d× status %d %s: %s", e.Count, e.Status, e.Type, e.Example)
 		}
-		return nil, &stats, fmt.Errorf("could not import any pool image for describe-import (%s)", why)
+		return nil, &stats, fmt.Errorf("could not import any pool image for describe-import or list-images (%s)", why)
 	}
 	return pool, &stats, nil
 }
@@ -390,6 +392,9 @@ func measure(ctx context.Context, c *client, gen *generator, cfg Config, pool []
 						account = gen.account(0)
 					}
 					body = []byte("{}")
+				case OpListImages:
+					// The pool's first account holds a full page or more.
+					account, body = gen.account(0), listPageBody
 				}
 				req, err := c.newRequest(ctx, names[i], account, body, time.Now())
 				if err != nil {
