@@ -48,6 +48,13 @@ func builderInstanceID(img *records.Image) string {
 }
 
 // toAPI is the image as its owner sees it in DescribeWorkspaceImages.
+// imageView holds what toAPI's answer points to.
+type imageView struct {
+	id, name, osType, state, tenancy, account, description string
+	os                                                     api.OperatingSystem
+	created                                                api.Timestamp
+}
+
 func toAPI(img *records.Image, now time.Time) api.WorkspaceImage {
 	st := img.Plan.At(now)
 	osType, tenancy := api.OperatingSystemTypeWindows, api.WorkspaceImageRequiredTenancyDedicated
@@ -61,18 +68,25 @@ func toAPI(img *records.Image, now time.Time) api.WorkspaceImage {
 			tenancy = api.WorkspaceImageRequiredTenancyDefault
 		}
 	}
+	// The answer's fields point into one allocation instead of one each: a
+	// page of 25 images made some 200 allocations for them alone.
+	v := &imageView{
+		id: img.ID, name: img.Name, osType: osType, state: records.ImageState(st), tenancy: tenancy,
+		account: img.Account, description: img.Description, created: api.Timestamp{Time: img.Created},
+	}
+	v.os.Type = &v.osType
 	out := api.WorkspaceImage{
-		ImageId:         api.String(img.ID),
-		Name:            api.String(img.Name),
-		OperatingSystem: &api.OperatingSystem{Type: api.String(osType)},
-		State:           api.String(records.ImageState(st)),
-		RequiredTenancy: api.String(tenancy),
-		Created:         api.NewTimestamp(img.Created),
-		OwnerAccountId:  api.String(img.Account),
+		ImageId:         &v.id,
+		Name:            &v.name,
+		OperatingSystem: &v.os,
+		State:           &v.state,
+		RequiredTenancy: &v.tenancy,
+		Created:         &v.created,
+		OwnerAccountId:  &v.account,
 		Updates:         updates(img, st, now),
 	}
 	if img.Description != "" {
-		out.Description = api.String(img.Description)
+		out.Description = &v.description
 	}
 	if st.Failed {
 		out.ErrorCode = api.String(st.ErrorCode)
