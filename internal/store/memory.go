@@ -116,17 +116,18 @@ func (m *memStore) Update(ctx context.Context, fn func(Tx) error) error {
 			sc = &memScope{recs: map[string]*Record{}, names: map[string]string{}}
 			m.scopes[k.Scope()] = sc
 		}
-		if old := sc.recs[k.ID]; old != nil && old.Name != "" {
+		old := sc.recs[k.ID]
+		if old != nil && old.Name != "" {
 			delete(sc.names, old.Name)
 		}
 		if r == nil {
-			if _, ok := sc.recs[k.ID]; ok {
+			if old != nil {
 				delete(sc.recs, k.ID)
 				sc.remove(k.ID)
 			}
 			continue
 		}
-		if _, ok := sc.recs[k.ID]; !ok {
+		if old == nil {
 			sc.add(k.ID)
 		}
 		sc.recs[k.ID] = r
