@@ -10,6 +10,7 @@ package api
 //go:generate go run ./apigen
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -34,7 +35,15 @@ type Operation struct {
 	Name string
 	// Errors are the error shapes the model lists for the operation.
 	Errors   []string
-	NewInput func() Input
+	NewInput  func() Input
+	NewOutput func() Output
+}
+
+// Output is implemented by every operation output.
+type Output interface {
+	// AppendJSON appends the output's JSON encoding, which is what
+	// encoding/json would write for it, without reflection.
+	AppendJSON(b []byte) []byte
 }
 
 // Timestamp is a model timestamp: epoch seconds on the wire, with fractions.
@@ -45,11 +54,7 @@ func NewTimestamp(t time.Time) *Timestamp { return &Timestamp{t} }
 
 // MarshalJSON writes epoch seconds with millisecond precision.
 func (t Timestamp) MarshalJSON() ([]byte, error) {
-	ms := t.UnixMilli()
-	if ms%1000 == 0 {
-		return strconv.AppendInt(nil, ms/1000, 10), nil
-	}
-	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64), nil
+	return t.appendJSON(nil), nil
 }
 
 // UnmarshalJSON accepts a JSON number of epoch seconds and nothing else, as
@@ -402,4 +407,50 @@ func listString[T any](list []T) string {
 	}
 	b.WriteByte(']')
 	return b.String()
+}
+
+// appendJSON appends the timestamp as MarshalJSON writes it.
+func (t Timestamp) appendJSON(b []byte) []byte {
+	ms := t.UnixMilli()
+	if ms%1000 == 0 {
+		return strconv.AppendInt(b, ms/1000, 10)
+	}
+	return strconv.AppendFloat(b, float64(ms)/1000, 'f', -1, 64)
+}
+
+// appendString appends s as a JSON string exactly as encoding/json writes it
+// (HTML-safe, invalid UTF-8 replaced): directly when s has nothing to
+// escape, as nearly every value has, else through encoding/json.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			enc, _ := json.Marshal(s) // a string always encodes
+			return append(b, enc...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendBlob appends a blob as encoding/json writes a []byte: base64.
+func appendBlob(b []byte, v []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, v)
+	return append(b, '"')
+}
+
+// appendFloat appends f as encoding/json writes it; a value JSON cannot hold
+// (NaN, ±Inf) is null.
+func appendFloat(b []byte, f float64) []byte {
+	enc, err := json.Marshal(f)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, enc...)
+}
+
+// sortedKeys returns a map's keys in the order encoding/json writes them.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

@@ -11,459 +11,550 @@ const TargetPrefix = "WorkspacesService"
 // The typed operation table: register an implementation with Handle(r, Op<Name>, fn).
 var (
 	OpAcceptAccountLinkInvitation = Op[*AcceptAccountLinkInvitationInput, *AcceptAccountLinkInvitationOutput]{&Operation{
-		Name:     "AcceptAccountLinkInvitation",
-		Errors:   []string{"ValidationException", "ResourceNotFoundException", "AccessDeniedException", "ConflictException", "InternalServerException"},
-		NewInput: func() Input { return new(AcceptAccountLinkInvitationInput) },
+		Name:      "AcceptAccountLinkInvitation",
+		Errors:    []string{"ValidationException", "ResourceNotFoundException", "AccessDeniedException", "ConflictException", "InternalServerException"},
+		NewInput:  func() Input { return new(AcceptAccountLinkInvitationInput) },
+		NewOutput: func() Output { return new(AcceptAccountLinkInvitationOutput) },
 	}}
 	OpAssociateConnectionAlias = Op[*AssociateConnectionAliasInput, *AssociateConnectionAliasOutput]{&Operation{
-		Name:     "AssociateConnectionAlias",
-		Errors:   []string{"ResourceAssociatedException", "AccessDeniedException", "ResourceNotFoundException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(AssociateConnectionAliasInput) },
+		Name:      "AssociateConnectionAlias",
+		Errors:    []string{"ResourceAssociatedException", "AccessDeniedException", "ResourceNotFoundException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(AssociateConnectionAliasInput) },
+		NewOutput: func() Output { return new(AssociateConnectionAliasOutput) },
 	}}
 	OpAssociateIpGroups = Op[*AssociateIpGroupsInput, *AssociateIpGroupsOutput]{&Operation{
-		Name:     "AssociateIpGroups",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(AssociateIpGroupsInput) },
+		Name:      "AssociateIpGroups",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(AssociateIpGroupsInput) },
+		NewOutput: func() Output { return new(AssociateIpGroupsOutput) },
 	}}
 	OpAssociateWorkspaceApplication = Op[*AssociateWorkspaceApplicationInput, *AssociateWorkspaceApplicationOutput]{&Operation{
-		Name:     "AssociateWorkspaceApplication",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceAlreadyExistsException", "ResourceInUseException", "ResourceNotFoundException", "ComputeNotCompatibleException", "OperatingSystemNotCompatibleException", "ApplicationNotSupportedException", "IncompatibleApplicationsException"},
-		NewInput: func() Input { return new(AssociateWorkspaceApplicationInput) },
+		Name:      "AssociateWorkspaceApplication",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceAlreadyExistsException", "ResourceInUseException", "ResourceNotFoundException", "ComputeNotCompatibleException", "OperatingSystemNotCompatibleException", "ApplicationNotSupportedException", "IncompatibleApplicationsException"},
+		NewInput:  func() Input { return new(AssociateWorkspaceApplicationInput) },
+		NewOutput: func() Output { return new(AssociateWorkspaceApplicationOutput) },
 	}}
 	OpAuthorizeIpRules = Op[*AuthorizeIpRulesInput, *AuthorizeIpRulesOutput]{&Operation{
-		Name:     "AuthorizeIpRules",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException"},
-		NewInput: func() Input { return new(AuthorizeIpRulesInput) },
+		Name:      "AuthorizeIpRules",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(AuthorizeIpRulesInput) },
+		NewOutput: func() Output { return new(AuthorizeIpRulesOutput) },
 	}}
 	OpCopyWorkspaceImage = Op[*CopyWorkspaceImageInput, *CopyWorkspaceImageOutput]{&Operation{
-		Name:     "CopyWorkspaceImage",
-		Errors:   []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "ResourceUnavailableException", "OperationNotSupportedException", "AccessDeniedException", "InvalidParameterValuesException"},
-		NewInput: func() Input { return new(CopyWorkspaceImageInput) },
+		Name:      "CopyWorkspaceImage",
+		Errors:    []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "ResourceUnavailableException", "OperationNotSupportedException", "AccessDeniedException", "InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(CopyWorkspaceImageInput) },
+		NewOutput: func() Output { return new(CopyWorkspaceImageOutput) },
 	}}
 	OpCreateAccountLinkInvitation = Op[*CreateAccountLinkInvitationInput, *CreateAccountLinkInvitationOutput]{&Operation{
-		Name:     "CreateAccountLinkInvitation",
-		Errors:   []string{"ValidationException", "AccessDeniedException", "ConflictException", "InternalServerException"},
-		NewInput: func() Input { return new(CreateAccountLinkInvitationInput) },
+		Name:      "CreateAccountLinkInvitation",
+		Errors:    []string{"ValidationException", "AccessDeniedException", "ConflictException", "InternalServerException"},
+		NewInput:  func() Input { return new(CreateAccountLinkInvitationInput) },
+		NewOutput: func() Output { return new(CreateAccountLinkInvitationOutput) },
 	}}
 	OpCreateConnectClientAddIn = Op[*CreateConnectClientAddInInput, *CreateConnectClientAddInOutput]{&Operation{
-		Name:     "CreateConnectClientAddIn",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceCreationFailedException", "ResourceAlreadyExistsException", "AccessDeniedException"},
-		NewInput: func() Input { return new(CreateConnectClientAddInInput) },
+		Name:      "CreateConnectClientAddIn",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceCreationFailedException", "ResourceAlreadyExistsException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(CreateConnectClientAddInInput) },
+		NewOutput: func() Output { return new(CreateConnectClientAddInOutput) },
 	}}
 	OpCreateConnectionAlias = Op[*CreateConnectionAliasInput, *CreateConnectionAliasOutput]{&Operation{
-		Name:     "CreateConnectionAlias",
-		Errors:   []string{"ResourceAlreadyExistsException", "AccessDeniedException", "InvalidParameterValuesException", "ResourceLimitExceededException", "InvalidResourceStateException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(CreateConnectionAliasInput) },
+		Name:      "CreateConnectionAlias",
+		Errors:    []string{"ResourceAlreadyExistsException", "AccessDeniedException", "InvalidParameterValuesException", "ResourceLimitExceededException", "InvalidResourceStateException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(CreateConnectionAliasInput) },
+		NewOutput: func() Output { return new(CreateConnectionAliasOutput) },
 	}}
 	OpCreateIpGroup = Op[*CreateIpGroupInput, *CreateIpGroupOutput]{&Operation{
-		Name:     "CreateIpGroup",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceCreationFailedException", "AccessDeniedException"},
-		NewInput: func() Input { return new(CreateIpGroupInput) },
+		Name:      "CreateIpGroup",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceCreationFailedException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(CreateIpGroupInput) },
+		NewOutput: func() Output { return new(CreateIpGroupOutput) },
 	}}
 	OpCreateStandbyWorkspaces = Op[*CreateStandbyWorkspacesInput, *CreateStandbyWorkspacesOutput]{&Operation{
-		Name:     "CreateStandbyWorkspaces",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "ResourceLimitExceededException"},
-		NewInput: func() Input { return new(CreateStandbyWorkspacesInput) },
+		Name:      "CreateStandbyWorkspaces",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "ResourceLimitExceededException"},
+		NewInput:  func() Input { return new(CreateStandbyWorkspacesInput) },
+		NewOutput: func() Output { return new(CreateStandbyWorkspacesOutput) },
 	}}
 	OpCreateTags = Op[*CreateTagsInput, *CreateTagsOutput]{&Operation{
-		Name:     "CreateTags",
-		Errors:   []string{"ResourceNotFoundException", "InvalidParameterValuesException", "ResourceLimitExceededException"},
-		NewInput: func() Input { return new(CreateTagsInput) },
+		Name:      "CreateTags",
+		Errors:    []string{"ResourceNotFoundException", "InvalidParameterValuesException", "ResourceLimitExceededException"},
+		NewInput:  func() Input { return new(CreateTagsInput) },
+		NewOutput: func() Output { return new(CreateTagsOutput) },
 	}}
 	OpCreateUpdatedWorkspaceImage = Op[*CreateUpdatedWorkspaceImageInput, *CreateUpdatedWorkspaceImageOutput]{&Operation{
-		Name:     "CreateUpdatedWorkspaceImage",
-		Errors:   []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "InvalidResourceStateException", "AccessDeniedException", "InvalidParameterValuesException"},
-		NewInput: func() Input { return new(CreateUpdatedWorkspaceImageInput) },
+		Name:      "CreateUpdatedWorkspaceImage",
+		Errors:    []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "InvalidResourceStateException", "AccessDeniedException", "InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(CreateUpdatedWorkspaceImageInput) },
+		NewOutput: func() Output { return new(CreateUpdatedWorkspaceImageOutput) },
 	}}
 	OpCreateWorkspaceBundle = Op[*CreateWorkspaceBundleInput, *CreateWorkspaceBundleOutput]{&Operation{
-		Name:     "CreateWorkspaceBundle",
-		Errors:   []string{"ResourceUnavailableException", "ResourceAlreadyExistsException", "ResourceLimitExceededException", "InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(CreateWorkspaceBundleInput) },
+		Name:      "CreateWorkspaceBundle",
+		Errors:    []string{"ResourceUnavailableException", "ResourceAlreadyExistsException", "ResourceLimitExceededException", "InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(CreateWorkspaceBundleInput) },
+		NewOutput: func() Output { return new(CreateWorkspaceBundleOutput) },
 	}}
 	OpCreateWorkspaceImage = Op[*CreateWorkspaceImageInput, *CreateWorkspaceImageOutput]{&Operation{
-		Name:     "CreateWorkspaceImage",
-		Errors:   []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "InvalidResourceStateException", "AccessDeniedException", "InvalidParameterValuesException"},
-		NewInput: func() Input { return new(CreateWorkspaceImageInput) },
+		Name:      "CreateWorkspaceImage",
+		Errors:    []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "InvalidResourceStateException", "AccessDeniedException", "InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(CreateWorkspaceImageInput) },
+		NewOutput: func() Output { return new(CreateWorkspaceImageOutput) },
 	}}
 	OpCreateWorkspaces = Op[*CreateWorkspacesInput, *CreateWorkspacesOutput]{&Operation{
-		Name:     "CreateWorkspaces",
-		Errors:   []string{"ResourceLimitExceededException", "InvalidParameterValuesException"},
-		NewInput: func() Input { return new(CreateWorkspacesInput) },
+		Name:      "CreateWorkspaces",
+		Errors:    []string{"ResourceLimitExceededException", "InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(CreateWorkspacesInput) },
+		NewOutput: func() Output { return new(CreateWorkspacesOutput) },
 	}}
 	OpCreateWorkspacesPool = Op[*CreateWorkspacesPoolInput, *CreateWorkspacesPoolOutput]{&Operation{
-		Name:     "CreateWorkspacesPool",
-		Errors:   []string{"ResourceLimitExceededException", "ResourceNotFoundException", "InvalidParameterValuesException", "ResourceAlreadyExistsException", "OperationNotSupportedException", "AccessDeniedException"},
-		NewInput: func() Input { return new(CreateWorkspacesPoolInput) },
+		Name:      "CreateWorkspacesPool",
+		Errors:    []string{"ResourceLimitExceededException", "ResourceNotFoundException", "InvalidParameterValuesException", "ResourceAlreadyExistsException", "OperationNotSupportedException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(CreateWorkspacesPoolInput) },
+		NewOutput: func() Output { return new(CreateWorkspacesPoolOutput) },
 	}}
 	OpDeleteAccountLinkInvitation = Op[*DeleteAccountLinkInvitationInput, *DeleteAccountLinkInvitationOutput]{&Operation{
-		Name:     "DeleteAccountLinkInvitation",
-		Errors:   []string{"ValidationException", "AccessDeniedException", "ResourceNotFoundException", "ConflictException", "InternalServerException"},
-		NewInput: func() Input { return new(DeleteAccountLinkInvitationInput) },
+		Name:      "DeleteAccountLinkInvitation",
+		Errors:    []string{"ValidationException", "AccessDeniedException", "ResourceNotFoundException", "ConflictException", "InternalServerException"},
+		NewInput:  func() Input { return new(DeleteAccountLinkInvitationInput) },
+		NewOutput: func() Output { return new(DeleteAccountLinkInvitationOutput) },
 	}}
 	OpDeleteClientBranding = Op[*DeleteClientBrandingInput, *DeleteClientBrandingOutput]{&Operation{
-		Name:     "DeleteClientBranding",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DeleteClientBrandingInput) },
+		Name:      "DeleteClientBranding",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DeleteClientBrandingInput) },
+		NewOutput: func() Output { return new(DeleteClientBrandingOutput) },
 	}}
 	OpDeleteConnectClientAddIn = Op[*DeleteConnectClientAddInInput, *DeleteConnectClientAddInOutput]{&Operation{
-		Name:     "DeleteConnectClientAddIn",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DeleteConnectClientAddInInput) },
+		Name:      "DeleteConnectClientAddIn",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DeleteConnectClientAddInInput) },
+		NewOutput: func() Output { return new(DeleteConnectClientAddInOutput) },
 	}}
 	OpDeleteConnectionAlias = Op[*DeleteConnectionAliasInput, *DeleteConnectionAliasOutput]{&Operation{
-		Name:     "DeleteConnectionAlias",
-		Errors:   []string{"ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(DeleteConnectionAliasInput) },
+		Name:      "DeleteConnectionAlias",
+		Errors:    []string{"ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(DeleteConnectionAliasInput) },
+		NewOutput: func() Output { return new(DeleteConnectionAliasOutput) },
 	}}
 	OpDeleteIpGroup = Op[*DeleteIpGroupInput, *DeleteIpGroupOutput]{&Operation{
-		Name:     "DeleteIpGroup",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DeleteIpGroupInput) },
+		Name:      "DeleteIpGroup",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DeleteIpGroupInput) },
+		NewOutput: func() Output { return new(DeleteIpGroupOutput) },
 	}}
 	OpDeleteTags = Op[*DeleteTagsInput, *DeleteTagsOutput]{&Operation{
-		Name:     "DeleteTags",
-		Errors:   []string{"ResourceNotFoundException", "InvalidParameterValuesException"},
-		NewInput: func() Input { return new(DeleteTagsInput) },
+		Name:      "DeleteTags",
+		Errors:    []string{"ResourceNotFoundException", "InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(DeleteTagsInput) },
+		NewOutput: func() Output { return new(DeleteTagsOutput) },
 	}}
 	OpDeleteWorkspaceBundle = Op[*DeleteWorkspaceBundleInput, *DeleteWorkspaceBundleOutput]{&Operation{
-		Name:     "DeleteWorkspaceBundle",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DeleteWorkspaceBundleInput) },
+		Name:      "DeleteWorkspaceBundle",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceAssociatedException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DeleteWorkspaceBundleInput) },
+		NewOutput: func() Output { return new(DeleteWorkspaceBundleOutput) },
 	}}
 	OpDeleteWorkspaceImage = Op[*DeleteWorkspaceImageInput, *DeleteWorkspaceImageOutput]{&Operation{
-		Name:     "DeleteWorkspaceImage",
-		Errors:   []string{"ResourceAssociatedException", "InvalidResourceStateException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DeleteWorkspaceImageInput) },
+		Name:      "DeleteWorkspaceImage",
+		Errors:    []string{"ResourceAssociatedException", "InvalidResourceStateException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DeleteWorkspaceImageInput) },
+		NewOutput: func() Output { return new(DeleteWorkspaceImageOutput) },
 	}}
 	OpDeployWorkspaceApplications = Op[*DeployWorkspaceApplicationsInput, *DeployWorkspaceApplicationsOutput]{&Operation{
-		Name:     "DeployWorkspaceApplications",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceInUseException", "ResourceNotFoundException", "IncompatibleApplicationsException"},
-		NewInput: func() Input { return new(DeployWorkspaceApplicationsInput) },
+		Name:      "DeployWorkspaceApplications",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceInUseException", "ResourceNotFoundException", "IncompatibleApplicationsException"},
+		NewInput:  func() Input { return new(DeployWorkspaceApplicationsInput) },
+		NewOutput: func() Output { return new(DeployWorkspaceApplicationsOutput) },
 	}}
 	OpDeregisterWorkspaceDirectory = Op[*DeregisterWorkspaceDirectoryInput, *DeregisterWorkspaceDirectoryOutput]{&Operation{
-		Name:     "DeregisterWorkspaceDirectory",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "InvalidResourceStateException"},
-		NewInput: func() Input { return new(DeregisterWorkspaceDirectoryInput) },
+		Name:      "DeregisterWorkspaceDirectory",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "InvalidResourceStateException"},
+		NewInput:  func() Input { return new(DeregisterWorkspaceDirectoryInput) },
+		NewOutput: func() Output { return new(DeregisterWorkspaceDirectoryOutput) },
 	}}
 	OpDescribeAccount = Op[*DescribeAccountInput, *DescribeAccountOutput]{&Operation{
-		Name:     "DescribeAccount",
-		Errors:   []string{"AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeAccountInput) },
+		Name:      "DescribeAccount",
+		Errors:    []string{"AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeAccountInput) },
+		NewOutput: func() Output { return new(DescribeAccountOutput) },
 	}}
 	OpDescribeAccountModifications = Op[*DescribeAccountModificationsInput, *DescribeAccountModificationsOutput]{&Operation{
-		Name:     "DescribeAccountModifications",
-		Errors:   []string{"AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeAccountModificationsInput) },
+		Name:      "DescribeAccountModifications",
+		Errors:    []string{"AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeAccountModificationsInput) },
+		NewOutput: func() Output { return new(DescribeAccountModificationsOutput) },
 	}}
 	OpDescribeApplicationAssociations = Op[*DescribeApplicationAssociationsInput, *DescribeApplicationAssociationsOutput]{&Operation{
-		Name:     "DescribeApplicationAssociations",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(DescribeApplicationAssociationsInput) },
+		Name:      "DescribeApplicationAssociations",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(DescribeApplicationAssociationsInput) },
+		NewOutput: func() Output { return new(DescribeApplicationAssociationsOutput) },
 	}}
 	OpDescribeApplications = Op[*DescribeApplicationsInput, *DescribeApplicationsOutput]{&Operation{
-		Name:     "DescribeApplications",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(DescribeApplicationsInput) },
+		Name:      "DescribeApplications",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(DescribeApplicationsInput) },
+		NewOutput: func() Output { return new(DescribeApplicationsOutput) },
 	}}
 	OpDescribeBundleAssociations = Op[*DescribeBundleAssociationsInput, *DescribeBundleAssociationsOutput]{&Operation{
-		Name:     "DescribeBundleAssociations",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(DescribeBundleAssociationsInput) },
+		Name:      "DescribeBundleAssociations",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(DescribeBundleAssociationsInput) },
+		NewOutput: func() Output { return new(DescribeBundleAssociationsOutput) },
 	}}
 	OpDescribeClientBranding = Op[*DescribeClientBrandingInput, *DescribeClientBrandingOutput]{&Operation{
-		Name:     "DescribeClientBranding",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeClientBrandingInput) },
+		Name:      "DescribeClientBranding",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeClientBrandingInput) },
+		NewOutput: func() Output { return new(DescribeClientBrandingOutput) },
 	}}
 	OpDescribeClientProperties = Op[*DescribeClientPropertiesInput, *DescribeClientPropertiesOutput]{&Operation{
-		Name:     "DescribeClientProperties",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeClientPropertiesInput) },
+		Name:      "DescribeClientProperties",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeClientPropertiesInput) },
+		NewOutput: func() Output { return new(DescribeClientPropertiesOutput) },
 	}}
 	OpDescribeConnectClientAddIns = Op[*DescribeConnectClientAddInsInput, *DescribeConnectClientAddInsOutput]{&Operation{
-		Name:     "DescribeConnectClientAddIns",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeConnectClientAddInsInput) },
+		Name:      "DescribeConnectClientAddIns",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeConnectClientAddInsInput) },
+		NewOutput: func() Output { return new(DescribeConnectClientAddInsOutput) },
 	}}
 	OpDescribeConnectionAliasPermissions = Op[*DescribeConnectionAliasPermissionsInput, *DescribeConnectionAliasPermissionsOutput]{&Operation{
-		Name:     "DescribeConnectionAliasPermissions",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(DescribeConnectionAliasPermissionsInput) },
+		Name:      "DescribeConnectionAliasPermissions",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(DescribeConnectionAliasPermissionsInput) },
+		NewOutput: func() Output { return new(DescribeConnectionAliasPermissionsOutput) },
 	}}
 	OpDescribeConnectionAliases = Op[*DescribeConnectionAliasesInput, *DescribeConnectionAliasesOutput]{&Operation{
-		Name:     "DescribeConnectionAliases",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(DescribeConnectionAliasesInput) },
+		Name:      "DescribeConnectionAliases",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(DescribeConnectionAliasesInput) },
+		NewOutput: func() Output { return new(DescribeConnectionAliasesOutput) },
 	}}
 	OpDescribeCustomWorkspaceImageImport = Op[*DescribeCustomWorkspaceImageImportInput, *DescribeCustomWorkspaceImageImportOutput]{&Operation{
-		Name:     "DescribeCustomWorkspaceImageImport",
-		Errors:   []string{"AccessDeniedException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(DescribeCustomWorkspaceImageImportInput) },
+		Name:      "DescribeCustomWorkspaceImageImport",
+		Errors:    []string{"AccessDeniedException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(DescribeCustomWorkspaceImageImportInput) },
+		NewOutput: func() Output { return new(DescribeCustomWorkspaceImageImportOutput) },
 	}}
 	OpDescribeImageAssociations = Op[*DescribeImageAssociationsInput, *DescribeImageAssociationsOutput]{&Operation{
-		Name:     "DescribeImageAssociations",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(DescribeImageAssociationsInput) },
+		Name:      "DescribeImageAssociations",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(DescribeImageAssociationsInput) },
+		NewOutput: func() Output { return new(DescribeImageAssociationsOutput) },
 	}}
 	OpDescribeIpGroups = Op[*DescribeIpGroupsInput, *DescribeIpGroupsOutput]{&Operation{
-		Name:     "DescribeIpGroups",
-		Errors:   []string{"InvalidParameterValuesException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeIpGroupsInput) },
+		Name:      "DescribeIpGroups",
+		Errors:    []string{"InvalidParameterValuesException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeIpGroupsInput) },
+		NewOutput: func() Output { return new(DescribeIpGroupsOutput) },
 	}}
 	OpDescribeTags = Op[*DescribeTagsInput, *DescribeTagsOutput]{&Operation{
-		Name:     "DescribeTags",
-		Errors:   []string{"ResourceNotFoundException"},
-		NewInput: func() Input { return new(DescribeTagsInput) },
+		Name:      "DescribeTags",
+		Errors:    []string{"ResourceNotFoundException"},
+		NewInput:  func() Input { return new(DescribeTagsInput) },
+		NewOutput: func() Output { return new(DescribeTagsOutput) },
 	}}
 	OpDescribeWorkspaceAssociations = Op[*DescribeWorkspaceAssociationsInput, *DescribeWorkspaceAssociationsOutput]{&Operation{
-		Name:     "DescribeWorkspaceAssociations",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(DescribeWorkspaceAssociationsInput) },
+		Name:      "DescribeWorkspaceAssociations",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(DescribeWorkspaceAssociationsInput) },
+		NewOutput: func() Output { return new(DescribeWorkspaceAssociationsOutput) },
 	}}
 	OpDescribeWorkspaceBundles = Op[*DescribeWorkspaceBundlesInput, *DescribeWorkspaceBundlesOutput]{&Operation{
-		Name:     "DescribeWorkspaceBundles",
-		Errors:   []string{"InvalidParameterValuesException"},
-		NewInput: func() Input { return new(DescribeWorkspaceBundlesInput) },
+		Name:      "DescribeWorkspaceBundles",
+		Errors:    []string{"InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(DescribeWorkspaceBundlesInput) },
+		NewOutput: func() Output { return new(DescribeWorkspaceBundlesOutput) },
 	}}
 	OpDescribeWorkspaceDirectories = Op[*DescribeWorkspaceDirectoriesInput, *DescribeWorkspaceDirectoriesOutput]{&Operation{
-		Name:     "DescribeWorkspaceDirectories",
-		Errors:   []string{"InvalidParameterValuesException"},
-		NewInput: func() Input { return new(DescribeWorkspaceDirectoriesInput) },
+		Name:      "DescribeWorkspaceDirectories",
+		Errors:    []string{"InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(DescribeWorkspaceDirectoriesInput) },
+		NewOutput: func() Output { return new(DescribeWorkspaceDirectoriesOutput) },
 	}}
 	OpDescribeWorkspaceImagePermissions = Op[*DescribeWorkspaceImagePermissionsInput, *DescribeWorkspaceImagePermissionsOutput]{&Operation{
-		Name:     "DescribeWorkspaceImagePermissions",
-		Errors:   []string{"ResourceNotFoundException", "AccessDeniedException", "InvalidParameterValuesException"},
-		NewInput: func() Input { return new(DescribeWorkspaceImagePermissionsInput) },
+		Name:      "DescribeWorkspaceImagePermissions",
+		Errors:    []string{"ResourceNotFoundException", "AccessDeniedException", "InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(DescribeWorkspaceImagePermissionsInput) },
+		NewOutput: func() Output { return new(DescribeWorkspaceImagePermissionsOutput) },
 	}}
 	OpDescribeWorkspaceImages = Op[*DescribeWorkspaceImagesInput, *DescribeWorkspaceImagesOutput]{&Operation{
-		Name:     "DescribeWorkspaceImages",
-		Errors:   []string{"AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeWorkspaceImagesInput) },
+		Name:      "DescribeWorkspaceImages",
+		Errors:    []string{"AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeWorkspaceImagesInput) },
+		NewOutput: func() Output { return new(DescribeWorkspaceImagesOutput) },
 	}}
 	OpDescribeWorkspaceSnapshots = Op[*DescribeWorkspaceSnapshotsInput, *DescribeWorkspaceSnapshotsOutput]{&Operation{
-		Name:     "DescribeWorkspaceSnapshots",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeWorkspaceSnapshotsInput) },
+		Name:      "DescribeWorkspaceSnapshots",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeWorkspaceSnapshotsInput) },
+		NewOutput: func() Output { return new(DescribeWorkspaceSnapshotsOutput) },
 	}}
 	OpDescribeWorkspaces = Op[*DescribeWorkspacesInput, *DescribeWorkspacesOutput]{&Operation{
-		Name:     "DescribeWorkspaces",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceUnavailableException"},
-		NewInput: func() Input { return new(DescribeWorkspacesInput) },
+		Name:      "DescribeWorkspaces",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceUnavailableException"},
+		NewInput:  func() Input { return new(DescribeWorkspacesInput) },
+		NewOutput: func() Output { return new(DescribeWorkspacesOutput) },
 	}}
 	OpDescribeWorkspacesConnectionStatus = Op[*DescribeWorkspacesConnectionStatusInput, *DescribeWorkspacesConnectionStatusOutput]{&Operation{
-		Name:     "DescribeWorkspacesConnectionStatus",
-		Errors:   []string{"InvalidParameterValuesException"},
-		NewInput: func() Input { return new(DescribeWorkspacesConnectionStatusInput) },
+		Name:      "DescribeWorkspacesConnectionStatus",
+		Errors:    []string{"InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(DescribeWorkspacesConnectionStatusInput) },
+		NewOutput: func() Output { return new(DescribeWorkspacesConnectionStatusOutput) },
 	}}
 	OpDescribeWorkspacesPoolSessions = Op[*DescribeWorkspacesPoolSessionsInput, *DescribeWorkspacesPoolSessionsOutput]{&Operation{
-		Name:     "DescribeWorkspacesPoolSessions",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeWorkspacesPoolSessionsInput) },
+		Name:      "DescribeWorkspacesPoolSessions",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeWorkspacesPoolSessionsInput) },
+		NewOutput: func() Output { return new(DescribeWorkspacesPoolSessionsOutput) },
 	}}
 	OpDescribeWorkspacesPools = Op[*DescribeWorkspacesPoolsInput, *DescribeWorkspacesPoolsOutput]{&Operation{
-		Name:     "DescribeWorkspacesPools",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(DescribeWorkspacesPoolsInput) },
+		Name:      "DescribeWorkspacesPools",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(DescribeWorkspacesPoolsInput) },
+		NewOutput: func() Output { return new(DescribeWorkspacesPoolsOutput) },
 	}}
 	OpDisassociateConnectionAlias = Op[*DisassociateConnectionAliasInput, *DisassociateConnectionAliasOutput]{&Operation{
-		Name:     "DisassociateConnectionAlias",
-		Errors:   []string{"AccessDeniedException", "ResourceNotFoundException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(DisassociateConnectionAliasInput) },
+		Name:      "DisassociateConnectionAlias",
+		Errors:    []string{"AccessDeniedException", "ResourceNotFoundException", "InvalidParameterValuesException", "InvalidResourceStateException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(DisassociateConnectionAliasInput) },
+		NewOutput: func() Output { return new(DisassociateConnectionAliasOutput) },
 	}}
 	OpDisassociateIpGroups = Op[*DisassociateIpGroupsInput, *DisassociateIpGroupsOutput]{&Operation{
-		Name:     "DisassociateIpGroups",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "InvalidResourceStateException", "AccessDeniedException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(DisassociateIpGroupsInput) },
+		Name:      "DisassociateIpGroups",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "InvalidResourceStateException", "AccessDeniedException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(DisassociateIpGroupsInput) },
+		NewOutput: func() Output { return new(DisassociateIpGroupsOutput) },
 	}}
 	OpDisassociateWorkspaceApplication = Op[*DisassociateWorkspaceApplicationInput, *DisassociateWorkspaceApplicationOutput]{&Operation{
-		Name:     "DisassociateWorkspaceApplication",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceInUseException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(DisassociateWorkspaceApplicationInput) },
+		Name:      "DisassociateWorkspaceApplication",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceInUseException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(DisassociateWorkspaceApplicationInput) },
+		NewOutput: func() Output { return new(DisassociateWorkspaceApplicationOutput) },
 	}}
 	OpGetAccountLink = Op[*GetAccountLinkInput, *GetAccountLinkOutput]{&Operation{
-		Name:     "GetAccountLink",
-		Errors:   []string{"AccessDeniedException", "ValidationException", "ResourceNotFoundException", "InternalServerException"},
-		NewInput: func() Input { return new(GetAccountLinkInput) },
+		Name:      "GetAccountLink",
+		Errors:    []string{"AccessDeniedException", "ValidationException", "ResourceNotFoundException", "InternalServerException"},
+		NewInput:  func() Input { return new(GetAccountLinkInput) },
+		NewOutput: func() Output { return new(GetAccountLinkOutput) },
 	}}
 	OpImportClientBranding = Op[*ImportClientBrandingInput, *ImportClientBrandingOutput]{&Operation{
-		Name:     "ImportClientBranding",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(ImportClientBrandingInput) },
+		Name:      "ImportClientBranding",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(ImportClientBrandingInput) },
+		NewOutput: func() Output { return new(ImportClientBrandingOutput) },
 	}}
 	OpImportCustomWorkspaceImage = Op[*ImportCustomWorkspaceImageInput, *ImportCustomWorkspaceImageOutput]{&Operation{
-		Name:     "ImportCustomWorkspaceImage",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "ResourceAlreadyExistsException", "ResourceLimitExceededException"},
-		NewInput: func() Input { return new(ImportCustomWorkspaceImageInput) },
+		Name:      "ImportCustomWorkspaceImage",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException", "ResourceAlreadyExistsException", "ResourceLimitExceededException"},
+		NewInput:  func() Input { return new(ImportCustomWorkspaceImageInput) },
+		NewOutput: func() Output { return new(ImportCustomWorkspaceImageOutput) },
 	}}
 	OpImportWorkspaceImage = Op[*ImportWorkspaceImageInput, *ImportWorkspaceImageOutput]{&Operation{
-		Name:     "ImportWorkspaceImage",
-		Errors:   []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "AccessDeniedException", "InvalidParameterValuesException"},
-		NewInput: func() Input { return new(ImportWorkspaceImageInput) },
+		Name:      "ImportWorkspaceImage",
+		Errors:    []string{"ResourceLimitExceededException", "ResourceAlreadyExistsException", "ResourceNotFoundException", "OperationNotSupportedException", "AccessDeniedException", "InvalidParameterValuesException"},
+		NewInput:  func() Input { return new(ImportWorkspaceImageInput) },
+		NewOutput: func() Output { return new(ImportWorkspaceImageOutput) },
 	}}
 	OpListAccountLinks = Op[*ListAccountLinksInput, *ListAccountLinksOutput]{&Operation{
-		Name:     "ListAccountLinks",
-		Errors:   []string{"AccessDeniedException", "ValidationException", "InternalServerException"},
-		NewInput: func() Input { return new(ListAccountLinksInput) },
+		Name:      "ListAccountLinks",
+		Errors:    []string{"AccessDeniedException", "ValidationException", "InternalServerException"},
+		NewInput:  func() Input { return new(ListAccountLinksInput) },
+		NewOutput: func() Output { return new(ListAccountLinksOutput) },
 	}}
 	OpListAvailableManagementCidrRanges = Op[*ListAvailableManagementCidrRangesInput, *ListAvailableManagementCidrRangesOutput]{&Operation{
-		Name:     "ListAvailableManagementCidrRanges",
-		Errors:   []string{"InvalidParameterValuesException", "AccessDeniedException"},
-		NewInput: func() Input { return new(ListAvailableManagementCidrRangesInput) },
+		Name:      "ListAvailableManagementCidrRanges",
+		Errors:    []string{"InvalidParameterValuesException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(ListAvailableManagementCidrRangesInput) },
+		NewOutput: func() Output { return new(ListAvailableManagementCidrRangesOutput) },
 	}}
 	OpMigrateWorkspace = Op[*MigrateWorkspaceInput, *MigrateWorkspaceOutput]{&Operation{
-		Name:     "MigrateWorkspace",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException", "OperationInProgressException", "ResourceUnavailableException"},
-		NewInput: func() Input { return new(MigrateWorkspaceInput) },
+		Name:      "MigrateWorkspace",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException", "OperationInProgressException", "ResourceUnavailableException"},
+		NewInput:  func() Input { return new(MigrateWorkspaceInput) },
+		NewOutput: func() Output { return new(MigrateWorkspaceOutput) },
 	}}
 	OpModifyAccount = Op[*ModifyAccountInput, *ModifyAccountOutput]{&Operation{
-		Name:     "ModifyAccount",
-		Errors:   []string{"InvalidParameterValuesException", "AccessDeniedException", "InvalidResourceStateException", "ResourceUnavailableException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(ModifyAccountInput) },
+		Name:      "ModifyAccount",
+		Errors:    []string{"InvalidParameterValuesException", "AccessDeniedException", "InvalidResourceStateException", "ResourceUnavailableException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(ModifyAccountInput) },
+		NewOutput: func() Output { return new(ModifyAccountOutput) },
 	}}
 	OpModifyCertificateBasedAuthProperties = Op[*ModifyCertificateBasedAuthPropertiesInput, *ModifyCertificateBasedAuthPropertiesOutput]{&Operation{
-		Name:     "ModifyCertificateBasedAuthProperties",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(ModifyCertificateBasedAuthPropertiesInput) },
+		Name:      "ModifyCertificateBasedAuthProperties",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(ModifyCertificateBasedAuthPropertiesInput) },
+		NewOutput: func() Output { return new(ModifyCertificateBasedAuthPropertiesOutput) },
 	}}
 	OpModifyClientProperties = Op[*ModifyClientPropertiesInput, *ModifyClientPropertiesOutput]{&Operation{
-		Name:     "ModifyClientProperties",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(ModifyClientPropertiesInput) },
+		Name:      "ModifyClientProperties",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(ModifyClientPropertiesInput) },
+		NewOutput: func() Output { return new(ModifyClientPropertiesOutput) },
 	}}
 	OpModifyEndpointEncryptionMode = Op[*ModifyEndpointEncryptionModeInput, *ModifyEndpointEncryptionModeOutput]{&Operation{
-		Name:     "ModifyEndpointEncryptionMode",
-		Errors:   []string{"AccessDeniedException", "ResourceNotFoundException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(ModifyEndpointEncryptionModeInput) },
+		Name:      "ModifyEndpointEncryptionMode",
+		Errors:    []string{"AccessDeniedException", "ResourceNotFoundException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(ModifyEndpointEncryptionModeInput) },
+		NewOutput: func() Output { return new(ModifyEndpointEncryptionModeOutput) },
 	}}
 	OpModifySamlProperties = Op[*ModifySamlPropertiesInput, *ModifySamlPropertiesOutput]{&Operation{
-		Name:     "ModifySamlProperties",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
-		NewInput: func() Input { return new(ModifySamlPropertiesInput) },
+		Name:      "ModifySamlProperties",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException", "ResourceNotFoundException"},
+		NewInput:  func() Input { return new(ModifySamlPropertiesInput) },
+		NewOutput: func() Output { return new(ModifySamlPropertiesOutput) },
 	}}
 	OpModifySelfservicePermissions = Op[*ModifySelfservicePermissionsInput, *ModifySelfservicePermissionsOutput]{&Operation{
-		Name:     "ModifySelfservicePermissions",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(ModifySelfservicePermissionsInput) },
+		Name:      "ModifySelfservicePermissions",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(ModifySelfservicePermissionsInput) },
+		NewOutput: func() Output { return new(ModifySelfservicePermissionsOutput) },
 	}}
 	OpModifyStreamingProperties = Op[*ModifyStreamingPropertiesInput, *ModifyStreamingPropertiesOutput]{&Operation{
-		Name:     "ModifyStreamingProperties",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(ModifyStreamingPropertiesInput) },
+		Name:      "ModifyStreamingProperties",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(ModifyStreamingPropertiesInput) },
+		NewOutput: func() Output { return new(ModifyStreamingPropertiesOutput) },
 	}}
 	OpModifyWorkspaceAccessProperties = Op[*ModifyWorkspaceAccessPropertiesInput, *ModifyWorkspaceAccessPropertiesOutput]{&Operation{
-		Name:     "ModifyWorkspaceAccessProperties",
-		Errors:   []string{"ResourceNotFoundException", "AccessDeniedException", "InvalidParameterValuesException", "InvalidParameterCombinationException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(ModifyWorkspaceAccessPropertiesInput) },
+		Name:      "ModifyWorkspaceAccessProperties",
+		Errors:    []string{"ResourceNotFoundException", "AccessDeniedException", "InvalidParameterValuesException", "InvalidParameterCombinationException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(ModifyWorkspaceAccessPropertiesInput) },
+		NewOutput: func() Output { return new(ModifyWorkspaceAccessPropertiesOutput) },
 	}}
 	OpModifyWorkspaceCreationProperties = Op[*ModifyWorkspaceCreationPropertiesInput, *ModifyWorkspaceCreationPropertiesOutput]{&Operation{
-		Name:     "ModifyWorkspaceCreationProperties",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(ModifyWorkspaceCreationPropertiesInput) },
+		Name:      "ModifyWorkspaceCreationProperties",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(ModifyWorkspaceCreationPropertiesInput) },
+		NewOutput: func() Output { return new(ModifyWorkspaceCreationPropertiesOutput) },
 	}}
 	OpModifyWorkspaceProperties = Op[*ModifyWorkspacePropertiesInput, *ModifyWorkspacePropertiesOutput]{&Operation{
-		Name:     "ModifyWorkspaceProperties",
-		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "OperationInProgressException", "UnsupportedWorkspaceConfigurationException", "ResourceNotFoundException", "AccessDeniedException", "ResourceUnavailableException"},
-		NewInput: func() Input { return new(ModifyWorkspacePropertiesInput) },
+		Name:      "ModifyWorkspaceProperties",
+		Errors:    []string{"InvalidParameterValuesException", "InvalidResourceStateException", "OperationInProgressException", "UnsupportedWorkspaceConfigurationException", "ResourceNotFoundException", "AccessDeniedException", "ResourceUnavailableException"},
+		NewInput:  func() Input { return new(ModifyWorkspacePropertiesInput) },
+		NewOutput: func() Output { return new(ModifyWorkspacePropertiesOutput) },
 	}}
 	OpModifyWorkspaceState = Op[*ModifyWorkspaceStateInput, *ModifyWorkspaceStateOutput]{&Operation{
-		Name:     "ModifyWorkspaceState",
-		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(ModifyWorkspaceStateInput) },
+		Name:      "ModifyWorkspaceState",
+		Errors:    []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(ModifyWorkspaceStateInput) },
+		NewOutput: func() Output { return new(ModifyWorkspaceStateOutput) },
 	}}
 	OpRebootWorkspaces = Op[*RebootWorkspacesInput, *RebootWorkspacesOutput]{&Operation{
-		Name:     "RebootWorkspaces",
-		Errors:   []string{"OperationNotSupportedException"},
-		NewInput: func() Input { return new(RebootWorkspacesInput) },
+		Name:      "RebootWorkspaces",
+		Errors:    []string{"OperationNotSupportedException"},
+		NewInput:  func() Input { return new(RebootWorkspacesInput) },
+		NewOutput: func() Output { return new(RebootWorkspacesOutput) },
 	}}
 	OpRebuildWorkspaces = Op[*RebuildWorkspacesInput, *RebuildWorkspacesOutput]{&Operation{
-		Name:     "RebuildWorkspaces",
-		Errors:   []string{"OperationNotSupportedException"},
-		NewInput: func() Input { return new(RebuildWorkspacesInput) },
+		Name:      "RebuildWorkspaces",
+		Errors:    []string{"OperationNotSupportedException"},
+		NewInput:  func() Input { return new(RebuildWorkspacesInput) },
+		NewOutput: func() Output { return new(RebuildWorkspacesOutput) },
 	}}
 	OpRegisterWorkspaceDirectory = Op[*RegisterWorkspaceDirectoryInput, *RegisterWorkspaceDirectoryOutput]{&Operation{
-		Name:     "RegisterWorkspaceDirectory",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "AccessDeniedException", "WorkspacesDefaultRoleNotFoundException", "InvalidResourceStateException", "UnsupportedNetworkConfigurationException", "OperationNotSupportedException", "ResourceAlreadyExistsException"},
-		NewInput: func() Input { return new(RegisterWorkspaceDirectoryInput) },
+		Name:      "RegisterWorkspaceDirectory",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "AccessDeniedException", "WorkspacesDefaultRoleNotFoundException", "InvalidResourceStateException", "UnsupportedNetworkConfigurationException", "OperationNotSupportedException", "ResourceAlreadyExistsException"},
+		NewInput:  func() Input { return new(RegisterWorkspaceDirectoryInput) },
+		NewOutput: func() Output { return new(RegisterWorkspaceDirectoryOutput) },
 	}}
 	OpRejectAccountLinkInvitation = Op[*RejectAccountLinkInvitationInput, *RejectAccountLinkInvitationOutput]{&Operation{
-		Name:     "RejectAccountLinkInvitation",
-		Errors:   []string{"AccessDeniedException", "ValidationException", "ResourceNotFoundException", "ConflictException", "InternalServerException"},
-		NewInput: func() Input { return new(RejectAccountLinkInvitationInput) },
+		Name:      "RejectAccountLinkInvitation",
+		Errors:    []string{"AccessDeniedException", "ValidationException", "ResourceNotFoundException", "ConflictException", "InternalServerException"},
+		NewInput:  func() Input { return new(RejectAccountLinkInvitationInput) },
+		NewOutput: func() Output { return new(RejectAccountLinkInvitationOutput) },
 	}}
 	OpRestoreWorkspace = Op[*RestoreWorkspaceInput, *RestoreWorkspaceOutput]{&Operation{
-		Name:     "RestoreWorkspace",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(RestoreWorkspaceInput) },
+		Name:      "RestoreWorkspace",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(RestoreWorkspaceInput) },
+		NewOutput: func() Output { return new(RestoreWorkspaceOutput) },
 	}}
 	OpRevokeIpRules = Op[*RevokeIpRulesInput, *RevokeIpRulesOutput]{&Operation{
-		Name:     "RevokeIpRules",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "InvalidResourceStateException", "AccessDeniedException"},
-		NewInput: func() Input { return new(RevokeIpRulesInput) },
+		Name:      "RevokeIpRules",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "InvalidResourceStateException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(RevokeIpRulesInput) },
+		NewOutput: func() Output { return new(RevokeIpRulesOutput) },
 	}}
 	OpStartWorkspaces = Op[*StartWorkspacesInput, *StartWorkspacesOutput]{&Operation{
-		Name:     "StartWorkspaces",
-		Errors:   []string{},
-		NewInput: func() Input { return new(StartWorkspacesInput) },
+		Name:      "StartWorkspaces",
+		Errors:    []string{},
+		NewInput:  func() Input { return new(StartWorkspacesInput) },
+		NewOutput: func() Output { return new(StartWorkspacesOutput) },
 	}}
 	OpStartWorkspacesPool = Op[*StartWorkspacesPoolInput, *StartWorkspacesPoolOutput]{&Operation{
-		Name:     "StartWorkspacesPool",
-		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceLimitExceededException", "ResourceNotFoundException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
-		NewInput: func() Input { return new(StartWorkspacesPoolInput) },
+		Name:      "StartWorkspacesPool",
+		Errors:    []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceLimitExceededException", "ResourceNotFoundException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(StartWorkspacesPoolInput) },
+		NewOutput: func() Output { return new(StartWorkspacesPoolOutput) },
 	}}
 	OpStopWorkspaces = Op[*StopWorkspacesInput, *StopWorkspacesOutput]{&Operation{
-		Name:     "StopWorkspaces",
-		Errors:   []string{},
-		NewInput: func() Input { return new(StopWorkspacesInput) },
+		Name:      "StopWorkspaces",
+		Errors:    []string{},
+		NewInput:  func() Input { return new(StopWorkspacesInput) },
+		NewOutput: func() Output { return new(StopWorkspacesOutput) },
 	}}
 	OpStopWorkspacesPool = Op[*StopWorkspacesPoolInput, *StopWorkspacesPoolOutput]{&Operation{
-		Name:     "StopWorkspacesPool",
-		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationInProgressException", "AccessDeniedException"},
-		NewInput: func() Input { return new(StopWorkspacesPoolInput) },
+		Name:      "StopWorkspacesPool",
+		Errors:    []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationInProgressException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(StopWorkspacesPoolInput) },
+		NewOutput: func() Output { return new(StopWorkspacesPoolOutput) },
 	}}
 	OpTerminateWorkspaces = Op[*TerminateWorkspacesInput, *TerminateWorkspacesOutput]{&Operation{
-		Name:     "TerminateWorkspaces",
-		Errors:   []string{},
-		NewInput: func() Input { return new(TerminateWorkspacesInput) },
+		Name:      "TerminateWorkspaces",
+		Errors:    []string{},
+		NewInput:  func() Input { return new(TerminateWorkspacesInput) },
+		NewOutput: func() Output { return new(TerminateWorkspacesOutput) },
 	}}
 	OpTerminateWorkspacesPool = Op[*TerminateWorkspacesPoolInput, *TerminateWorkspacesPoolOutput]{&Operation{
-		Name:     "TerminateWorkspacesPool",
-		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationInProgressException", "AccessDeniedException"},
-		NewInput: func() Input { return new(TerminateWorkspacesPoolInput) },
+		Name:      "TerminateWorkspacesPool",
+		Errors:    []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "OperationInProgressException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(TerminateWorkspacesPoolInput) },
+		NewOutput: func() Output { return new(TerminateWorkspacesPoolOutput) },
 	}}
 	OpTerminateWorkspacesPoolSession = Op[*TerminateWorkspacesPoolSessionInput, *TerminateWorkspacesPoolSessionOutput]{&Operation{
-		Name:     "TerminateWorkspacesPoolSession",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
-		NewInput: func() Input { return new(TerminateWorkspacesPoolSessionInput) },
+		Name:      "TerminateWorkspacesPoolSession",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(TerminateWorkspacesPoolSessionInput) },
+		NewOutput: func() Output { return new(TerminateWorkspacesPoolSessionOutput) },
 	}}
 	OpUpdateConnectClientAddIn = Op[*UpdateConnectClientAddInInput, *UpdateConnectClientAddInOutput]{&Operation{
-		Name:     "UpdateConnectClientAddIn",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
-		NewInput: func() Input { return new(UpdateConnectClientAddInInput) },
+		Name:      "UpdateConnectClientAddIn",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(UpdateConnectClientAddInInput) },
+		NewOutput: func() Output { return new(UpdateConnectClientAddInOutput) },
 	}}
 	OpUpdateConnectionAliasPermission = Op[*UpdateConnectionAliasPermissionInput, *UpdateConnectionAliasPermissionOutput]{&Operation{
-		Name:     "UpdateConnectionAliasPermission",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceNotFoundException", "ResourceAssociatedException", "InvalidResourceStateException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(UpdateConnectionAliasPermissionInput) },
+		Name:      "UpdateConnectionAliasPermission",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceLimitExceededException", "ResourceNotFoundException", "ResourceAssociatedException", "InvalidResourceStateException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(UpdateConnectionAliasPermissionInput) },
+		NewOutput: func() Output { return new(UpdateConnectionAliasPermissionOutput) },
 	}}
 	OpUpdateRulesOfIpGroup = Op[*UpdateRulesOfIpGroupInput, *UpdateRulesOfIpGroupOutput]{&Operation{
-		Name:     "UpdateRulesOfIpGroup",
-		Errors:   []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException"},
-		NewInput: func() Input { return new(UpdateRulesOfIpGroupInput) },
+		Name:      "UpdateRulesOfIpGroup",
+		Errors:    []string{"InvalidParameterValuesException", "ResourceNotFoundException", "ResourceLimitExceededException", "InvalidResourceStateException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(UpdateRulesOfIpGroupInput) },
+		NewOutput: func() Output { return new(UpdateRulesOfIpGroupOutput) },
 	}}
 	OpUpdateWorkspaceBundle = Op[*UpdateWorkspaceBundleInput, *UpdateWorkspaceBundleOutput]{&Operation{
-		Name:     "UpdateWorkspaceBundle",
-		Errors:   []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "ResourceUnavailableException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(UpdateWorkspaceBundleInput) },
+		Name:      "UpdateWorkspaceBundle",
+		Errors:    []string{"AccessDeniedException", "InvalidParameterValuesException", "ResourceNotFoundException", "ResourceUnavailableException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(UpdateWorkspaceBundleInput) },
+		NewOutput: func() Output { return new(UpdateWorkspaceBundleOutput) },
 	}}
 	OpUpdateWorkspaceImagePermission = Op[*UpdateWorkspaceImagePermissionInput, *UpdateWorkspaceImagePermissionOutput]{&Operation{
-		Name:     "UpdateWorkspaceImagePermission",
-		Errors:   []string{"ResourceNotFoundException", "ResourceUnavailableException", "AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException"},
-		NewInput: func() Input { return new(UpdateWorkspaceImagePermissionInput) },
+		Name:      "UpdateWorkspaceImagePermission",
+		Errors:    []string{"ResourceNotFoundException", "ResourceUnavailableException", "AccessDeniedException", "InvalidParameterValuesException", "OperationNotSupportedException"},
+		NewInput:  func() Input { return new(UpdateWorkspaceImagePermissionInput) },
+		NewOutput: func() Output { return new(UpdateWorkspaceImagePermissionOutput) },
 	}}
 	OpUpdateWorkspacesPool = Op[*UpdateWorkspacesPoolInput, *UpdateWorkspacesPoolOutput]{&Operation{
-		Name:     "UpdateWorkspacesPool",
-		Errors:   []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "ResourceLimitExceededException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
-		NewInput: func() Input { return new(UpdateWorkspacesPoolInput) },
+		Name:      "UpdateWorkspacesPool",
+		Errors:    []string{"InvalidParameterValuesException", "InvalidResourceStateException", "ResourceNotFoundException", "ResourceLimitExceededException", "OperationNotSupportedException", "OperationInProgressException", "AccessDeniedException"},
+		NewInput:  func() Input { return new(UpdateWorkspacesPoolInput) },
+		NewOutput: func() Output { return new(UpdateWorkspacesPoolOutput) },
 	}}
 )
 

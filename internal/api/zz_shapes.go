@@ -2,6 +2,8 @@
 
 package api
 
+import "strconv"
+
 import "regexp"
 
 // Model patterns are not implicitly anchored (smithy semantics), and Go's
@@ -82,10 +84,54 @@ type AcceptAccountLinkInvitationOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AcceptAccountLinkInvitationOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccountLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountLink":`...)
+		b = v.AccountLink.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // AccessEndpoint is the model's AccessEndpoint shape.
 type AccessEndpoint struct {
 	AccessEndpointType *string `json:"AccessEndpointType,omitzero"`
 	VpcEndpointId      *string `json:"VpcEndpointId,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AccessEndpoint) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccessEndpointType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccessEndpointType":`...)
+		b = appendString(b, *v.AccessEndpointType)
+	}
+	if v.VpcEndpointId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"VpcEndpointId":`...)
+		b = appendString(b, *v.VpcEndpointId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *AccessEndpoint) validate(path string, errs *ValidationErrors) {
@@ -101,6 +147,45 @@ func (v *AccessEndpoint) validate(path string, errs *ValidationErrors) {
 type AccessEndpointConfig struct {
 	AccessEndpoints           []AccessEndpoint `json:"AccessEndpoints,omitzero"`
 	InternetFallbackProtocols []string         `json:"InternetFallbackProtocols,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AccessEndpointConfig) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccessEndpoints != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccessEndpoints":`...)
+		b = append(b, '[')
+		for i1 := range v.AccessEndpoints {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.AccessEndpoints[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.InternetFallbackProtocols != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"InternetFallbackProtocols":`...)
+		b = append(b, '[')
+		for i1 := range v.InternetFallbackProtocols {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.InternetFallbackProtocols[i1])
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *AccessEndpointConfig) validate(path string, errs *ValidationErrors) {
@@ -126,6 +211,43 @@ type AccountLink struct {
 	TargetAccountId   *string `json:"TargetAccountId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AccountLink) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccountLinkId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountLinkId":`...)
+		b = appendString(b, *v.AccountLinkId)
+	}
+	if v.AccountLinkStatus != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountLinkStatus":`...)
+		b = appendString(b, *v.AccountLinkStatus)
+	}
+	if v.SourceAccountId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SourceAccountId":`...)
+		b = appendString(b, *v.SourceAccountId)
+	}
+	if v.TargetAccountId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"TargetAccountId":`...)
+		b = appendString(b, *v.TargetAccountId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // AccountModification is the model's AccountModification shape.
 type AccountModification struct {
 	ModificationState                   *string    `json:"ModificationState,omitzero"`
@@ -136,10 +258,84 @@ type AccountModification struct {
 	ErrorMessage                        *string    `json:"ErrorMessage,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AccountModification) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ModificationState != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ModificationState":`...)
+		b = appendString(b, *v.ModificationState)
+	}
+	if v.DedicatedTenancySupport != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DedicatedTenancySupport":`...)
+		b = appendString(b, *v.DedicatedTenancySupport)
+	}
+	if v.DedicatedTenancyManagementCidrRange != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DedicatedTenancyManagementCidrRange":`...)
+		b = appendString(b, *v.DedicatedTenancyManagementCidrRange)
+	}
+	if v.StartTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StartTime":`...)
+		b = v.StartTime.appendJSON(b)
+	}
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ActiveDirectoryConfig is the model's ActiveDirectoryConfig shape.
 type ActiveDirectoryConfig struct {
 	DomainName              *string `json:"DomainName,omitzero"`
 	ServiceAccountSecretArn *string `json:"ServiceAccountSecretArn,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ActiveDirectoryConfig) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DomainName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DomainName":`...)
+		b = appendString(b, *v.DomainName)
+	}
+	if v.ServiceAccountSecretArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ServiceAccountSecretArn":`...)
+		b = appendString(b, *v.ServiceAccountSecretArn)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *ActiveDirectoryConfig) validate(path string, errs *ValidationErrors) {
@@ -166,6 +362,61 @@ type ApplicationResourceAssociation struct {
 	StateReason            *AssociationStateReason `json:"StateReason,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ApplicationResourceAssociation) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ApplicationId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ApplicationId":`...)
+		b = appendString(b, *v.ApplicationId)
+	}
+	if v.AssociatedResourceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedResourceId":`...)
+		b = appendString(b, *v.AssociatedResourceId)
+	}
+	if v.AssociatedResourceType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedResourceType":`...)
+		b = appendString(b, *v.AssociatedResourceType)
+	}
+	if v.Created != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Created":`...)
+		b = v.Created.appendJSON(b)
+	}
+	if v.LastUpdatedTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LastUpdatedTime":`...)
+		b = v.LastUpdatedTime.appendJSON(b)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.StateReason != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StateReason":`...)
+		b = v.StateReason.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ApplicationSettingsRequest is the model's ApplicationSettingsRequest shape.
 type ApplicationSettingsRequest struct {
 	Status        *string `json:"Status,omitzero"`
@@ -189,6 +440,37 @@ type ApplicationSettingsResponse struct {
 	Status        *string `json:"Status,omitzero"`
 	SettingsGroup *string `json:"SettingsGroup,omitzero"`
 	S3BucketName  *string `json:"S3BucketName,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ApplicationSettingsResponse) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Status != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Status":`...)
+		b = appendString(b, *v.Status)
+	}
+	if v.SettingsGroup != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SettingsGroup":`...)
+		b = appendString(b, *v.SettingsGroup)
+	}
+	if v.S3BucketName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"S3BucketName":`...)
+		b = appendString(b, *v.S3BucketName)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // AssociateConnectionAliasInput is the model's AssociateConnectionAliasRequest shape.
@@ -221,6 +503,25 @@ func (v *AssociateConnectionAliasInput) Validate() error {
 // AssociateConnectionAliasOutput is the model's AssociateConnectionAliasResult shape.
 type AssociateConnectionAliasOutput struct {
 	ConnectionIdentifier *string `json:"ConnectionIdentifier,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AssociateConnectionAliasOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ConnectionIdentifier != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectionIdentifier":`...)
+		b = appendString(b, *v.ConnectionIdentifier)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // AssociateIpGroupsInput is the model's AssociateIpGroupsRequest shape.
@@ -256,6 +557,15 @@ func (v *AssociateIpGroupsInput) Validate() error {
 type AssociateIpGroupsOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AssociateIpGroupsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // AssociateWorkspaceApplicationInput is the model's AssociateWorkspaceApplicationRequest shape.
 type AssociateWorkspaceApplicationInput struct {
 	WorkspaceId   *string `json:"WorkspaceId,omitzero"`
@@ -287,10 +597,54 @@ type AssociateWorkspaceApplicationOutput struct {
 	Association *WorkspaceResourceAssociation `json:"Association,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AssociateWorkspaceApplicationOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Association != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Association":`...)
+		b = v.Association.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // AssociationStateReason is the model's AssociationStateReason shape.
 type AssociationStateReason struct {
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AssociationStateReason) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // AuthorizeIpRulesInput is the model's AuthorizeIpRulesRequest shape.
@@ -325,6 +679,15 @@ func (v *AuthorizeIpRulesInput) Validate() error {
 type AuthorizeIpRulesOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *AuthorizeIpRulesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // BundleResourceAssociation is the model's BundleResourceAssociation shape.
 type BundleResourceAssociation struct {
 	AssociatedResourceId   *string                 `json:"AssociatedResourceId,omitzero"`
@@ -334,6 +697,61 @@ type BundleResourceAssociation struct {
 	LastUpdatedTime        *Timestamp              `json:"LastUpdatedTime,omitzero"`
 	State                  *string                 `json:"State,omitzero"`
 	StateReason            *AssociationStateReason `json:"StateReason,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *BundleResourceAssociation) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AssociatedResourceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedResourceId":`...)
+		b = appendString(b, *v.AssociatedResourceId)
+	}
+	if v.AssociatedResourceType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedResourceType":`...)
+		b = appendString(b, *v.AssociatedResourceType)
+	}
+	if v.BundleId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"BundleId":`...)
+		b = appendString(b, *v.BundleId)
+	}
+	if v.Created != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Created":`...)
+		b = v.Created.appendJSON(b)
+	}
+	if v.LastUpdatedTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LastUpdatedTime":`...)
+		b = v.LastUpdatedTime.appendJSON(b)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.StateReason != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StateReason":`...)
+		b = v.StateReason.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // Capacity is the model's Capacity shape.
@@ -357,10 +775,72 @@ type CapacityStatus struct {
 	ActiveUserSessions    *int32 `json:"ActiveUserSessions,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CapacityStatus) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AvailableUserSessions != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AvailableUserSessions":`...)
+		b = strconv.AppendInt(b, int64(*v.AvailableUserSessions), 10)
+	}
+	if v.DesiredUserSessions != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DesiredUserSessions":`...)
+		b = strconv.AppendInt(b, int64(*v.DesiredUserSessions), 10)
+	}
+	if v.ActualUserSessions != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ActualUserSessions":`...)
+		b = strconv.AppendInt(b, int64(*v.ActualUserSessions), 10)
+	}
+	if v.ActiveUserSessions != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ActiveUserSessions":`...)
+		b = strconv.AppendInt(b, int64(*v.ActiveUserSessions), 10)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // CertificateBasedAuthProperties is the model's CertificateBasedAuthProperties shape.
 type CertificateBasedAuthProperties struct {
 	Status                  *string `json:"Status,omitzero"`
 	CertificateAuthorityArn *string `json:"CertificateAuthorityArn,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CertificateBasedAuthProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Status != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Status":`...)
+		b = appendString(b, *v.Status)
+	}
+	if v.CertificateAuthorityArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"CertificateAuthorityArn":`...)
+		b = appendString(b, *v.CertificateAuthorityArn)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *CertificateBasedAuthProperties) validate(path string, errs *ValidationErrors) {
@@ -379,6 +859,31 @@ type ClientProperties struct {
 	LogUploadEnabled *string `json:"LogUploadEnabled,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ClientProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ReconnectEnabled != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ReconnectEnabled":`...)
+		b = appendString(b, *v.ReconnectEnabled)
+	}
+	if v.LogUploadEnabled != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LogUploadEnabled":`...)
+		b = appendString(b, *v.LogUploadEnabled)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 func (v *ClientProperties) validate(path string, errs *ValidationErrors) {
 	if v.ReconnectEnabled != nil {
 		errs.enum(join(path, "reconnectEnabled"), *v.ReconnectEnabled, ReconnectEnumValues)
@@ -394,9 +899,53 @@ type ClientPropertiesResult struct {
 	ClientProperties *ClientProperties `json:"ClientProperties,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ClientPropertiesResult) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ResourceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ResourceId":`...)
+		b = appendString(b, *v.ResourceId)
+	}
+	if v.ClientProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ClientProperties":`...)
+		b = v.ClientProperties.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ComputeType is the model's ComputeType shape.
 type ComputeType struct {
 	Name *string `json:"Name,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ComputeType) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Name != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Name":`...)
+		b = appendString(b, *v.Name)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *ComputeType) validate(path string, errs *ValidationErrors) {
@@ -413,6 +962,43 @@ type ConnectClientAddIn struct {
 	URL        *string `json:"URL,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ConnectClientAddIn) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AddInId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AddInId":`...)
+		b = appendString(b, *v.AddInId)
+	}
+	if v.ResourceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ResourceId":`...)
+		b = appendString(b, *v.ResourceId)
+	}
+	if v.Name != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Name":`...)
+		b = appendString(b, *v.Name)
+	}
+	if v.URL != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"URL":`...)
+		b = appendString(b, *v.URL)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ConnectionAlias is the model's ConnectionAlias shape.
 type ConnectionAlias struct {
 	ConnectionString *string                      `json:"ConnectionString,omitzero"`
@@ -420,6 +1006,56 @@ type ConnectionAlias struct {
 	State            *string                      `json:"State,omitzero"`
 	OwnerAccountId   *string                      `json:"OwnerAccountId,omitzero"`
 	Associations     []ConnectionAliasAssociation `json:"Associations,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ConnectionAlias) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ConnectionString != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectionString":`...)
+		b = appendString(b, *v.ConnectionString)
+	}
+	if v.AliasId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AliasId":`...)
+		b = appendString(b, *v.AliasId)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.OwnerAccountId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"OwnerAccountId":`...)
+		b = appendString(b, *v.OwnerAccountId)
+	}
+	if v.Associations != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Associations":`...)
+		b = append(b, '[')
+		for i1 := range v.Associations {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Associations[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // ConnectionAliasAssociation is the model's ConnectionAliasAssociation shape.
@@ -430,10 +1066,72 @@ type ConnectionAliasAssociation struct {
 	ConnectionIdentifier *string `json:"ConnectionIdentifier,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ConnectionAliasAssociation) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AssociationStatus != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociationStatus":`...)
+		b = appendString(b, *v.AssociationStatus)
+	}
+	if v.AssociatedAccountId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedAccountId":`...)
+		b = appendString(b, *v.AssociatedAccountId)
+	}
+	if v.ResourceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ResourceId":`...)
+		b = appendString(b, *v.ResourceId)
+	}
+	if v.ConnectionIdentifier != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectionIdentifier":`...)
+		b = appendString(b, *v.ConnectionIdentifier)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ConnectionAliasPermission is the model's ConnectionAliasPermission shape.
 type ConnectionAliasPermission struct {
 	SharedAccountId  *string `json:"SharedAccountId,omitzero"`
 	AllowAssociation *bool   `json:"AllowAssociation,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ConnectionAliasPermission) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.SharedAccountId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SharedAccountId":`...)
+		b = appendString(b, *v.SharedAccountId)
+	}
+	if v.AllowAssociation != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AllowAssociation":`...)
+		b = strconv.AppendBool(b, *v.AllowAssociation)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *ConnectionAliasPermission) validate(path string, errs *ValidationErrors) {
@@ -498,6 +1196,25 @@ type CopyWorkspaceImageOutput struct {
 	ImageId *string `json:"ImageId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CopyWorkspaceImageOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // CreateAccountLinkInvitationInput is the model's CreateAccountLinkInvitationRequest shape.
 type CreateAccountLinkInvitationInput struct {
 	TargetAccountId *string `json:"TargetAccountId,omitzero"`
@@ -525,6 +1242,25 @@ func (v *CreateAccountLinkInvitationInput) Validate() error {
 // CreateAccountLinkInvitationOutput is the model's CreateAccountLinkInvitationResult shape.
 type CreateAccountLinkInvitationOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateAccountLinkInvitationOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccountLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountLink":`...)
+		b = v.AccountLink.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // CreateConnectClientAddInInput is the model's CreateConnectClientAddInRequest shape.
@@ -567,6 +1303,25 @@ type CreateConnectClientAddInOutput struct {
 	AddInId *string `json:"AddInId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateConnectClientAddInOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AddInId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AddInId":`...)
+		b = appendString(b, *v.AddInId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // CreateConnectionAliasInput is the model's CreateConnectionAliasRequest shape.
 type CreateConnectionAliasInput struct {
 	ConnectionString *string `json:"ConnectionString,omitzero"`
@@ -597,6 +1352,25 @@ func (v *CreateConnectionAliasInput) Validate() error {
 // CreateConnectionAliasOutput is the model's CreateConnectionAliasResult shape.
 type CreateConnectionAliasOutput struct {
 	AliasId *string `json:"AliasId,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateConnectionAliasOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AliasId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AliasId":`...)
+		b = appendString(b, *v.AliasId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // CreateIpGroupInput is the model's CreateIpGroupRequest shape.
@@ -638,6 +1412,25 @@ type CreateIpGroupOutput struct {
 	GroupId *string `json:"GroupId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateIpGroupOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.GroupId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"GroupId":`...)
+		b = appendString(b, *v.GroupId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // CreateStandbyWorkspacesInput is the model's CreateStandbyWorkspacesRequest shape.
 type CreateStandbyWorkspacesInput struct {
 	PrimaryRegion     *string            `json:"PrimaryRegion,omitzero"`
@@ -673,6 +1466,45 @@ type CreateStandbyWorkspacesOutput struct {
 	PendingStandbyRequests []PendingCreateStandbyWorkspacesRequest `json:"PendingStandbyRequests,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateStandbyWorkspacesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.FailedStandbyRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"FailedStandbyRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.FailedStandbyRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.FailedStandbyRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.PendingStandbyRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PendingStandbyRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.PendingStandbyRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.PendingStandbyRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // CreateTagsInput is the model's CreateTagsRequest shape.
 type CreateTagsInput struct {
 	ResourceId *string `json:"ResourceId,omitzero"`
@@ -703,6 +1535,15 @@ func (v *CreateTagsInput) Validate() error {
 
 // CreateTagsOutput is the model's CreateTagsResult shape.
 type CreateTagsOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateTagsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // CreateUpdatedWorkspaceImageInput is the model's CreateUpdatedWorkspaceImageRequest shape.
@@ -748,6 +1589,25 @@ func (v *CreateUpdatedWorkspaceImageInput) Validate() error {
 // CreateUpdatedWorkspaceImageOutput is the model's CreateUpdatedWorkspaceImageResult shape.
 type CreateUpdatedWorkspaceImageOutput struct {
 	ImageId *string `json:"ImageId,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateUpdatedWorkspaceImageOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // CreateWorkspaceBundleInput is the model's CreateWorkspaceBundleRequest shape.
@@ -811,6 +1671,25 @@ type CreateWorkspaceBundleOutput struct {
 	WorkspaceBundle *WorkspaceBundle `json:"WorkspaceBundle,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateWorkspaceBundleOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspaceBundle != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceBundle":`...)
+		b = v.WorkspaceBundle.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // CreateWorkspaceImageInput is the model's CreateWorkspaceImageRequest shape.
 type CreateWorkspaceImageInput struct {
 	Name        *string `json:"Name,omitzero"`
@@ -863,6 +1742,67 @@ type CreateWorkspaceImageOutput struct {
 	OwnerAccountId  *string          `json:"OwnerAccountId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateWorkspaceImageOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if v.Name != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Name":`...)
+		b = appendString(b, *v.Name)
+	}
+	if v.Description != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Description":`...)
+		b = appendString(b, *v.Description)
+	}
+	if v.OperatingSystem != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"OperatingSystem":`...)
+		b = v.OperatingSystem.AppendJSON(b)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.RequiredTenancy != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RequiredTenancy":`...)
+		b = appendString(b, *v.RequiredTenancy)
+	}
+	if v.Created != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Created":`...)
+		b = v.Created.appendJSON(b)
+	}
+	if v.OwnerAccountId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"OwnerAccountId":`...)
+		b = appendString(b, *v.OwnerAccountId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // CreateWorkspacesInput is the model's CreateWorkspacesRequest shape.
 type CreateWorkspacesInput struct {
 	Workspaces []WorkspaceRequest `json:"Workspaces,omitzero"`
@@ -891,6 +1831,45 @@ func (v *CreateWorkspacesInput) Validate() error {
 type CreateWorkspacesOutput struct {
 	FailedRequests  []FailedCreateWorkspaceRequest `json:"FailedRequests,omitzero"`
 	PendingRequests []Workspace                    `json:"PendingRequests,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateWorkspacesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.FailedRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"FailedRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.FailedRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.FailedRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.PendingRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PendingRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.PendingRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.PendingRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // CreateWorkspacesPoolInput is the model's CreateWorkspacesPoolRequest shape.
@@ -962,16 +1941,85 @@ type CreateWorkspacesPoolOutput struct {
 	WorkspacesPool *WorkspacesPool `json:"WorkspacesPool,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CreateWorkspacesPoolOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspacesPool != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspacesPool":`...)
+		b = v.WorkspacesPool.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // CustomWorkspaceImageImportErrorDetails is the model's CustomWorkspaceImageImportErrorDetails shape.
 type CustomWorkspaceImageImportErrorDetails struct {
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *CustomWorkspaceImageImportErrorDetails) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DataReplicationSettings is the model's DataReplicationSettings shape.
 type DataReplicationSettings struct {
 	DataReplication      *string    `json:"DataReplication,omitzero"`
 	RecoverySnapshotTime *Timestamp `json:"RecoverySnapshotTime,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DataReplicationSettings) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DataReplication != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DataReplication":`...)
+		b = appendString(b, *v.DataReplication)
+	}
+	if v.RecoverySnapshotTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RecoverySnapshotTime":`...)
+		b = v.RecoverySnapshotTime.appendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DefaultClientBrandingAttributes is the model's DefaultClientBrandingAttributes shape.
@@ -981,6 +2029,58 @@ type DefaultClientBrandingAttributes struct {
 	SupportLink        *string           `json:"SupportLink,omitzero"`
 	ForgotPasswordLink *string           `json:"ForgotPasswordLink,omitzero"`
 	LoginMessage       map[string]string `json:"LoginMessage,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DefaultClientBrandingAttributes) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.LogoUrl != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LogoUrl":`...)
+		b = appendString(b, *v.LogoUrl)
+	}
+	if v.SupportEmail != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SupportEmail":`...)
+		b = appendString(b, *v.SupportEmail)
+	}
+	if v.SupportLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SupportLink":`...)
+		b = appendString(b, *v.SupportLink)
+	}
+	if v.ForgotPasswordLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ForgotPasswordLink":`...)
+		b = appendString(b, *v.ForgotPasswordLink)
+	}
+	if v.LoginMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LoginMessage":`...)
+		b = append(b, '{')
+		for i1, k1 := range sortedKeys(v.LoginMessage) {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k1)
+			b = append(b, ':')
+			b = appendString(b, v.LoginMessage[k1])
+		}
+		b = append(b, '}')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DefaultImportClientBrandingAttributes is the model's DefaultImportClientBrandingAttributes shape.
@@ -1029,6 +2129,55 @@ type DefaultWorkspaceCreationProperties struct {
 	InstanceIamRoleArn              *string `json:"InstanceIamRoleArn,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DefaultWorkspaceCreationProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.EnableInternetAccess != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"EnableInternetAccess":`...)
+		b = strconv.AppendBool(b, *v.EnableInternetAccess)
+	}
+	if v.DefaultOu != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DefaultOu":`...)
+		b = appendString(b, *v.DefaultOu)
+	}
+	if v.CustomSecurityGroupId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"CustomSecurityGroupId":`...)
+		b = appendString(b, *v.CustomSecurityGroupId)
+	}
+	if v.UserEnabledAsLocalAdministrator != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserEnabledAsLocalAdministrator":`...)
+		b = strconv.AppendBool(b, *v.UserEnabledAsLocalAdministrator)
+	}
+	if v.EnableMaintenanceMode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"EnableMaintenanceMode":`...)
+		b = strconv.AppendBool(b, *v.EnableMaintenanceMode)
+	}
+	if v.InstanceIamRoleArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"InstanceIamRoleArn":`...)
+		b = appendString(b, *v.InstanceIamRoleArn)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DeleteAccountLinkInvitationInput is the model's DeleteAccountLinkInvitationRequest shape.
 type DeleteAccountLinkInvitationInput struct {
 	LinkId      *string `json:"LinkId,omitzero"`
@@ -1056,6 +2205,25 @@ func (v *DeleteAccountLinkInvitationInput) Validate() error {
 // DeleteAccountLinkInvitationOutput is the model's DeleteAccountLinkInvitationResult shape.
 type DeleteAccountLinkInvitationOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeleteAccountLinkInvitationOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccountLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountLink":`...)
+		b = v.AccountLink.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DeleteClientBrandingInput is the model's DeleteClientBrandingRequest shape.
@@ -1093,6 +2261,15 @@ func (v *DeleteClientBrandingInput) Validate() error {
 type DeleteClientBrandingOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeleteClientBrandingOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // DeleteConnectClientAddInInput is the model's DeleteConnectClientAddInRequest shape.
 type DeleteConnectClientAddInInput struct {
 	AddInId    *string `json:"AddInId,omitzero"`
@@ -1125,6 +2302,15 @@ func (v *DeleteConnectClientAddInInput) Validate() error {
 type DeleteConnectClientAddInOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeleteConnectClientAddInOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // DeleteConnectionAliasInput is the model's DeleteConnectionAliasRequest shape.
 type DeleteConnectionAliasInput struct {
 	AliasId *string `json:"AliasId,omitzero"`
@@ -1150,6 +2336,15 @@ func (v *DeleteConnectionAliasInput) Validate() error {
 type DeleteConnectionAliasOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeleteConnectionAliasOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // DeleteIpGroupInput is the model's DeleteIpGroupRequest shape.
 type DeleteIpGroupInput struct {
 	GroupId *string `json:"GroupId,omitzero"`
@@ -1172,6 +2367,15 @@ func (v *DeleteIpGroupInput) Validate() error {
 
 // DeleteIpGroupOutput is the model's DeleteIpGroupResult shape.
 type DeleteIpGroupOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeleteIpGroupOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // DeleteTagsInput is the model's DeleteTagsRequest shape.
@@ -1206,6 +2410,15 @@ func (v *DeleteTagsInput) Validate() error {
 type DeleteTagsOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeleteTagsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // DeleteWorkspaceBundleInput is the model's DeleteWorkspaceBundleRequest shape.
 type DeleteWorkspaceBundleInput struct {
 	BundleId *string `json:"BundleId,omitzero"`
@@ -1226,6 +2439,15 @@ func (v *DeleteWorkspaceBundleInput) Validate() error {
 
 // DeleteWorkspaceBundleOutput is the model's DeleteWorkspaceBundleResult shape.
 type DeleteWorkspaceBundleOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeleteWorkspaceBundleOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // DeleteWorkspaceImageInput is the model's DeleteWorkspaceImageRequest shape.
@@ -1250,6 +2472,15 @@ func (v *DeleteWorkspaceImageInput) Validate() error {
 
 // DeleteWorkspaceImageOutput is the model's DeleteWorkspaceImageResult shape.
 type DeleteWorkspaceImageOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeleteWorkspaceImageOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // DeployWorkspaceApplicationsInput is the model's DeployWorkspaceApplicationsRequest shape.
@@ -1280,6 +2511,25 @@ type DeployWorkspaceApplicationsOutput struct {
 	Deployment *WorkSpaceApplicationDeployment `json:"Deployment,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeployWorkspaceApplicationsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Deployment != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Deployment":`...)
+		b = v.Deployment.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DeregisterWorkspaceDirectoryInput is the model's DeregisterWorkspaceDirectoryRequest shape.
 type DeregisterWorkspaceDirectoryInput struct {
 	DirectoryId *string `json:"DirectoryId,omitzero"`
@@ -1303,6 +2553,15 @@ func (v *DeregisterWorkspaceDirectoryInput) Validate() error {
 
 // DeregisterWorkspaceDirectoryOutput is the model's DeregisterWorkspaceDirectoryResult shape.
 type DeregisterWorkspaceDirectoryOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DeregisterWorkspaceDirectoryOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // DescribeAccountInput is the model's DescribeAccountRequest shape.
@@ -1343,12 +2602,81 @@ type DescribeAccountModificationsOutput struct {
 	NextToken            *string               `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeAccountModificationsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccountModifications != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountModifications":`...)
+		b = append(b, '[')
+		for i1 := range v.AccountModifications {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.AccountModifications[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeAccountOutput is the model's DescribeAccountResult shape.
 type DescribeAccountOutput struct {
 	DedicatedTenancySupport             *string `json:"DedicatedTenancySupport,omitzero"`
 	DedicatedTenancyManagementCidrRange *string `json:"DedicatedTenancyManagementCidrRange,omitzero"`
 	DedicatedTenancyAccountType         *string `json:"DedicatedTenancyAccountType,omitzero"`
 	Message                             *string `json:"Message,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeAccountOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DedicatedTenancySupport != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DedicatedTenancySupport":`...)
+		b = appendString(b, *v.DedicatedTenancySupport)
+	}
+	if v.DedicatedTenancyManagementCidrRange != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DedicatedTenancyManagementCidrRange":`...)
+		b = appendString(b, *v.DedicatedTenancyManagementCidrRange)
+	}
+	if v.DedicatedTenancyAccountType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DedicatedTenancyAccountType":`...)
+		b = appendString(b, *v.DedicatedTenancyAccountType)
+	}
+	if v.Message != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Message":`...)
+		b = appendString(b, *v.Message)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeApplicationAssociationsInput is the model's DescribeApplicationAssociationsRequest shape.
@@ -1391,6 +2719,38 @@ func (v *DescribeApplicationAssociationsInput) Validate() error {
 type DescribeApplicationAssociationsOutput struct {
 	Associations []ApplicationResourceAssociation `json:"Associations,omitzero"`
 	NextToken    *string                          `json:"NextToken,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeApplicationAssociationsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Associations != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Associations":`...)
+		b = append(b, '[')
+		for i1 := range v.Associations {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Associations[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeApplicationsInput is the model's DescribeApplicationsRequest shape.
@@ -1449,6 +2809,38 @@ type DescribeApplicationsOutput struct {
 	NextToken    *string                `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeApplicationsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Applications != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Applications":`...)
+		b = append(b, '[')
+		for i1 := range v.Applications {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Applications[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeBundleAssociationsInput is the model's DescribeBundleAssociationsRequest shape.
 type DescribeBundleAssociationsInput struct {
 	BundleId                *string  `json:"BundleId,omitzero"`
@@ -1482,6 +2874,32 @@ type DescribeBundleAssociationsOutput struct {
 	Associations []BundleResourceAssociation `json:"Associations,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeBundleAssociationsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Associations != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Associations":`...)
+		b = append(b, '[')
+		for i1 := range v.Associations {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Associations[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeClientBrandingInput is the model's DescribeClientBrandingRequest shape.
 type DescribeClientBrandingInput struct {
 	ResourceId *string `json:"ResourceId,omitzero"`
@@ -1513,6 +2931,55 @@ type DescribeClientBrandingOutput struct {
 	DeviceTypeWeb     *DefaultClientBrandingAttributes `json:"DeviceTypeWeb,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeClientBrandingOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DeviceTypeWindows != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeWindows":`...)
+		b = v.DeviceTypeWindows.AppendJSON(b)
+	}
+	if v.DeviceTypeOsx != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeOsx":`...)
+		b = v.DeviceTypeOsx.AppendJSON(b)
+	}
+	if v.DeviceTypeAndroid != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeAndroid":`...)
+		b = v.DeviceTypeAndroid.AppendJSON(b)
+	}
+	if v.DeviceTypeIos != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeIos":`...)
+		b = v.DeviceTypeIos.AppendJSON(b)
+	}
+	if v.DeviceTypeLinux != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeLinux":`...)
+		b = v.DeviceTypeLinux.AppendJSON(b)
+	}
+	if v.DeviceTypeWeb != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeWeb":`...)
+		b = v.DeviceTypeWeb.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeClientPropertiesInput is the model's DescribeClientPropertiesRequest shape.
 type DescribeClientPropertiesInput struct {
 	ResourceIds []string `json:"ResourceIds,omitzero"`
@@ -1540,6 +3007,32 @@ func (v *DescribeClientPropertiesInput) Validate() error {
 // DescribeClientPropertiesOutput is the model's DescribeClientPropertiesResult shape.
 type DescribeClientPropertiesOutput struct {
 	ClientPropertiesList []ClientPropertiesResult `json:"ClientPropertiesList,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeClientPropertiesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ClientPropertiesList != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ClientPropertiesList":`...)
+		b = append(b, '[')
+		for i1 := range v.ClientPropertiesList {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.ClientPropertiesList[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeConnectClientAddInsInput is the model's DescribeConnectClientAddInsRequest shape.
@@ -1577,6 +3070,38 @@ type DescribeConnectClientAddInsOutput struct {
 	NextToken *string              `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeConnectClientAddInsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AddIns != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AddIns":`...)
+		b = append(b, '[')
+		for i1 := range v.AddIns {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.AddIns[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeConnectionAliasPermissionsInput is the model's DescribeConnectionAliasPermissionsRequest shape.
 type DescribeConnectionAliasPermissionsInput struct {
 	AliasId    *string `json:"AliasId,omitzero"`
@@ -1611,6 +3136,44 @@ type DescribeConnectionAliasPermissionsOutput struct {
 	AliasId                    *string                     `json:"AliasId,omitzero"`
 	ConnectionAliasPermissions []ConnectionAliasPermission `json:"ConnectionAliasPermissions,omitzero"`
 	NextToken                  *string                     `json:"NextToken,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeConnectionAliasPermissionsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AliasId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AliasId":`...)
+		b = appendString(b, *v.AliasId)
+	}
+	if v.ConnectionAliasPermissions != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectionAliasPermissions":`...)
+		b = append(b, '[')
+		for i1 := range v.ConnectionAliasPermissions {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.ConnectionAliasPermissions[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeConnectionAliasesInput is the model's DescribeConnectionAliasesRequest shape.
@@ -1654,6 +3217,38 @@ type DescribeConnectionAliasesOutput struct {
 	NextToken         *string           `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeConnectionAliasesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ConnectionAliases != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectionAliases":`...)
+		b = append(b, '[')
+		for i1 := range v.ConnectionAliases {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.ConnectionAliases[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeCustomWorkspaceImageImportInput is the model's DescribeCustomWorkspaceImageImportRequest shape.
 type DescribeCustomWorkspaceImageImportInput struct {
 	ImageId *string `json:"ImageId,omitzero"`
@@ -1688,6 +3283,86 @@ type DescribeCustomWorkspaceImageImportOutput struct {
 	ErrorDetails                   []CustomWorkspaceImageImportErrorDetails `json:"ErrorDetails,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeCustomWorkspaceImageImportOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if v.InfrastructureConfigurationArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"InfrastructureConfigurationArn":`...)
+		b = appendString(b, *v.InfrastructureConfigurationArn)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.StateMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StateMessage":`...)
+		b = appendString(b, *v.StateMessage)
+	}
+	if v.ProgressPercentage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ProgressPercentage":`...)
+		b = strconv.AppendInt(b, int64(*v.ProgressPercentage), 10)
+	}
+	if v.Created != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Created":`...)
+		b = v.Created.appendJSON(b)
+	}
+	if v.LastUpdatedTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LastUpdatedTime":`...)
+		b = v.LastUpdatedTime.appendJSON(b)
+	}
+	if v.ImageSource != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageSource":`...)
+		b = v.ImageSource.AppendJSON(b)
+	}
+	if v.ImageBuilderInstanceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageBuilderInstanceId":`...)
+		b = appendString(b, *v.ImageBuilderInstanceId)
+	}
+	if v.ErrorDetails != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorDetails":`...)
+		b = append(b, '[')
+		for i1 := range v.ErrorDetails {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.ErrorDetails[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeImageAssociationsInput is the model's DescribeImageAssociationsRequest shape.
 type DescribeImageAssociationsInput struct {
 	ImageId                 *string  `json:"ImageId,omitzero"`
@@ -1719,6 +3394,32 @@ func (v *DescribeImageAssociationsInput) Validate() error {
 // DescribeImageAssociationsOutput is the model's DescribeImageAssociationsResult shape.
 type DescribeImageAssociationsOutput struct {
 	Associations []ImageResourceAssociation `json:"Associations,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeImageAssociationsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Associations != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Associations":`...)
+		b = append(b, '[')
+		for i1 := range v.Associations {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Associations[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeIpGroupsInput is the model's DescribeIpGroupsRequest shape.
@@ -1755,6 +3456,38 @@ type DescribeIpGroupsOutput struct {
 	NextToken *string             `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeIpGroupsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Result != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Result":`...)
+		b = append(b, '[')
+		for i1 := range v.Result {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Result[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeTagsInput is the model's DescribeTagsRequest shape.
 type DescribeTagsInput struct {
 	ResourceId *string `json:"ResourceId,omitzero"`
@@ -1778,6 +3511,32 @@ func (v *DescribeTagsInput) Validate() error {
 // DescribeTagsOutput is the model's DescribeTagsResult shape.
 type DescribeTagsOutput struct {
 	TagList []Tag `json:"TagList,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeTagsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.TagList != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"TagList":`...)
+		b = append(b, '[')
+		for i1 := range v.TagList {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.TagList[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeWorkspaceAssociationsInput is the model's DescribeWorkspaceAssociationsRequest shape.
@@ -1813,6 +3572,32 @@ type DescribeWorkspaceAssociationsOutput struct {
 	Associations []WorkspaceResourceAssociation `json:"Associations,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspaceAssociationsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Associations != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Associations":`...)
+		b = append(b, '[')
+		for i1 := range v.Associations {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Associations[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeWorkspaceBundlesInput is the model's DescribeWorkspaceBundlesRequest shape.
 type DescribeWorkspaceBundlesInput struct {
 	BundleIds []string `json:"BundleIds,omitzero"`
@@ -1846,6 +3631,38 @@ func (v *DescribeWorkspaceBundlesInput) Validate() error {
 type DescribeWorkspaceBundlesOutput struct {
 	Bundles   []WorkspaceBundle `json:"Bundles,omitzero"`
 	NextToken *string           `json:"NextToken,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspaceBundlesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Bundles != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Bundles":`...)
+		b = append(b, '[')
+		for i1 := range v.Bundles {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Bundles[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeWorkspaceDirectoriesFilter is the model's DescribeWorkspaceDirectoriesFilter shape.
@@ -1924,6 +3741,38 @@ type DescribeWorkspaceDirectoriesOutput struct {
 	NextToken   *string              `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspaceDirectoriesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Directories != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Directories":`...)
+		b = append(b, '[')
+		for i1 := range v.Directories {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Directories[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeWorkspaceImagePermissionsInput is the model's DescribeWorkspaceImagePermissionsRequest shape.
 type DescribeWorkspaceImagePermissionsInput struct {
 	ImageId    *string `json:"ImageId,omitzero"`
@@ -1957,6 +3806,44 @@ type DescribeWorkspaceImagePermissionsOutput struct {
 	ImageId          *string           `json:"ImageId,omitzero"`
 	ImagePermissions []ImagePermission `json:"ImagePermissions,omitzero"`
 	NextToken        *string           `json:"NextToken,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspaceImagePermissionsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if v.ImagePermissions != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImagePermissions":`...)
+		b = append(b, '[')
+		for i1 := range v.ImagePermissions {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.ImagePermissions[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeWorkspaceImagesInput is the model's DescribeWorkspaceImagesRequest shape.
@@ -1999,6 +3886,38 @@ type DescribeWorkspaceImagesOutput struct {
 	NextToken *string          `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspaceImagesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Images != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Images":`...)
+		b = append(b, '[')
+		for i1 := range v.Images {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Images[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeWorkspaceSnapshotsInput is the model's DescribeWorkspaceSnapshotsRequest shape.
 type DescribeWorkspaceSnapshotsInput struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
@@ -2023,6 +3942,45 @@ func (v *DescribeWorkspaceSnapshotsInput) Validate() error {
 type DescribeWorkspaceSnapshotsOutput struct {
 	RebuildSnapshots []Snapshot `json:"RebuildSnapshots,omitzero"`
 	RestoreSnapshots []Snapshot `json:"RestoreSnapshots,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspaceSnapshotsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.RebuildSnapshots != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RebuildSnapshots":`...)
+		b = append(b, '[')
+		for i1 := range v.RebuildSnapshots {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.RebuildSnapshots[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.RestoreSnapshots != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RestoreSnapshots":`...)
+		b = append(b, '[')
+		for i1 := range v.RestoreSnapshots {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.RestoreSnapshots[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeWorkspacesConnectionStatusInput is the model's DescribeWorkspacesConnectionStatusRequest shape.
@@ -2055,6 +4013,38 @@ func (v *DescribeWorkspacesConnectionStatusInput) Validate() error {
 type DescribeWorkspacesConnectionStatusOutput struct {
 	WorkspacesConnectionStatus []WorkspaceConnectionStatus `json:"WorkspacesConnectionStatus,omitzero"`
 	NextToken                  *string                     `json:"NextToken,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspacesConnectionStatusOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspacesConnectionStatus != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspacesConnectionStatus":`...)
+		b = append(b, '[')
+		for i1 := range v.WorkspacesConnectionStatus {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.WorkspacesConnectionStatus[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeWorkspacesInput is the model's DescribeWorkspacesRequest shape.
@@ -2110,6 +4100,38 @@ type DescribeWorkspacesOutput struct {
 	NextToken  *string     `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspacesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Workspaces != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Workspaces":`...)
+		b = append(b, '[')
+		for i1 := range v.Workspaces {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Workspaces[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DescribeWorkspacesPoolSessionsInput is the model's DescribeWorkspacesPoolSessionsRequest shape.
 type DescribeWorkspacesPoolSessionsInput struct {
 	PoolId    *string `json:"PoolId,omitzero"`
@@ -2146,6 +4168,38 @@ func (v *DescribeWorkspacesPoolSessionsInput) Validate() error {
 type DescribeWorkspacesPoolSessionsOutput struct {
 	Sessions  []WorkspacesPoolSession `json:"Sessions,omitzero"`
 	NextToken *string                 `json:"NextToken,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspacesPoolSessionsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Sessions != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Sessions":`...)
+		b = append(b, '[')
+		for i1 := range v.Sessions {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Sessions[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // DescribeWorkspacesPoolsFilter is the model's DescribeWorkspacesPoolsFilter shape.
@@ -2222,6 +4276,38 @@ type DescribeWorkspacesPoolsOutput struct {
 	NextToken       *string          `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DescribeWorkspacesPoolsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspacesPools != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspacesPools":`...)
+		b = append(b, '[')
+		for i1 := range v.WorkspacesPools {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.WorkspacesPools[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // DisassociateConnectionAliasInput is the model's DisassociateConnectionAliasRequest shape.
 type DisassociateConnectionAliasInput struct {
 	AliasId *string `json:"AliasId,omitzero"`
@@ -2245,6 +4331,15 @@ func (v *DisassociateConnectionAliasInput) Validate() error {
 
 // DisassociateConnectionAliasOutput is the model's DisassociateConnectionAliasResult shape.
 type DisassociateConnectionAliasOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DisassociateConnectionAliasOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // DisassociateIpGroupsInput is the model's DisassociateIpGroupsRequest shape.
@@ -2280,6 +4375,15 @@ func (v *DisassociateIpGroupsInput) Validate() error {
 type DisassociateIpGroupsOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DisassociateIpGroupsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // DisassociateWorkspaceApplicationInput is the model's DisassociateWorkspaceApplicationRequest shape.
 type DisassociateWorkspaceApplicationInput struct {
 	WorkspaceId   *string `json:"WorkspaceId,omitzero"`
@@ -2311,10 +4415,54 @@ type DisassociateWorkspaceApplicationOutput struct {
 	Association *WorkspaceResourceAssociation `json:"Association,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *DisassociateWorkspaceApplicationOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Association != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Association":`...)
+		b = v.Association.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ErrorDetails is the model's ErrorDetails shape.
 type ErrorDetails struct {
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ErrorDetails) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // FailedCreateStandbyWorkspacesRequest is the model's FailedCreateStandbyWorkspacesRequest shape.
@@ -2324,6 +4472,37 @@ type FailedCreateStandbyWorkspacesRequest struct {
 	ErrorMessage            *string           `json:"ErrorMessage,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *FailedCreateStandbyWorkspacesRequest) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.StandbyWorkspaceRequest != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StandbyWorkspaceRequest":`...)
+		b = v.StandbyWorkspaceRequest.AppendJSON(b)
+	}
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // FailedCreateWorkspaceRequest is the model's FailedCreateWorkspaceRequest shape.
 type FailedCreateWorkspaceRequest struct {
 	WorkspaceRequest *WorkspaceRequest `json:"WorkspaceRequest,omitzero"`
@@ -2331,11 +4510,73 @@ type FailedCreateWorkspaceRequest struct {
 	ErrorMessage     *string           `json:"ErrorMessage,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *FailedCreateWorkspaceRequest) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspaceRequest != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceRequest":`...)
+		b = v.WorkspaceRequest.AppendJSON(b)
+	}
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // FailedWorkspaceChangeRequest is the model's FailedWorkspaceChangeRequest shape.
 type FailedWorkspaceChangeRequest struct {
 	WorkspaceId  *string `json:"WorkspaceId,omitzero"`
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *FailedWorkspaceChangeRequest) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceId":`...)
+		b = appendString(b, *v.WorkspaceId)
+	}
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // GetAccountLinkInput is the model's GetAccountLinkRequest shape.
@@ -2365,10 +4606,54 @@ type GetAccountLinkOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *GetAccountLinkOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccountLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountLink":`...)
+		b = v.AccountLink.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // GlobalAcceleratorForDirectory is the model's GlobalAcceleratorForDirectory shape.
 type GlobalAcceleratorForDirectory struct {
 	Mode              *string `json:"Mode,omitzero"`
 	PreferredProtocol *string `json:"PreferredProtocol,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *GlobalAcceleratorForDirectory) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Mode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Mode":`...)
+		b = appendString(b, *v.Mode)
+	}
+	if v.PreferredProtocol != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PreferredProtocol":`...)
+		b = appendString(b, *v.PreferredProtocol)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *GlobalAcceleratorForDirectory) validate(path string, errs *ValidationErrors) {
@@ -2388,6 +4673,31 @@ type GlobalAcceleratorForWorkSpace struct {
 	PreferredProtocol *string `json:"PreferredProtocol,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *GlobalAcceleratorForWorkSpace) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Mode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Mode":`...)
+		b = appendString(b, *v.Mode)
+	}
+	if v.PreferredProtocol != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PreferredProtocol":`...)
+		b = appendString(b, *v.PreferredProtocol)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 func (v *GlobalAcceleratorForWorkSpace) validate(path string, errs *ValidationErrors) {
 	if v.Mode == nil {
 		errs.required(join(path, "mode"))
@@ -2405,9 +4715,53 @@ type IDCConfig struct {
 	ApplicationArn *string `json:"ApplicationArn,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *IDCConfig) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.InstanceArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"InstanceArn":`...)
+		b = appendString(b, *v.InstanceArn)
+	}
+	if v.ApplicationArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ApplicationArn":`...)
+		b = appendString(b, *v.ApplicationArn)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ImagePermission is the model's ImagePermission shape.
 type ImagePermission struct {
 	SharedAccountId *string `json:"SharedAccountId,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ImagePermission) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.SharedAccountId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SharedAccountId":`...)
+		b = appendString(b, *v.SharedAccountId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // ImageResourceAssociation is the model's ImageResourceAssociation shape.
@@ -2421,11 +4775,97 @@ type ImageResourceAssociation struct {
 	StateReason            *AssociationStateReason `json:"StateReason,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ImageResourceAssociation) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AssociatedResourceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedResourceId":`...)
+		b = appendString(b, *v.AssociatedResourceId)
+	}
+	if v.AssociatedResourceType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedResourceType":`...)
+		b = appendString(b, *v.AssociatedResourceType)
+	}
+	if v.Created != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Created":`...)
+		b = v.Created.appendJSON(b)
+	}
+	if v.LastUpdatedTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LastUpdatedTime":`...)
+		b = v.LastUpdatedTime.appendJSON(b)
+	}
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.StateReason != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StateReason":`...)
+		b = v.StateReason.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ImageSourceIdentifier is a union: exactly one member is set.
 type ImageSourceIdentifier struct {
 	Ec2ImportTaskId      *string `json:"Ec2ImportTaskId,omitzero"`
 	ImageBuildVersionArn *string `json:"ImageBuildVersionArn,omitzero"`
 	Ec2ImageId           *string `json:"Ec2ImageId,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ImageSourceIdentifier) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Ec2ImportTaskId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Ec2ImportTaskId":`...)
+		b = appendString(b, *v.Ec2ImportTaskId)
+	}
+	if v.ImageBuildVersionArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageBuildVersionArn":`...)
+		b = appendString(b, *v.ImageBuildVersionArn)
+	}
+	if v.Ec2ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Ec2ImageId":`...)
+		b = appendString(b, *v.Ec2ImageId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *ImageSourceIdentifier) validate(path string, errs *ValidationErrors) {
@@ -2496,6 +4936,55 @@ type ImportClientBrandingOutput struct {
 	DeviceTypeIos     *IosClientBrandingAttributes     `json:"DeviceTypeIos,omitzero"`
 	DeviceTypeLinux   *DefaultClientBrandingAttributes `json:"DeviceTypeLinux,omitzero"`
 	DeviceTypeWeb     *DefaultClientBrandingAttributes `json:"DeviceTypeWeb,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ImportClientBrandingOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DeviceTypeWindows != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeWindows":`...)
+		b = v.DeviceTypeWindows.AppendJSON(b)
+	}
+	if v.DeviceTypeOsx != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeOsx":`...)
+		b = v.DeviceTypeOsx.AppendJSON(b)
+	}
+	if v.DeviceTypeAndroid != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeAndroid":`...)
+		b = v.DeviceTypeAndroid.AppendJSON(b)
+	}
+	if v.DeviceTypeIos != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeIos":`...)
+		b = v.DeviceTypeIos.AppendJSON(b)
+	}
+	if v.DeviceTypeLinux != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeLinux":`...)
+		b = v.DeviceTypeLinux.AppendJSON(b)
+	}
+	if v.DeviceTypeWeb != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeWeb":`...)
+		b = v.DeviceTypeWeb.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // ImportCustomWorkspaceImageInput is the model's ImportCustomWorkspaceImageRequest shape.
@@ -2575,6 +5064,31 @@ type ImportCustomWorkspaceImageOutput struct {
 	State   *string `json:"State,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ImportCustomWorkspaceImageOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ImportWorkspaceImageInput is the model's ImportWorkspaceImageRequest shape.
 type ImportWorkspaceImageInput struct {
 	Ec2ImageId       *string  `json:"Ec2ImageId,omitzero"`
@@ -2634,6 +5148,25 @@ type ImportWorkspaceImageOutput struct {
 	ImageId *string `json:"ImageId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ImportWorkspaceImageOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // IosClientBrandingAttributes is the model's IosClientBrandingAttributes shape.
 type IosClientBrandingAttributes struct {
 	LogoUrl            *string           `json:"LogoUrl,omitzero"`
@@ -2643,6 +5176,70 @@ type IosClientBrandingAttributes struct {
 	SupportLink        *string           `json:"SupportLink,omitzero"`
 	ForgotPasswordLink *string           `json:"ForgotPasswordLink,omitzero"`
 	LoginMessage       map[string]string `json:"LoginMessage,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *IosClientBrandingAttributes) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.LogoUrl != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LogoUrl":`...)
+		b = appendString(b, *v.LogoUrl)
+	}
+	if v.Logo2xUrl != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Logo2xUrl":`...)
+		b = appendString(b, *v.Logo2xUrl)
+	}
+	if v.Logo3xUrl != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Logo3xUrl":`...)
+		b = appendString(b, *v.Logo3xUrl)
+	}
+	if v.SupportEmail != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SupportEmail":`...)
+		b = appendString(b, *v.SupportEmail)
+	}
+	if v.SupportLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SupportLink":`...)
+		b = appendString(b, *v.SupportLink)
+	}
+	if v.ForgotPasswordLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ForgotPasswordLink":`...)
+		b = appendString(b, *v.ForgotPasswordLink)
+	}
+	if v.LoginMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LoginMessage":`...)
+		b = append(b, '{')
+		for i1, k1 := range sortedKeys(v.LoginMessage) {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k1)
+			b = append(b, ':')
+			b = appendString(b, v.LoginMessage[k1])
+		}
+		b = append(b, '}')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // IosImportClientBrandingAttributes is the model's IosImportClientBrandingAttributes shape.
@@ -2695,6 +5292,31 @@ type IpRuleItem struct {
 	RuleDesc *string `json:"ruleDesc,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *IpRuleItem) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.IpRule != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ipRule":`...)
+		b = appendString(b, *v.IpRule)
+	}
+	if v.RuleDesc != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ruleDesc":`...)
+		b = appendString(b, *v.RuleDesc)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 func (v *IpRuleItem) validate(path string, errs *ValidationErrors) {
 	if v.IpRule != nil {
 	}
@@ -2736,6 +5358,38 @@ type ListAccountLinksOutput struct {
 	NextToken    *string       `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ListAccountLinksOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccountLinks != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountLinks":`...)
+		b = append(b, '[')
+		for i1 := range v.AccountLinks {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.AccountLinks[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ListAvailableManagementCidrRangesInput is the model's ListAvailableManagementCidrRangesRequest shape.
 type ListAvailableManagementCidrRangesInput struct {
 	ManagementCidrRangeConstraint *string `json:"ManagementCidrRangeConstraint,omitzero"`
@@ -2770,10 +5424,67 @@ type ListAvailableManagementCidrRangesOutput struct {
 	NextToken            *string  `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ListAvailableManagementCidrRangesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ManagementCidrRanges != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ManagementCidrRanges":`...)
+		b = append(b, '[')
+		for i1 := range v.ManagementCidrRanges {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.ManagementCidrRanges[i1])
+		}
+		b = append(b, ']')
+	}
+	if v.NextToken != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NextToken":`...)
+		b = appendString(b, *v.NextToken)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // MicrosoftEntraConfig is the model's MicrosoftEntraConfig shape.
 type MicrosoftEntraConfig struct {
 	TenantId                   *string `json:"TenantId,omitzero"`
 	ApplicationConfigSecretArn *string `json:"ApplicationConfigSecretArn,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *MicrosoftEntraConfig) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.TenantId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"TenantId":`...)
+		b = appendString(b, *v.TenantId)
+	}
+	if v.ApplicationConfigSecretArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ApplicationConfigSecretArn":`...)
+		b = appendString(b, *v.ApplicationConfigSecretArn)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *MicrosoftEntraConfig) validate(path string, errs *ValidationErrors) {
@@ -2817,10 +5528,60 @@ type MigrateWorkspaceOutput struct {
 	TargetWorkspaceId *string `json:"TargetWorkspaceId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *MigrateWorkspaceOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.SourceWorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SourceWorkspaceId":`...)
+		b = appendString(b, *v.SourceWorkspaceId)
+	}
+	if v.TargetWorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"TargetWorkspaceId":`...)
+		b = appendString(b, *v.TargetWorkspaceId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // ModificationState is the model's ModificationState shape.
 type ModificationState struct {
 	Resource *string `json:"Resource,omitzero"`
 	State    *string `json:"State,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModificationState) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Resource != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Resource":`...)
+		b = appendString(b, *v.Resource)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // ModifyAccountInput is the model's ModifyAccountRequest shape.
@@ -2848,6 +5609,25 @@ func (v *ModifyAccountInput) Validate() error {
 // ModifyAccountOutput is the model's ModifyAccountResult shape.
 type ModifyAccountOutput struct {
 	Message *string `json:"Message,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyAccountOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Message != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Message":`...)
+		b = appendString(b, *v.Message)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // ModifyCertificateBasedAuthPropertiesInput is the model's ModifyCertificateBasedAuthPropertiesRequest shape.
@@ -2885,6 +5665,15 @@ func (v *ModifyCertificateBasedAuthPropertiesInput) Validate() error {
 type ModifyCertificateBasedAuthPropertiesOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyCertificateBasedAuthPropertiesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // ModifyClientPropertiesInput is the model's ModifyClientPropertiesRequest shape.
 type ModifyClientPropertiesInput struct {
 	ResourceId       *string           `json:"ResourceId,omitzero"`
@@ -2913,6 +5702,15 @@ func (v *ModifyClientPropertiesInput) Validate() error {
 
 // ModifyClientPropertiesOutput is the model's ModifyClientPropertiesResult shape.
 type ModifyClientPropertiesOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyClientPropertiesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // ModifyEndpointEncryptionModeInput is the model's ModifyEndpointEncryptionModeRequest shape.
@@ -2944,6 +5742,15 @@ func (v *ModifyEndpointEncryptionModeInput) Validate() error {
 
 // ModifyEndpointEncryptionModeOutput is the model's ModifyEndpointEncryptionModeResponse shape.
 type ModifyEndpointEncryptionModeOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyEndpointEncryptionModeOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // ModifySamlPropertiesInput is the model's ModifySamlPropertiesRequest shape.
@@ -2981,6 +5788,15 @@ func (v *ModifySamlPropertiesInput) Validate() error {
 type ModifySamlPropertiesOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifySamlPropertiesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // ModifySelfservicePermissionsInput is the model's ModifySelfservicePermissionsRequest shape.
 type ModifySelfservicePermissionsInput struct {
 	ResourceId             *string                 `json:"ResourceId,omitzero"`
@@ -3012,6 +5828,15 @@ func (v *ModifySelfservicePermissionsInput) Validate() error {
 type ModifySelfservicePermissionsOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifySelfservicePermissionsOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // ModifyStreamingPropertiesInput is the model's ModifyStreamingPropertiesRequest shape.
 type ModifyStreamingPropertiesInput struct {
 	ResourceId          *string              `json:"ResourceId,omitzero"`
@@ -3039,6 +5864,15 @@ func (v *ModifyStreamingPropertiesInput) Validate() error {
 
 // ModifyStreamingPropertiesOutput is the model's ModifyStreamingPropertiesResult shape.
 type ModifyStreamingPropertiesOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyStreamingPropertiesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // ModifyWorkspaceAccessPropertiesInput is the model's ModifyWorkspaceAccessPropertiesRequest shape.
@@ -3072,6 +5906,15 @@ func (v *ModifyWorkspaceAccessPropertiesInput) Validate() error {
 type ModifyWorkspaceAccessPropertiesOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyWorkspaceAccessPropertiesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // ModifyWorkspaceCreationPropertiesInput is the model's ModifyWorkspaceCreationPropertiesRequest shape.
 type ModifyWorkspaceCreationPropertiesInput struct {
 	ResourceId                  *string                      `json:"ResourceId,omitzero"`
@@ -3101,6 +5944,15 @@ func (v *ModifyWorkspaceCreationPropertiesInput) Validate() error {
 
 // ModifyWorkspaceCreationPropertiesOutput is the model's ModifyWorkspaceCreationPropertiesResult shape.
 type ModifyWorkspaceCreationPropertiesOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyWorkspaceCreationPropertiesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // ModifyWorkspacePropertiesInput is the model's ModifyWorkspacePropertiesRequest shape.
@@ -3135,6 +5987,15 @@ func (v *ModifyWorkspacePropertiesInput) Validate() error {
 type ModifyWorkspacePropertiesOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyWorkspacePropertiesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // ModifyWorkspaceStateInput is the model's ModifyWorkspaceStateRequest shape.
 type ModifyWorkspaceStateInput struct {
 	WorkspaceId    *string `json:"WorkspaceId,omitzero"`
@@ -3165,15 +6026,68 @@ func (v *ModifyWorkspaceStateInput) Validate() error {
 type ModifyWorkspaceStateOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *ModifyWorkspaceStateOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // NetworkAccessConfiguration is the model's NetworkAccessConfiguration shape.
 type NetworkAccessConfiguration struct {
 	EniPrivateIpAddress *string `json:"EniPrivateIpAddress,omitzero"`
 	EniId               *string `json:"EniId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *NetworkAccessConfiguration) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.EniPrivateIpAddress != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"EniPrivateIpAddress":`...)
+		b = appendString(b, *v.EniPrivateIpAddress)
+	}
+	if v.EniId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"EniId":`...)
+		b = appendString(b, *v.EniId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // OperatingSystem is the model's OperatingSystem shape.
 type OperatingSystem struct {
 	Type *string `json:"Type,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *OperatingSystem) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Type != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Type":`...)
+		b = appendString(b, *v.Type)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // PendingCreateStandbyWorkspacesRequest is the model's PendingCreateStandbyWorkspacesRequest shape.
@@ -3182,6 +6096,43 @@ type PendingCreateStandbyWorkspacesRequest struct {
 	DirectoryId *string `json:"DirectoryId,omitzero"`
 	State       *string `json:"State,omitzero"`
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *PendingCreateStandbyWorkspacesRequest) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.UserName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserName":`...)
+		b = appendString(b, *v.UserName)
+	}
+	if v.DirectoryId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryId":`...)
+		b = appendString(b, *v.DirectoryId)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.WorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceId":`...)
+		b = appendString(b, *v.WorkspaceId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // RebootRequest is the model's RebootRequest shape.
@@ -3226,6 +6177,32 @@ type RebootWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *RebootWorkspacesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.FailedRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"FailedRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.FailedRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.FailedRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // RebuildRequest is the model's RebuildRequest shape.
 type RebuildRequest struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
@@ -3266,6 +6243,32 @@ func (v *RebuildWorkspacesInput) Validate() error {
 // RebuildWorkspacesOutput is the model's RebuildWorkspacesResult shape.
 type RebuildWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *RebuildWorkspacesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.FailedRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"FailedRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.FailedRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.FailedRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // RegisterWorkspaceDirectoryInput is the model's RegisterWorkspaceDirectoryRequest shape.
@@ -3343,6 +6346,31 @@ type RegisterWorkspaceDirectoryOutput struct {
 	State       *string `json:"State,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *RegisterWorkspaceDirectoryOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DirectoryId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryId":`...)
+		b = appendString(b, *v.DirectoryId)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // RejectAccountLinkInvitationInput is the model's RejectAccountLinkInvitationRequest shape.
 type RejectAccountLinkInvitationInput struct {
 	LinkId      *string `json:"LinkId,omitzero"`
@@ -3372,12 +6400,68 @@ type RejectAccountLinkInvitationOutput struct {
 	AccountLink *AccountLink `json:"AccountLink,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *RejectAccountLinkInvitationOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AccountLink != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccountLink":`...)
+		b = v.AccountLink.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // RelatedWorkspaceProperties is the model's RelatedWorkspaceProperties shape.
 type RelatedWorkspaceProperties struct {
 	WorkspaceId *string `json:"WorkspaceId,omitzero"`
 	Region      *string `json:"Region,omitzero"`
 	State       *string `json:"State,omitzero"`
 	Type        *string `json:"Type,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *RelatedWorkspaceProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceId":`...)
+		b = appendString(b, *v.WorkspaceId)
+	}
+	if v.Region != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Region":`...)
+		b = appendString(b, *v.Region)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.Type != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Type":`...)
+		b = appendString(b, *v.Type)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // RestoreWorkspaceInput is the model's RestoreWorkspaceRequest shape.
@@ -3402,6 +6486,15 @@ func (v *RestoreWorkspaceInput) Validate() error {
 
 // RestoreWorkspaceOutput is the model's RestoreWorkspaceResult shape.
 type RestoreWorkspaceOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *RestoreWorkspaceOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // RevokeIpRulesInput is the model's RevokeIpRulesRequest shape.
@@ -3433,9 +6526,37 @@ func (v *RevokeIpRulesInput) Validate() error {
 type RevokeIpRulesOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *RevokeIpRulesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // RootStorage is the model's RootStorage shape.
 type RootStorage struct {
 	Capacity *string `json:"Capacity,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *RootStorage) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Capacity != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Capacity":`...)
+		b = appendString(b, *v.Capacity)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *RootStorage) validate(path string, errs *ValidationErrors) {
@@ -3451,6 +6572,37 @@ type SamlProperties struct {
 	Status                  *string `json:"Status,omitzero"`
 	UserAccessUrl           *string `json:"UserAccessUrl,omitzero"`
 	RelayStateParameterName *string `json:"RelayStateParameterName,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *SamlProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Status != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Status":`...)
+		b = appendString(b, *v.Status)
+	}
+	if v.UserAccessUrl != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserAccessUrl":`...)
+		b = appendString(b, *v.UserAccessUrl)
+	}
+	if v.RelayStateParameterName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RelayStateParameterName":`...)
+		b = appendString(b, *v.RelayStateParameterName)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *SamlProperties) validate(path string, errs *ValidationErrors) {
@@ -3473,6 +6625,49 @@ type SelfservicePermissions struct {
 	ChangeComputeType  *string `json:"ChangeComputeType,omitzero"`
 	SwitchRunningMode  *string `json:"SwitchRunningMode,omitzero"`
 	RebuildWorkspace   *string `json:"RebuildWorkspace,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *SelfservicePermissions) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.RestartWorkspace != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RestartWorkspace":`...)
+		b = appendString(b, *v.RestartWorkspace)
+	}
+	if v.IncreaseVolumeSize != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"IncreaseVolumeSize":`...)
+		b = appendString(b, *v.IncreaseVolumeSize)
+	}
+	if v.ChangeComputeType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ChangeComputeType":`...)
+		b = appendString(b, *v.ChangeComputeType)
+	}
+	if v.SwitchRunningMode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SwitchRunningMode":`...)
+		b = appendString(b, *v.SwitchRunningMode)
+	}
+	if v.RebuildWorkspace != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RebuildWorkspace":`...)
+		b = appendString(b, *v.RebuildWorkspace)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *SelfservicePermissions) validate(path string, errs *ValidationErrors) {
@@ -3498,6 +6693,25 @@ type Snapshot struct {
 	SnapshotTime *Timestamp `json:"SnapshotTime,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *Snapshot) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.SnapshotTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SnapshotTime":`...)
+		b = v.SnapshotTime.appendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // StandbyWorkspace is the model's StandbyWorkspace shape.
 type StandbyWorkspace struct {
 	PrimaryWorkspaceId  *string `json:"PrimaryWorkspaceId,omitzero"`
@@ -3505,6 +6719,56 @@ type StandbyWorkspace struct {
 	DirectoryId         *string `json:"DirectoryId,omitzero"`
 	Tags                []Tag   `json:"Tags,omitzero"`
 	DataReplication     *string `json:"DataReplication,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *StandbyWorkspace) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.PrimaryWorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PrimaryWorkspaceId":`...)
+		b = appendString(b, *v.PrimaryWorkspaceId)
+	}
+	if v.VolumeEncryptionKey != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"VolumeEncryptionKey":`...)
+		b = appendString(b, *v.VolumeEncryptionKey)
+	}
+	if v.DirectoryId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryId":`...)
+		b = appendString(b, *v.DirectoryId)
+	}
+	if v.Tags != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Tags":`...)
+		b = append(b, '[')
+		for i1 := range v.Tags {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Tags[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.DataReplication != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DataReplication":`...)
+		b = appendString(b, *v.DataReplication)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *StandbyWorkspace) validate(path string, errs *ValidationErrors) {
@@ -3536,6 +6800,37 @@ type StandbyWorkspacesProperties struct {
 	StandbyWorkspaceId   *string    `json:"StandbyWorkspaceId,omitzero"`
 	DataReplication      *string    `json:"DataReplication,omitzero"`
 	RecoverySnapshotTime *Timestamp `json:"RecoverySnapshotTime,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *StandbyWorkspacesProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.StandbyWorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StandbyWorkspaceId":`...)
+		b = appendString(b, *v.StandbyWorkspaceId)
+	}
+	if v.DataReplication != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DataReplication":`...)
+		b = appendString(b, *v.DataReplication)
+	}
+	if v.RecoverySnapshotTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RecoverySnapshotTime":`...)
+		b = v.RecoverySnapshotTime.appendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // StartRequest is the model's StartRequest shape.
@@ -3578,6 +6873,32 @@ type StartWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *StartWorkspacesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.FailedRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"FailedRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.FailedRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.FailedRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // StartWorkspacesPoolInput is the model's StartWorkspacesPoolRequest shape.
 type StartWorkspacesPoolInput struct {
 	PoolId *string `json:"PoolId,omitzero"`
@@ -3600,6 +6921,15 @@ func (v *StartWorkspacesPoolInput) Validate() error {
 
 // StartWorkspacesPoolOutput is the model's StartWorkspacesPoolResult shape.
 type StartWorkspacesPoolOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *StartWorkspacesPoolOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // StopRequest is the model's StopRequest shape.
@@ -3642,6 +6972,32 @@ type StopWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *StopWorkspacesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.FailedRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"FailedRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.FailedRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.FailedRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // StopWorkspacesPoolInput is the model's StopWorkspacesPoolRequest shape.
 type StopWorkspacesPoolInput struct {
 	PoolId *string `json:"PoolId,omitzero"`
@@ -3666,10 +7022,44 @@ func (v *StopWorkspacesPoolInput) Validate() error {
 type StopWorkspacesPoolOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *StopWorkspacesPoolOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // StorageConnector is the model's StorageConnector shape.
 type StorageConnector struct {
 	ConnectorType *string `json:"ConnectorType,omitzero"`
 	Status        *string `json:"Status,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *StorageConnector) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ConnectorType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectorType":`...)
+		b = appendString(b, *v.ConnectorType)
+	}
+	if v.Status != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Status":`...)
+		b = appendString(b, *v.Status)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *StorageConnector) validate(path string, errs *ValidationErrors) {
@@ -3691,6 +7081,57 @@ type StreamingProperties struct {
 	UserSettings                         []UserSetting                  `json:"UserSettings,omitzero"`
 	StorageConnectors                    []StorageConnector             `json:"StorageConnectors,omitzero"`
 	GlobalAccelerator                    *GlobalAcceleratorForDirectory `json:"GlobalAccelerator,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *StreamingProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.StreamingExperiencePreferredProtocol != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StreamingExperiencePreferredProtocol":`...)
+		b = appendString(b, *v.StreamingExperiencePreferredProtocol)
+	}
+	if v.UserSettings != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserSettings":`...)
+		b = append(b, '[')
+		for i1 := range v.UserSettings {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.UserSettings[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.StorageConnectors != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StorageConnectors":`...)
+		b = append(b, '[')
+		for i1 := range v.StorageConnectors {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.StorageConnectors[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.GlobalAccelerator != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"GlobalAccelerator":`...)
+		b = v.GlobalAccelerator.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *StreamingProperties) validate(path string, errs *ValidationErrors) {
@@ -3720,6 +7161,31 @@ func (v *StreamingProperties) validate(path string, errs *ValidationErrors) {
 type Tag struct {
 	Key   *string `json:"Key,omitzero"`
 	Value *string `json:"Value,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *Tag) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Key != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Key":`...)
+		b = appendString(b, *v.Key)
+	}
+	if v.Value != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Value":`...)
+		b = appendString(b, *v.Value)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *Tag) validate(path string, errs *ValidationErrors) {
@@ -3775,6 +7241,32 @@ type TerminateWorkspacesOutput struct {
 	FailedRequests []FailedWorkspaceChangeRequest `json:"FailedRequests,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *TerminateWorkspacesOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.FailedRequests != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"FailedRequests":`...)
+		b = append(b, '[')
+		for i1 := range v.FailedRequests {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.FailedRequests[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // TerminateWorkspacesPoolInput is the model's TerminateWorkspacesPoolRequest shape.
 type TerminateWorkspacesPoolInput struct {
 	PoolId *string `json:"PoolId,omitzero"`
@@ -3797,6 +7289,15 @@ func (v *TerminateWorkspacesPoolInput) Validate() error {
 
 // TerminateWorkspacesPoolOutput is the model's TerminateWorkspacesPoolResult shape.
 type TerminateWorkspacesPoolOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *TerminateWorkspacesPoolOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // TerminateWorkspacesPoolSessionInput is the model's TerminateWorkspacesPoolSessionRequest shape.
@@ -3824,11 +7325,51 @@ func (v *TerminateWorkspacesPoolSessionInput) Validate() error {
 type TerminateWorkspacesPoolSessionOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *TerminateWorkspacesPoolSessionOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // TimeoutSettings is the model's TimeoutSettings shape.
 type TimeoutSettings struct {
 	DisconnectTimeoutInSeconds     *int32 `json:"DisconnectTimeoutInSeconds,omitzero"`
 	IdleDisconnectTimeoutInSeconds *int32 `json:"IdleDisconnectTimeoutInSeconds,omitzero"`
 	MaxUserDurationInSeconds       *int32 `json:"MaxUserDurationInSeconds,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *TimeoutSettings) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DisconnectTimeoutInSeconds != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DisconnectTimeoutInSeconds":`...)
+		b = strconv.AppendInt(b, int64(*v.DisconnectTimeoutInSeconds), 10)
+	}
+	if v.IdleDisconnectTimeoutInSeconds != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"IdleDisconnectTimeoutInSeconds":`...)
+		b = strconv.AppendInt(b, int64(*v.IdleDisconnectTimeoutInSeconds), 10)
+	}
+	if v.MaxUserDurationInSeconds != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"MaxUserDurationInSeconds":`...)
+		b = strconv.AppendInt(b, int64(*v.MaxUserDurationInSeconds), 10)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *TimeoutSettings) validate(path string, errs *ValidationErrors) {
@@ -3885,6 +7426,15 @@ func (v *UpdateConnectClientAddInInput) Validate() error {
 type UpdateConnectClientAddInOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UpdateConnectClientAddInOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // UpdateConnectionAliasPermissionInput is the model's UpdateConnectionAliasPermissionRequest shape.
 type UpdateConnectionAliasPermissionInput struct {
 	AliasId                   *string                    `json:"AliasId,omitzero"`
@@ -3916,10 +7466,44 @@ func (v *UpdateConnectionAliasPermissionInput) Validate() error {
 type UpdateConnectionAliasPermissionOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UpdateConnectionAliasPermissionOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // UpdateResult is the model's UpdateResult shape.
 type UpdateResult struct {
 	UpdateAvailable *bool   `json:"UpdateAvailable,omitzero"`
 	Description     *string `json:"Description,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UpdateResult) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.UpdateAvailable != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UpdateAvailable":`...)
+		b = strconv.AppendBool(b, *v.UpdateAvailable)
+	}
+	if v.Description != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Description":`...)
+		b = appendString(b, *v.Description)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // UpdateRulesOfIpGroupInput is the model's UpdateRulesOfIpGroupRequest shape.
@@ -3954,6 +7538,15 @@ func (v *UpdateRulesOfIpGroupInput) Validate() error {
 type UpdateRulesOfIpGroupOutput struct {
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UpdateRulesOfIpGroupOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
+}
+
 // UpdateWorkspaceBundleInput is the model's UpdateWorkspaceBundleRequest shape.
 type UpdateWorkspaceBundleInput struct {
 	BundleId *string `json:"BundleId,omitzero"`
@@ -3978,6 +7571,15 @@ func (v *UpdateWorkspaceBundleInput) Validate() error {
 
 // UpdateWorkspaceBundleOutput is the model's UpdateWorkspaceBundleResult shape.
 type UpdateWorkspaceBundleOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UpdateWorkspaceBundleOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // UpdateWorkspaceImagePermissionInput is the model's UpdateWorkspaceImagePermissionRequest shape.
@@ -4013,6 +7615,15 @@ func (v *UpdateWorkspaceImagePermissionInput) Validate() error {
 
 // UpdateWorkspaceImagePermissionOutput is the model's UpdateWorkspaceImagePermissionResult shape.
 type UpdateWorkspaceImagePermissionOutput struct {
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UpdateWorkspaceImagePermissionOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return append(b, "{}"...)
 }
 
 // UpdateWorkspacesPoolInput is the model's UpdateWorkspacesPoolRequest shape.
@@ -4070,11 +7681,61 @@ type UpdateWorkspacesPoolOutput struct {
 	WorkspacesPool *WorkspacesPool `json:"WorkspacesPool,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UpdateWorkspacesPoolOutput) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspacesPool != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspacesPool":`...)
+		b = v.WorkspacesPool.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // UserSetting is the model's UserSetting shape.
 type UserSetting struct {
 	Action        *string `json:"Action,omitzero"`
 	Permission    *string `json:"Permission,omitzero"`
 	MaximumLength *int32  `json:"MaximumLength,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UserSetting) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Action != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Action":`...)
+		b = appendString(b, *v.Action)
+	}
+	if v.Permission != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Permission":`...)
+		b = appendString(b, *v.Permission)
+	}
+	if v.MaximumLength != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"MaximumLength":`...)
+		b = strconv.AppendInt(b, int64(*v.MaximumLength), 10)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *UserSetting) validate(path string, errs *ValidationErrors) {
@@ -4098,6 +7759,25 @@ type UserStorage struct {
 	Capacity *string `json:"Capacity,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *UserStorage) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Capacity != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Capacity":`...)
+		b = appendString(b, *v.Capacity)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 func (v *UserStorage) validate(path string, errs *ValidationErrors) {
 	if v.Capacity == nil {
 		errs.required(join(path, "capacity"))
@@ -4119,9 +7799,116 @@ type WorkSpaceApplication struct {
 	SupportedOperatingSystemNames []string   `json:"SupportedOperatingSystemNames,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkSpaceApplication) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ApplicationId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ApplicationId":`...)
+		b = appendString(b, *v.ApplicationId)
+	}
+	if v.Created != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Created":`...)
+		b = v.Created.appendJSON(b)
+	}
+	if v.Description != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Description":`...)
+		b = appendString(b, *v.Description)
+	}
+	if v.LicenseType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LicenseType":`...)
+		b = appendString(b, *v.LicenseType)
+	}
+	if v.Name != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Name":`...)
+		b = appendString(b, *v.Name)
+	}
+	if v.Owner != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Owner":`...)
+		b = appendString(b, *v.Owner)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.SupportedComputeTypeNames != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SupportedComputeTypeNames":`...)
+		b = append(b, '[')
+		for i1 := range v.SupportedComputeTypeNames {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.SupportedComputeTypeNames[i1])
+		}
+		b = append(b, ']')
+	}
+	if v.SupportedOperatingSystemNames != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SupportedOperatingSystemNames":`...)
+		b = append(b, '[')
+		for i1 := range v.SupportedOperatingSystemNames {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.SupportedOperatingSystemNames[i1])
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // WorkSpaceApplicationDeployment is the model's WorkSpaceApplicationDeployment shape.
 type WorkSpaceApplicationDeployment struct {
 	Associations []WorkspaceResourceAssociation `json:"Associations,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkSpaceApplicationDeployment) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.Associations != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Associations":`...)
+		b = append(b, '[')
+		for i1 := range v.Associations {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Associations[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // Workspace is the model's Workspace shape.
@@ -4148,6 +7935,160 @@ type Workspace struct {
 	StandbyWorkspacesProperties []StandbyWorkspacesProperties `json:"StandbyWorkspacesProperties,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *Workspace) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceId":`...)
+		b = appendString(b, *v.WorkspaceId)
+	}
+	if v.DirectoryId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryId":`...)
+		b = appendString(b, *v.DirectoryId)
+	}
+	if v.UserName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserName":`...)
+		b = appendString(b, *v.UserName)
+	}
+	if v.IpAddress != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"IpAddress":`...)
+		b = appendString(b, *v.IpAddress)
+	}
+	if v.Ipv6Address != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Ipv6Address":`...)
+		b = appendString(b, *v.Ipv6Address)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.BundleId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"BundleId":`...)
+		b = appendString(b, *v.BundleId)
+	}
+	if v.SubnetId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SubnetId":`...)
+		b = appendString(b, *v.SubnetId)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ComputerName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ComputerName":`...)
+		b = appendString(b, *v.ComputerName)
+	}
+	if v.VolumeEncryptionKey != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"VolumeEncryptionKey":`...)
+		b = appendString(b, *v.VolumeEncryptionKey)
+	}
+	if v.UserVolumeEncryptionEnabled != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserVolumeEncryptionEnabled":`...)
+		b = strconv.AppendBool(b, *v.UserVolumeEncryptionEnabled)
+	}
+	if v.RootVolumeEncryptionEnabled != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RootVolumeEncryptionEnabled":`...)
+		b = strconv.AppendBool(b, *v.RootVolumeEncryptionEnabled)
+	}
+	if v.WorkspaceName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceName":`...)
+		b = appendString(b, *v.WorkspaceName)
+	}
+	if v.WorkspaceProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceProperties":`...)
+		b = v.WorkspaceProperties.AppendJSON(b)
+	}
+	if v.ModificationStates != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ModificationStates":`...)
+		b = append(b, '[')
+		for i1 := range v.ModificationStates {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.ModificationStates[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.RelatedWorkspaces != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RelatedWorkspaces":`...)
+		b = append(b, '[')
+		for i1 := range v.RelatedWorkspaces {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.RelatedWorkspaces[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.DataReplicationSettings != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DataReplicationSettings":`...)
+		b = v.DataReplicationSettings.AppendJSON(b)
+	}
+	if v.StandbyWorkspacesProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StandbyWorkspacesProperties":`...)
+		b = append(b, '[')
+		for i1 := range v.StandbyWorkspacesProperties {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.StandbyWorkspacesProperties[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // WorkspaceAccessProperties is the model's WorkspaceAccessProperties shape.
 type WorkspaceAccessProperties struct {
 	DeviceTypeWindows              *string               `json:"DeviceTypeWindows,omitzero"`
@@ -4160,6 +8101,79 @@ type WorkspaceAccessProperties struct {
 	DeviceTypeLinux                *string               `json:"DeviceTypeLinux,omitzero"`
 	DeviceTypeWorkSpacesThinClient *string               `json:"DeviceTypeWorkSpacesThinClient,omitzero"`
 	AccessEndpointConfig           *AccessEndpointConfig `json:"AccessEndpointConfig,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspaceAccessProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DeviceTypeWindows != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeWindows":`...)
+		b = appendString(b, *v.DeviceTypeWindows)
+	}
+	if v.DeviceTypeOsx != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeOsx":`...)
+		b = appendString(b, *v.DeviceTypeOsx)
+	}
+	if v.DeviceTypeWeb != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeWeb":`...)
+		b = appendString(b, *v.DeviceTypeWeb)
+	}
+	if v.DeviceTypeIos != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeIos":`...)
+		b = appendString(b, *v.DeviceTypeIos)
+	}
+	if v.DeviceTypeAndroid != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeAndroid":`...)
+		b = appendString(b, *v.DeviceTypeAndroid)
+	}
+	if v.DeviceTypeChromeOs != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeChromeOs":`...)
+		b = appendString(b, *v.DeviceTypeChromeOs)
+	}
+	if v.DeviceTypeZeroClient != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeZeroClient":`...)
+		b = appendString(b, *v.DeviceTypeZeroClient)
+	}
+	if v.DeviceTypeLinux != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeLinux":`...)
+		b = appendString(b, *v.DeviceTypeLinux)
+	}
+	if v.DeviceTypeWorkSpacesThinClient != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DeviceTypeWorkSpacesThinClient":`...)
+		b = appendString(b, *v.DeviceTypeWorkSpacesThinClient)
+	}
+	if v.AccessEndpointConfig != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AccessEndpointConfig":`...)
+		b = v.AccessEndpointConfig.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *WorkspaceAccessProperties) validate(path string, errs *ValidationErrors) {
@@ -4211,12 +8225,134 @@ type WorkspaceBundle struct {
 	BundleType      *string      `json:"BundleType,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspaceBundle) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.BundleId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"BundleId":`...)
+		b = appendString(b, *v.BundleId)
+	}
+	if v.Name != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Name":`...)
+		b = appendString(b, *v.Name)
+	}
+	if v.Owner != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Owner":`...)
+		b = appendString(b, *v.Owner)
+	}
+	if v.Description != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Description":`...)
+		b = appendString(b, *v.Description)
+	}
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if v.RootStorage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RootStorage":`...)
+		b = v.RootStorage.AppendJSON(b)
+	}
+	if v.UserStorage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserStorage":`...)
+		b = v.UserStorage.AppendJSON(b)
+	}
+	if v.ComputeType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ComputeType":`...)
+		b = v.ComputeType.AppendJSON(b)
+	}
+	if v.LastUpdatedTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LastUpdatedTime":`...)
+		b = v.LastUpdatedTime.appendJSON(b)
+	}
+	if v.CreationTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"CreationTime":`...)
+		b = v.CreationTime.appendJSON(b)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.BundleType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"BundleType":`...)
+		b = appendString(b, *v.BundleType)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // WorkspaceConnectionStatus is the model's WorkspaceConnectionStatus shape.
 type WorkspaceConnectionStatus struct {
 	WorkspaceId                      *string    `json:"WorkspaceId,omitzero"`
 	ConnectionState                  *string    `json:"ConnectionState,omitzero"`
 	ConnectionStateCheckTimestamp    *Timestamp `json:"ConnectionStateCheckTimestamp,omitzero"`
 	LastKnownUserConnectionTimestamp *Timestamp `json:"LastKnownUserConnectionTimestamp,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspaceConnectionStatus) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.WorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceId":`...)
+		b = appendString(b, *v.WorkspaceId)
+	}
+	if v.ConnectionState != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectionState":`...)
+		b = appendString(b, *v.ConnectionState)
+	}
+	if v.ConnectionStateCheckTimestamp != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectionStateCheckTimestamp":`...)
+		b = v.ConnectionStateCheckTimestamp.appendJSON(b)
+	}
+	if v.LastKnownUserConnectionTimestamp != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LastKnownUserConnectionTimestamp":`...)
+		b = v.LastKnownUserConnectionTimestamp.appendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // WorkspaceCreationProperties is the model's WorkspaceCreationProperties shape.
@@ -4280,6 +8416,221 @@ type WorkspaceDirectory struct {
 	ErrorMessage                   *string                             `json:"ErrorMessage,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspaceDirectory) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DirectoryId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryId":`...)
+		b = appendString(b, *v.DirectoryId)
+	}
+	if v.Alias != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Alias":`...)
+		b = appendString(b, *v.Alias)
+	}
+	if v.DirectoryName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryName":`...)
+		b = appendString(b, *v.DirectoryName)
+	}
+	if v.RegistrationCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RegistrationCode":`...)
+		b = appendString(b, *v.RegistrationCode)
+	}
+	if v.SubnetIds != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SubnetIds":`...)
+		b = append(b, '[')
+		for i1 := range v.SubnetIds {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.SubnetIds[i1])
+		}
+		b = append(b, ']')
+	}
+	if v.DnsIpAddresses != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DnsIpAddresses":`...)
+		b = append(b, '[')
+		for i1 := range v.DnsIpAddresses {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.DnsIpAddresses[i1])
+		}
+		b = append(b, ']')
+	}
+	if v.DnsIpv6Addresses != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DnsIpv6Addresses":`...)
+		b = append(b, '[')
+		for i1 := range v.DnsIpv6Addresses {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.DnsIpv6Addresses[i1])
+		}
+		b = append(b, ']')
+	}
+	if v.CustomerUserName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"CustomerUserName":`...)
+		b = appendString(b, *v.CustomerUserName)
+	}
+	if v.IamRoleId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"IamRoleId":`...)
+		b = appendString(b, *v.IamRoleId)
+	}
+	if v.DirectoryType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryType":`...)
+		b = appendString(b, *v.DirectoryType)
+	}
+	if v.WorkspaceSecurityGroupId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceSecurityGroupId":`...)
+		b = appendString(b, *v.WorkspaceSecurityGroupId)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.WorkspaceCreationProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceCreationProperties":`...)
+		b = v.WorkspaceCreationProperties.AppendJSON(b)
+	}
+	if v.IpGroupIds != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ipGroupIds":`...)
+		b = append(b, '[')
+		for i1 := range v.IpGroupIds {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.IpGroupIds[i1])
+		}
+		b = append(b, ']')
+	}
+	if v.WorkspaceAccessProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceAccessProperties":`...)
+		b = v.WorkspaceAccessProperties.AppendJSON(b)
+	}
+	if v.Tenancy != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Tenancy":`...)
+		b = appendString(b, *v.Tenancy)
+	}
+	if v.SelfservicePermissions != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SelfservicePermissions":`...)
+		b = v.SelfservicePermissions.AppendJSON(b)
+	}
+	if v.SamlProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SamlProperties":`...)
+		b = v.SamlProperties.AppendJSON(b)
+	}
+	if v.CertificateBasedAuthProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"CertificateBasedAuthProperties":`...)
+		b = v.CertificateBasedAuthProperties.AppendJSON(b)
+	}
+	if v.EndpointEncryptionMode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"EndpointEncryptionMode":`...)
+		b = appendString(b, *v.EndpointEncryptionMode)
+	}
+	if v.MicrosoftEntraConfig != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"MicrosoftEntraConfig":`...)
+		b = v.MicrosoftEntraConfig.AppendJSON(b)
+	}
+	if v.WorkspaceDirectoryName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceDirectoryName":`...)
+		b = appendString(b, *v.WorkspaceDirectoryName)
+	}
+	if v.WorkspaceDirectoryDescription != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceDirectoryDescription":`...)
+		b = appendString(b, *v.WorkspaceDirectoryDescription)
+	}
+	if v.UserIdentityType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserIdentityType":`...)
+		b = appendString(b, *v.UserIdentityType)
+	}
+	if v.WorkspaceType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceType":`...)
+		b = appendString(b, *v.WorkspaceType)
+	}
+	if v.IDCConfig != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"IDCConfig":`...)
+		b = v.IDCConfig.AppendJSON(b)
+	}
+	if v.ActiveDirectoryConfig != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ActiveDirectoryConfig":`...)
+		b = v.ActiveDirectoryConfig.AppendJSON(b)
+	}
+	if v.StreamingProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StreamingProperties":`...)
+		b = v.StreamingProperties.AppendJSON(b)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // WorkspaceImage is the model's WorkspaceImage shape.
 type WorkspaceImage struct {
 	ImageId         *string          `json:"ImageId,omitzero"`
@@ -4296,6 +8647,98 @@ type WorkspaceImage struct {
 	ErrorDetails    []ErrorDetails   `json:"ErrorDetails,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspaceImage) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ImageId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ImageId":`...)
+		b = appendString(b, *v.ImageId)
+	}
+	if v.Name != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Name":`...)
+		b = appendString(b, *v.Name)
+	}
+	if v.Description != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Description":`...)
+		b = appendString(b, *v.Description)
+	}
+	if v.OperatingSystem != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"OperatingSystem":`...)
+		b = v.OperatingSystem.AppendJSON(b)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.RequiredTenancy != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RequiredTenancy":`...)
+		b = appendString(b, *v.RequiredTenancy)
+	}
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if v.Created != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Created":`...)
+		b = v.Created.appendJSON(b)
+	}
+	if v.OwnerAccountId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"OwnerAccountId":`...)
+		b = appendString(b, *v.OwnerAccountId)
+	}
+	if v.Updates != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Updates":`...)
+		b = v.Updates.AppendJSON(b)
+	}
+	if v.ErrorDetails != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorDetails":`...)
+		b = append(b, '[')
+		for i1 := range v.ErrorDetails {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.ErrorDetails[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // WorkspaceProperties is the model's WorkspaceProperties shape.
 type WorkspaceProperties struct {
 	RunningMode                         *string                        `json:"RunningMode,omitzero"`
@@ -4306,6 +8749,74 @@ type WorkspaceProperties struct {
 	Protocols                           []string                       `json:"Protocols,omitzero"`
 	OperatingSystemName                 *string                        `json:"OperatingSystemName,omitzero"`
 	GlobalAccelerator                   *GlobalAcceleratorForWorkSpace `json:"GlobalAccelerator,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspaceProperties) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.RunningMode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RunningMode":`...)
+		b = appendString(b, *v.RunningMode)
+	}
+	if v.RunningModeAutoStopTimeoutInMinutes != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RunningModeAutoStopTimeoutInMinutes":`...)
+		b = strconv.AppendInt(b, int64(*v.RunningModeAutoStopTimeoutInMinutes), 10)
+	}
+	if v.RootVolumeSizeGib != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RootVolumeSizeGib":`...)
+		b = strconv.AppendInt(b, int64(*v.RootVolumeSizeGib), 10)
+	}
+	if v.UserVolumeSizeGib != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserVolumeSizeGib":`...)
+		b = strconv.AppendInt(b, int64(*v.UserVolumeSizeGib), 10)
+	}
+	if v.ComputeTypeName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ComputeTypeName":`...)
+		b = appendString(b, *v.ComputeTypeName)
+	}
+	if v.Protocols != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Protocols":`...)
+		b = append(b, '[')
+		for i1 := range v.Protocols {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, v.Protocols[i1])
+		}
+		b = append(b, ']')
+	}
+	if v.OperatingSystemName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"OperatingSystemName":`...)
+		b = appendString(b, *v.OperatingSystemName)
+	}
+	if v.GlobalAccelerator != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"GlobalAccelerator":`...)
+		b = v.GlobalAccelerator.AppendJSON(b)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *WorkspaceProperties) validate(path string, errs *ValidationErrors) {
@@ -4346,6 +8857,86 @@ type WorkspaceRequest struct {
 	Tags                        []Tag                `json:"Tags,omitzero"`
 	WorkspaceName               *string              `json:"WorkspaceName,omitzero"`
 	Ipv6Address                 *string              `json:"Ipv6Address,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspaceRequest) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.DirectoryId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryId":`...)
+		b = appendString(b, *v.DirectoryId)
+	}
+	if v.UserName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserName":`...)
+		b = appendString(b, *v.UserName)
+	}
+	if v.BundleId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"BundleId":`...)
+		b = appendString(b, *v.BundleId)
+	}
+	if v.VolumeEncryptionKey != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"VolumeEncryptionKey":`...)
+		b = appendString(b, *v.VolumeEncryptionKey)
+	}
+	if v.UserVolumeEncryptionEnabled != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserVolumeEncryptionEnabled":`...)
+		b = strconv.AppendBool(b, *v.UserVolumeEncryptionEnabled)
+	}
+	if v.RootVolumeEncryptionEnabled != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RootVolumeEncryptionEnabled":`...)
+		b = strconv.AppendBool(b, *v.RootVolumeEncryptionEnabled)
+	}
+	if v.WorkspaceProperties != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceProperties":`...)
+		b = v.WorkspaceProperties.AppendJSON(b)
+	}
+	if v.Tags != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Tags":`...)
+		b = append(b, '[')
+		for i1 := range v.Tags {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Tags[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.WorkspaceName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceName":`...)
+		b = appendString(b, *v.WorkspaceName)
+	}
+	if v.Ipv6Address != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Ipv6Address":`...)
+		b = appendString(b, *v.Ipv6Address)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 func (v *WorkspaceRequest) validate(path string, errs *ValidationErrors) {
@@ -4398,12 +8989,111 @@ type WorkspaceResourceAssociation struct {
 	WorkspaceId            *string                 `json:"WorkspaceId,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspaceResourceAssociation) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AssociatedResourceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedResourceId":`...)
+		b = appendString(b, *v.AssociatedResourceId)
+	}
+	if v.AssociatedResourceType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AssociatedResourceType":`...)
+		b = appendString(b, *v.AssociatedResourceType)
+	}
+	if v.Created != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Created":`...)
+		b = v.Created.appendJSON(b)
+	}
+	if v.LastUpdatedTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"LastUpdatedTime":`...)
+		b = v.LastUpdatedTime.appendJSON(b)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.StateReason != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StateReason":`...)
+		b = v.StateReason.AppendJSON(b)
+	}
+	if v.WorkspaceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"WorkspaceId":`...)
+		b = appendString(b, *v.WorkspaceId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // WorkspacesIpGroup is the model's WorkspacesIpGroup shape.
 type WorkspacesIpGroup struct {
 	GroupId   *string      `json:"groupId,omitzero"`
 	GroupName *string      `json:"groupName,omitzero"`
 	GroupDesc *string      `json:"groupDesc,omitzero"`
 	UserRules []IpRuleItem `json:"userRules,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspacesIpGroup) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.GroupId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"groupId":`...)
+		b = appendString(b, *v.GroupId)
+	}
+	if v.GroupName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"groupName":`...)
+		b = appendString(b, *v.GroupName)
+	}
+	if v.GroupDesc != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"groupDesc":`...)
+		b = appendString(b, *v.GroupDesc)
+	}
+	if v.UserRules != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"userRules":`...)
+		b = append(b, '[')
+		for i1 := range v.UserRules {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.UserRules[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // WorkspacesPool is the model's WorkspacesPool shape.
@@ -4423,10 +9113,133 @@ type WorkspacesPool struct {
 	RunningMode         *string                      `json:"RunningMode,omitzero"`
 }
 
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspacesPool) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.PoolId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PoolId":`...)
+		b = appendString(b, *v.PoolId)
+	}
+	if v.PoolArn != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PoolArn":`...)
+		b = appendString(b, *v.PoolArn)
+	}
+	if v.CapacityStatus != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"CapacityStatus":`...)
+		b = v.CapacityStatus.AppendJSON(b)
+	}
+	if v.PoolName != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PoolName":`...)
+		b = appendString(b, *v.PoolName)
+	}
+	if v.Description != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Description":`...)
+		b = appendString(b, *v.Description)
+	}
+	if v.State != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"State":`...)
+		b = appendString(b, *v.State)
+	}
+	if v.CreatedAt != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"CreatedAt":`...)
+		b = v.CreatedAt.appendJSON(b)
+	}
+	if v.BundleId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"BundleId":`...)
+		b = appendString(b, *v.BundleId)
+	}
+	if v.DirectoryId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"DirectoryId":`...)
+		b = appendString(b, *v.DirectoryId)
+	}
+	if v.Errors != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"Errors":`...)
+		b = append(b, '[')
+		for i1 := range v.Errors {
+			if i1 > 0 {
+				b = append(b, ',')
+			}
+			b = v.Errors[i1].AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if v.ApplicationSettings != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ApplicationSettings":`...)
+		b = v.ApplicationSettings.AppendJSON(b)
+	}
+	if v.TimeoutSettings != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"TimeoutSettings":`...)
+		b = v.TimeoutSettings.AppendJSON(b)
+	}
+	if v.RunningMode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"RunningMode":`...)
+		b = appendString(b, *v.RunningMode)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
+}
+
 // WorkspacesPoolError is the model's WorkspacesPoolError shape.
 type WorkspacesPoolError struct {
 	ErrorCode    *string `json:"ErrorCode,omitzero"`
 	ErrorMessage *string `json:"ErrorMessage,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspacesPoolError) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.ErrorCode != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorCode":`...)
+		b = appendString(b, *v.ErrorCode)
+	}
+	if v.ErrorMessage != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ErrorMessage":`...)
+		b = appendString(b, *v.ErrorMessage)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }
 
 // WorkspacesPoolSession is the model's WorkspacesPoolSession shape.
@@ -4440,4 +9253,71 @@ type WorkspacesPoolSession struct {
 	NetworkAccessConfiguration *NetworkAccessConfiguration `json:"NetworkAccessConfiguration,omitzero"`
 	StartTime                  *Timestamp                  `json:"StartTime,omitzero"`
 	UserId                     *string                     `json:"UserId,omitzero"`
+}
+
+// AppendJSON appends the JSON encoding of v to b, byte for byte what
+// encoding/json writes for it.
+func (v *WorkspacesPoolSession) AppendJSON(b []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	sep := byte('{')
+	if v.AuthenticationType != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"AuthenticationType":`...)
+		b = appendString(b, *v.AuthenticationType)
+	}
+	if v.ConnectionState != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ConnectionState":`...)
+		b = appendString(b, *v.ConnectionState)
+	}
+	if v.SessionId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"SessionId":`...)
+		b = appendString(b, *v.SessionId)
+	}
+	if v.InstanceId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"InstanceId":`...)
+		b = appendString(b, *v.InstanceId)
+	}
+	if v.PoolId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"PoolId":`...)
+		b = appendString(b, *v.PoolId)
+	}
+	if v.ExpirationTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"ExpirationTime":`...)
+		b = v.ExpirationTime.appendJSON(b)
+	}
+	if v.NetworkAccessConfiguration != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"NetworkAccessConfiguration":`...)
+		b = v.NetworkAccessConfiguration.AppendJSON(b)
+	}
+	if v.StartTime != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"StartTime":`...)
+		b = v.StartTime.appendJSON(b)
+	}
+	if v.UserId != nil {
+		b = append(b, sep)
+		sep = ','
+		b = append(b, `"UserId":`...)
+		b = appendString(b, *v.UserId)
+	}
+	if sep == '{' {
+		b = append(b, '{')
+	}
+	return append(b, '}')
 }

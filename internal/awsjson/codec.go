@@ -132,10 +132,18 @@ func describe(err error) string {
 	}
 }
 
-// EncodeOutput writes an operation's output; a nil output is {}.
+// EncodeOutput writes an operation's output; a nil output is {}. The
+// generated outputs encode themselves (api.Output), as encoding/json would
+// but several times faster; anything else goes through encoding/json.
 func EncodeOutput(out any) ([]byte, error) {
-	if out == nil {
+	switch o := out.(type) {
+	case nil:
 		return []byte("{}"), nil
+	case api.Output:
+		if b := o.AppendJSON(make([]byte, 0, 1024)); string(b) != "null" {
+			return b, nil
+		}
+		return []byte("{}"), nil // a nil output pointer
 	}
 	return json.Marshal(out)
 }

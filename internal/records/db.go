@@ -115,9 +115,13 @@ type Reader interface {
 	cache() *decodeCache
 }
 
-func (db *DB) get(ctx context.Context, k Key) (*store.Record, error) { return db.st.Get(ctx, k) }
+// The reads of a DB only decode what they read, so they borrow the store's
+// records (store.LendGet) instead of copying them.
+func (db *DB) get(ctx context.Context, k Key) (*store.Record, error) {
+	return store.LendGet(ctx, db.st, k)
+}
 func (db *DB) list(ctx context.Context, s store.Scope, after string, limit int) ([]*store.Record, error) {
-	return db.st.List(ctx, s, after, limit)
+	return store.LendList(ctx, db.st, s, after, limit)
 }
 func (db *DB) cache() *decodeCache { return db.decoded }
 

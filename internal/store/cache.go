@@ -51,6 +51,12 @@ func (c *readCache) get(k Key) (*Record, bool) {
 	return cloneRecord(r), true
 }
 
+// peek returns the cache's own record of k, which the caller must not change
+// or hand out (cloneRecords copies a page of them).
+func (c *readCache) peek(k Key) (*Record, bool) {
+	return c.recs.Get(k)
+}
+
 // generation is read before going to the database, for fill.
 func (c *readCache) generation() uint64 {
 	return c.gen.Load()

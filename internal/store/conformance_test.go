@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -23,6 +24,7 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 	}{
 		{"CRUD", testCRUD},
 		{"RecordsAreCopies", testCopies},
+		{"LentRecordsNeverChange", testLent},
 		{"CreatedPrecision", testCreated},
 		{"Versions", testVersions},
 		{"NameUniqueness", testNames},
@@ -168,6 +170,47 @@ func testCopies(t *testing.T, s Store) {
 	list[0].Body[2] = 'Z'
 	if again := mustGet(t, s, r.Key); string(again.Body) != `{"id":"ws-1"}` {
 		t.Fatalf("List handed out the store's record: %s", again.Body)
+	}
+}
+
+// testLent checks LendGet and LendList: the records they lend are those Get
+// and List return, and a later write or delete replaces them in the store
+// without changing what was lent.
+func testLent(t *testing.T, s Store) {
+	ctx := context.Background()
+	a, b := rec("1", "ws-1", "a"), rec("1", "ws-2", "b")
+	wantErr(t, "insert", insert(t, s, a, 0), nil)
+	wantErr(t, "insert", insert(t, s, b, 0), nil)
+	for range 2 { // the second time from a store's read cache, if it has one
+		lent, err := LendGet(ctx, s, a.Key)
+		wantErr(t, "lend get", err, nil)
+		if got := mustGet(t, s, a.Key); !reflect.DeepEqual(lent, got) {
+			t.Fatalf("LendGet = %+v, Get = %+v", lent, got)
+		}
+		page, err := LendList(ctx, s, a.Scope(), "", 0)
+		wantErr(t, "lend list", err, nil)
+		list, err := s.List(ctx, a.Scope(), "", 0)
+		wantErr(t, "list", err, nil)
+		if !reflect.DeepEqual(page, list) {
+			t.Fatalf("LendList = %v, List = %v", ids(page), ids(list))
+		}
+	}
+	lent, _ := LendGet(ctx, s, a.Key)
+	page, _ := LendList(ctx, s, a.Scope(), "", 0)
+	a.Body, a.Name = []byte(`{"id":"ws-1","v":2}`), "a2"
+	wantErr(t, "put", put(s, a), nil)
+	wantErr(t, "delete", s.Update(ctx, func(tx Tx) error { return tx.Delete(ctx, b.Key) }), nil)
+	if string(lent.Body) != `{"id":"ws-1"}` || lent.Version != 1 || lent.Name != "a" {
+		t.Fatalf("a lent record changed with a later write: %+v %s", lent, lent.Body)
+	}
+	if len(page) != 2 || string(page[0].Body) != `{"id":"ws-1"}` || page[0].Version != 1 || string(page[1].Body) != `{"id":"ws-2"}` {
+		t.Fatalf("a lent page changed with later writes: %v", ids(page))
+	}
+	if now, _ := LendGet(ctx, s, a.Key); now.Version != 2 || string(now.Body) != `{"id":"ws-1","v":2}` {
+		t.Fatalf("LendGet after the write = %+v %s", now, now.Body)
+	}
+	if now, _ := LendList(ctx, s, a.Scope(), "", 0); len(now) != 1 || now[0].Version != 2 {
+		t.Fatalf("LendList after the writes = %v", ids(now))
 	}
 }
 

@@ -45,6 +45,16 @@ func (sc *memScope) remove(id string) {
 func newMemory() *memStore { return &memStore{scopes: map[Scope]*memScope{}} }
 
 func (m *memStore) Get(ctx context.Context, k Key) (*Record, error) {
+	r, err := m.lendGet(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	return cloneRecord(r), nil
+}
+
+// lendGet is Get without a copy: a committed record is never changed, only
+// replaced (Update stores the copies its transaction made).
+func (m *memStore) lendGet(ctx context.Context, k Key) (*Record, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.closed {
@@ -52,13 +62,23 @@ func (m *memStore) Get(ctx context.Context, k Key) (*Record, error) {
 	}
 	if sc := m.scopes[k.Scope()]; sc != nil {
 		if r := sc.recs[k.ID]; r != nil {
-			return cloneRecord(r), nil
+			return r, nil
 		}
 	}
 	return nil, ErrNotFound
 }
 
 func (m *memStore) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	return cloneRecords(listFrom(m.scopes[s], nil, s, afterID, limit)), nil
+}
+
+// lendList is List without copies.
+func (m *memStore) lendList(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.closed {
@@ -90,11 +110,7 @@ func (m *memStore) ListKind(ctx context.Context, kind string, after Key, limit i
 	if limit > 0 && len(picked) > limit {
 		picked = picked[:limit]
 	}
-	out := make([]*Record, len(picked))
-	for i, r := range picked {
-		out[i] = cloneRecord(r)
-	}
-	return out, nil
+	return cloneRecords(picked), nil
 }
 
 func (m *memStore) Update(ctx context.Context, fn func(Tx) error) error {
@@ -210,7 +226,7 @@ func (t *memTx) Get(ctx context.Context, k Key) (*Record, error) {
 }
 
 func (t *memTx) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
-	return listFrom(t.m.scopes[s], t.writes, s, afterID, limit), nil
+	return cloneRecords(listFrom(t.m.scopes[s], t.writes, s, afterID, limit)), nil
 }
 
 func (t *memTx) Count(ctx context.Context, s Scope) (int, error) {
@@ -302,11 +318,7 @@ func (t *memTx) Select(ctx context.Context, sel Selection, kind string) ([]*Reco
 		}
 	}
 	slices.SortFunc(picked, func(a, b *Record) int { return compareKeys(a.Key, b.Key) })
-	out := make([]*Record, len(picked))
-	for i, r := range picked {
-		out[i] = cloneRecord(r)
-	}
-	return out, nil
+	return cloneRecords(picked), nil
 }
 
 func (t *memTx) Purge(ctx context.Context, sel Selection) (map[string]int, error) {
@@ -371,9 +383,5 @@ func listFrom(sc *memScope, writes map[Key]*Record, s Scope, afterID string, lim
 	if limit > 0 && len(picked) > limit {
 		picked = picked[:limit]
 	}
-	out := make([]*Record, len(picked))
-	for i, r := range picked {
-		out[i] = cloneRecord(r)
-	}
-	return out
+	return picked
 }

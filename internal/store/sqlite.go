@@ -313,10 +313,22 @@ func (st *sqliteStmts) close() {
 }
 
 func (s *sqliteStore) Get(ctx context.Context, k Key) (*Record, error) {
+	return s.get(ctx, k, false)
+}
+
+// lendGet is Get without a copy of a cached record.
+func (s *sqliteStore) lendGet(ctx context.Context, k Key) (*Record, error) {
+	return s.get(ctx, k, true)
+}
+
+func (s *sqliteStore) get(ctx context.Context, k Key, lend bool) (*Record, error) {
 	if s.readClosed.Load() {
 		return nil, errClosed
 	}
-	if r, ok := s.cache.get(k); ok {
+	if r, ok := s.cache.peek(k); ok {
+		if !lend {
+			r = cloneRecord(r)
+		}
 		return r, nil
 	}
 	gen := s.cache.generation()
@@ -328,6 +340,15 @@ func (s *sqliteStore) Get(ctx context.Context, k Key) (*Record, error) {
 }
 
 func (s *sqliteStore) List(ctx context.Context, sc Scope, afterID string, limit int) ([]*Record, error) {
+	return s.list(ctx, sc, afterID, limit, false)
+}
+
+// lendList is List without copies of cached records.
+func (s *sqliteStore) lendList(ctx context.Context, sc Scope, afterID string, limit int) ([]*Record, error) {
+	return s.list(ctx, sc, afterID, limit, true)
+}
+
+func (s *sqliteStore) list(ctx context.Context, sc Scope, afterID string, limit int, lend bool) ([]*Record, error) {
 	if s.readClosed.Load() {
 		return nil, errClosed
 	}
@@ -352,7 +373,7 @@ func (s *sqliteStore) List(ctx context.Context, sc Scope, afterID string, limit 
 		if err := rows.Scan(&k.ID, &version); err != nil {
 			return nil, sqliteFail("list", err)
 		}
-		r, ok := s.cache.get(k)
+		r, ok := s.cache.peek(k)
 		if !ok || r.Version != version {
 			hit = false
 			break
@@ -364,6 +385,9 @@ func (s *sqliteStore) List(ctx context.Context, sc Scope, afterID string, limit 
 	}
 	rows.Close()
 	if hit {
+		if !lend {
+			out = cloneRecords(out)
+		}
 		return out, nil
 	}
 	// Else the page is read whole, as it stands now (a read outside a

@@ -162,6 +162,34 @@ type Store interface {
 	Close() error
 }
 
+// lender is implemented by stores that can lend a reader the records they
+// keep instead of copies: a record a store has committed is never changed,
+// only replaced, so a lent record stays as it was read. The reader must not
+// change it either; it may keep it.
+type lender interface {
+	lendGet(ctx context.Context, k Key) (*Record, error)
+	lendList(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error)
+}
+
+// LendGet is Get for a reader that never changes the record it gets (and
+// may keep it): stores that can skip the copy Get makes do (see lender).
+func LendGet(ctx context.Context, st Store, k Key) (*Record, error) {
+	if l, ok := st.(lender); ok {
+		return l.lendGet(ctx, k)
+	}
+	return st.Get(ctx, k)
+}
+
+// LendList is List for a reader that never changes the records it gets
+// (and may keep them), as LendGet is Get: a page of records is then not a
+// copy of every body.
+func LendList(ctx context.Context, st Store, s Scope, afterID string, limit int) ([]*Record, error) {
+	if l, ok := st.(lender); ok {
+		return l.lendList(ctx, s, afterID, limit)
+	}
+	return st.List(ctx, s, afterID, limit)
+}
+
 // specForms is shown when a spec is not understood.
 const specForms = `"memory", "sqlite" (file wsim.db in the data directory), "sqlite:/path/to/file.db" or "postgres://user:password@host:port/dbname"`
 
@@ -254,6 +282,20 @@ func (s *timed) List(parent context.Context, sc Scope, afterID string, limit int
 	ctx, cancel := context.WithTimeout(parent, s.d)
 	defer cancel()
 	out, err := s.Store.List(ctx, sc, afterID, limit)
+	return out, s.fail(parent, ctx, err)
+}
+
+func (s *timed) lendGet(parent context.Context, k Key) (*Record, error) {
+	ctx, cancel := context.WithTimeout(parent, s.d)
+	defer cancel()
+	r, err := LendGet(ctx, s.Store, k)
+	return r, s.fail(parent, ctx, err)
+}
+
+func (s *timed) lendList(parent context.Context, sc Scope, afterID string, limit int) ([]*Record, error) {
+	ctx, cancel := context.WithTimeout(parent, s.d)
+	defer cancel()
+	out, err := LendList(ctx, s.Store, sc, afterID, limit)
 	return out, s.fail(parent, ctx, err)
 }
 
@@ -357,9 +399,33 @@ func compareKeys(a, b Key) int {
 	return strings.Compare(a.ID, b.ID)
 }
 
+// cloneRecord copies a record, body and all: what a store keeps must not
+// change when a caller reuses its record, and what it hands out is the
+// caller's to change.
 func cloneRecord(r *Record) *Record {
 	c := *r
 	c.Created = micros(r.Created)
 	c.Body = append([]byte(nil), r.Body...)
 	return &c
+}
+
+// cloneRecords copies the records of a page in two allocations, one for the
+// records and one for all their bodies, instead of two for each record.
+func cloneRecords(rs []*Record) []*Record {
+	size := 0
+	for _, r := range rs {
+		size += len(r.Body)
+	}
+	vals := make([]Record, len(rs))
+	bodies := make([]byte, 0, size)
+	out := make([]*Record, len(rs))
+	for i, r := range rs {
+		vals[i] = *r
+		vals[i].Created = micros(r.Created)
+		start := len(bodies)
+		bodies = append(bodies, r.Body...)
+		vals[i].Body = bodies[start:len(bodies):len(bodies)]
+		out[i] = &vals[i]
+	}
+	return out
 }

@@ -244,13 +244,14 @@ func parseModel(raw []byte) (*model, error) {
 type generator struct {
 	m        *model
 	inputs   map[string]bool   // shapes reachable from an operation input
+	outputs  map[string]bool   // shapes reachable from an operation output
 	typeName map[string]string // structure shape name → Go type name
 	patterns []string
 	patIndex map[string]int
 }
 
 func generate(m *model) (map[string][]byte, error) {
-	g := &generator{m: m, typeName: map[string]string{}, patIndex: map[string]int{}, inputs: map[string]bool{}}
+	g := &generator{m: m, typeName: map[string]string{}, patIndex: map[string]int{}, inputs: map[string]bool{}, outputs: map[string]bool{}}
 	for name, s := range m.Shapes {
 		if s.Type == "structure" {
 			g.typeName[name] = name
@@ -261,7 +262,8 @@ func generate(m *model) (map[string][]byte, error) {
 		g.typeName[op.Output.Shape] = name + "Output"
 	}
 	for _, op := range m.Operations {
-		g.markInput(op.Input.Shape)
+		markReachable(m, g.inputs, op.Input.Shape)
+		markReachable(m, g.outputs, op.Output.Shape)
 	}
 	files := map[string][]byte{}
 	for name, fn := range map[string]func(*bytes.Buffer) error{
@@ -284,19 +286,20 @@ func generate(m *model) (map[string][]byte, error) {
 	return files, nil
 }
 
-// markInput records the shapes a request can carry: only they need validators.
-func (g *generator) markInput(name string) {
-	if g.inputs[name] {
+// markReachable records in seen the shapes a request or a response can
+// carry: only request shapes need validators, only response shapes encoders.
+func markReachable(m *model, seen map[string]bool, name string) {
+	if seen[name] {
 		return
 	}
-	g.inputs[name] = true
-	s := g.m.Shapes[name]
+	seen[name] = true
+	s := m.Shapes[name]
 	for _, r := range s.Members {
-		g.markInput(r.Shape)
+		markReachable(m, seen, r.Shape)
 	}
 	for _, r := range []*ref{s.Member, s.Key, s.Value} {
 		if r != nil {
-			g.markInput(r.Shape)
+			markReachable(m, seen, r.Shape)
 		}
 	}
 }
@@ -327,7 +330,7 @@ func (g *generator) operations(b *bytes.Buffer) error {
 			errs = append(errs, strconv.Quote(e.Shape))
 		}
 		fmt.Fprintf(b, "\tOp%s = Op[*%sInput, *%sOutput]{&Operation{\n\t\tName: %q,\n\t\tErrors: []string{%s},\n", name, name, name, name, strings.Join(errs, ", "))
-		fmt.Fprintf(b, "\t\tNewInput: func() Input { return new(%sInput) },\n\t}}\n", name)
+		fmt.Fprintf(b, "\t\tNewInput: func() Input { return new(%sInput) },\n\t\tNewOutput: func() Output { return new(%sOutput) },\n\t}}\n", name, name)
 	}
 	b.WriteString(")\n\n")
 	b.WriteString("// Operations lists every operation of the model by name.\nvar Operations = map[string]*Operation{\n")
@@ -397,6 +400,11 @@ func (g *generator) shapes(b *bytes.Buffer) error {
 			fmt.Fprintf(&body, "\t%s %s `json:\"%s,omitzero\"`\n", exported(mn), t, mn)
 		}
 		body.WriteString("}\n\n")
+		if g.outputs[name] {
+			if err := g.encoder(&body, name, s); err != nil {
+				return err
+			}
+		}
 		if !g.inputs[name] {
 			continue
 		}
@@ -404,6 +412,7 @@ func (g *generator) shapes(b *bytes.Buffer) error {
 			return err
 		}
 	}
+	b.WriteString("import \"strconv\"\n\n")
 	if len(g.patterns) > 0 {
 		b.WriteString("import \"regexp\"\n\n")
 		b.WriteString("// Model patterns are not implicitly anchored (smithy semantics), and Go's\n// unanchored MatchString agrees.\nvar patterns = [...]modelPattern{\n")
@@ -413,6 +422,91 @@ func (g *generator) shapes(b *bytes.Buffer) error {
 		b.WriteString("}\n\n")
 	}
 	b.Write(body.Bytes())
+	return nil
+}
+
+// encoder writes the AppendJSON method of one response structure: the bytes
+// encoding/json would write for it (members in declaration order, nil
+// members omitted, map keys sorted), without reflection, which a page of
+// records spends most of its encoding time on.
+func (g *generator) encoder(b *bytes.Buffer, name string, s *shape) error {
+	tn := g.typeName[name]
+	fmt.Fprintf(b, "// AppendJSON appends the JSON encoding of v to b, byte for byte what\n// encoding/json writes for it.\nfunc (v *%s) AppendJSON(b []byte) []byte {\n\tif v == nil {\n\t\treturn append(b, \"null\"...)\n\t}\n", tn)
+	if len(s.Order) == 0 {
+		b.WriteString("\treturn append(b, \"{}\"...)\n}\n\n")
+		return nil
+	}
+	b.WriteString("\tsep := byte('{')\n")
+	for _, mn := range s.Order {
+		field := "v." + exported(mn)
+		fmt.Fprintf(b, "\tif %s != nil {\n\t\tb = append(b, sep)\n\t\tsep = ','\n\t\tb = append(b, `%s:`...)\n", field, strconv.Quote(mn))
+		if err := g.valueEncoder(b, s.Members[mn].Shape, field, true, 1); err != nil {
+			return fmt.Errorf("%s.%s: %w", name, mn, err)
+		}
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("\tif sep == '{' {\n\t\tb = append(b, '{')\n\t}\n\treturn append(b, '}')\n}\n\n")
+	return nil
+}
+
+// valueEncoder writes the encoding of one value. A member (pointer is set)
+// is a non-nil pointer to a scalar or structure, or a non-nil list or map;
+// elements of lists and maps are values, and a nil list or map among them is
+// null, as encoding/json writes it.
+func (g *generator) valueEncoder(b *bytes.Buffer, shapeName, expr string, pointer bool, depth int) error {
+	s := g.m.Shapes[shapeName]
+	ind := strings.Repeat("\t", depth+1)
+	deref := expr
+	if pointer {
+		deref = "*" + expr
+	}
+	switch s.Type {
+	case "structure":
+		fmt.Fprintf(b, "%sb = %s.AppendJSON(b)\n", ind, expr)
+	case "string":
+		fmt.Fprintf(b, "%sb = appendString(b, %s)\n", ind, deref)
+	case "integer", "long":
+		fmt.Fprintf(b, "%sb = strconv.AppendInt(b, int64(%s), 10)\n", ind, deref)
+	case "boolean":
+		fmt.Fprintf(b, "%sb = strconv.AppendBool(b, %s)\n", ind, deref)
+	case "double", "float":
+		fmt.Fprintf(b, "%sb = appendFloat(b, %s)\n", ind, deref)
+	case "timestamp":
+		fmt.Fprintf(b, "%sb = %s.appendJSON(b)\n", ind, expr)
+	case "blob":
+		fmt.Fprintf(b, "%sb = appendBlob(b, %s)\n", ind, expr)
+	case "list", "map":
+		if !pointer {
+			fmt.Fprintf(b, "%sif %s == nil {\n%s\tb = append(b, \"null\"...)\n%s} else {\n", ind, expr, ind, ind)
+			depth++
+			ind += "\t"
+		}
+		i, k := fmt.Sprintf("i%d", depth), fmt.Sprintf("k%d", depth)
+		if s.Type == "list" {
+			fmt.Fprintf(b, "%sb = append(b, '[')\n%sfor %s := range %s {\n%s\tif %s > 0 {\n%s\t\tb = append(b, ',')\n%s\t}\n", ind, ind, i, expr, ind, i, ind, ind)
+			if err := g.valueEncoder(b, s.Member.Shape, expr+"["+i+"]", false, depth+1); err != nil {
+				return err
+			}
+			fmt.Fprintf(b, "%s}\n%sb = append(b, ']')\n", ind, ind)
+		} else {
+			fmt.Fprintf(b, "%sb = append(b, '{')\n%sfor %s, %s := range sortedKeys(%s) {\n%s\tif %s > 0 {\n%s\t\tb = append(b, ',')\n%s\t}\n%s\tb = appendString(b, %s)\n%s\tb = append(b, ':')\n", ind, ind, i, k, expr, ind, i, ind, ind, ind, k, ind)
+			value := expr + "[" + k + "]"
+			if g.m.Shapes[s.Value.Shape].Type == "structure" {
+				// A map's values are not addressable.
+				value = fmt.Sprintf("v%d", depth)
+				fmt.Fprintf(b, "%s\t%s := %s[%s]\n", ind, value, expr, k)
+			}
+			if err := g.valueEncoder(b, s.Value.Shape, value, false, depth+1); err != nil {
+				return err
+			}
+			fmt.Fprintf(b, "%s}\n%sb = append(b, '}')\n", ind, ind)
+		}
+		if !pointer {
+			fmt.Fprintf(b, "%s}\n", ind[:len(ind)-1])
+		}
+	default:
+		return fmt.Errorf("shape %s: no encoder for type %q", shapeName, s.Type)
+	}
 	return nil
 }
 
