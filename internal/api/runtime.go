@@ -34,7 +34,7 @@ type Input interface {
 type Operation struct {
 	Name string
 	// Errors are the error shapes the model lists for the operation.
-	Errors   []string
+	Errors    []string
 	NewInput  func() Input
 	NewOutput func() Output
 }

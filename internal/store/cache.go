@@ -26,6 +26,10 @@ type readCache struct {
 	recs *cache.Cache[Key, *Record]
 }
 
+// A key the cache holds with a nil record is known to have none: settings
+// that were never set (the service clock, fault rules) are read on every
+// request, and would otherwise go to the database every time.
+
 // recordOverhead is what a cached record costs beyond its strings and body:
 // the Record struct, its pointer, the cache's entry and map slot. It is an
 // estimate; it only has to keep small records from looking free.
@@ -34,25 +38,28 @@ const recordOverhead = 200
 // recordCost is the bytes a cached record holds: its key strings (shared by
 // the cache's key, which is a copy of r.Key), name and body.
 func recordCost(k Key, r *Record) int64 {
-	return int64(len(k.Account) + len(k.Region) + len(k.Kind) + len(k.ID) +
-		len(r.Name) + len(r.Body) + recordOverhead)
+	n := len(k.Account) + len(k.Region) + len(k.Kind) + len(k.ID) + recordOverhead
+	if r != nil {
+		n += len(r.Name) + len(r.Body)
+	}
+	return int64(n)
 }
 
 func newReadCache(maxBytes int64) *readCache {
 	return &readCache{recs: cache.New(maxBytes, recordCost)}
 }
 
-// get returns a copy of the cached record of k.
-func (c *readCache) get(k Key) (*Record, bool) {
-	r, ok := c.recs.Get(k)
-	if !ok {
-		return nil, false
+// get returns a copy of the cached record of k; ok with a nil record means
+// k is known to have none.
+func (c *readCache) get(k Key) (r *Record, ok bool) {
+	if r, ok = c.recs.Get(k); r != nil {
+		r = cloneRecord(r)
 	}
-	return cloneRecord(r), true
+	return r, ok
 }
 
-// peek returns the cache's own record of k, which the caller must not change
-// or hand out (cloneRecords copies a page of them).
+// peek is get without the copy: the record is the cache's own, which the
+// caller must not change (see lender).
 func (c *readCache) peek(k Key) (*Record, bool) {
 	return c.recs.Get(k)
 }
@@ -74,6 +81,17 @@ func (c *readCache) fill(r *Record, gen uint64) {
 	c.recs.Put(r.Key, r)
 }
 
+// fillAbsent records that k has no record, read from the database, unless a
+// write was applied since generation gen was read.
+func (c *readCache) fillAbsent(k Key, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	c.recs.Put(k, nil)
+}
+
 // apply records committed writes: a nil record means the key was deleted.
 // The records become the cache's own; the caller must not touch them again.
 func (c *readCache) apply(writes map[Key]*Record) {
@@ -85,7 +103,7 @@ func (c *readCache) apply(writes map[Key]*Record) {
 	c.gen.Add(1)
 	for k, r := range writes {
 		if r == nil {
-			c.recs.Delete(k)
+			c.recs.Put(k, nil) // known to be gone
 		} else {
 			// A record too large for the budget is not cached, and
 			// Put then drops the key's older value too.

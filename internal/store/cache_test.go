@@ -9,6 +9,9 @@ func cacheRec(id string, body string) *Record {
 	return &Record{Key: Key{Account: "111122223333", Region: "us-east-1", Kind: "image", ID: id}, Body: []byte(body)}
 }
 
+// none marks a key the cache knows has no record.
+const none = "\x00none"
+
 func TestReadCache(t *testing.T) {
 	a, b := cacheRec("a", "A1"), cacheRec("b", "B1")
 	costA := recordCost(a.Key, a)
@@ -16,7 +19,7 @@ func TestReadCache(t *testing.T) {
 		name string
 		max  int64
 		run  func(c *readCache)
-		want map[string]string // ID -> cached body; absent: not cached
+		want map[string]string // ID -> cached body, or none: known to have no record; absent: not cached
 	}{
 		{
 			name: "fill at the current generation caches",
@@ -42,7 +45,27 @@ func TestReadCache(t *testing.T) {
 				c.fill(b, c.generation())
 				c.apply(map[Key]*Record{a.Key: cacheRec("a", "A2"), b.Key: nil})
 			},
-			want: map[string]string{"a": "A2"},
+			want: map[string]string{"a": "A2", "b": none},
+		},
+		{
+			name: "a key read as absent is known to be absent until a write",
+			max:  1 << 20,
+			run: func(c *readCache) {
+				c.fillAbsent(a.Key, c.generation())
+				c.fillAbsent(b.Key, c.generation())
+				c.apply(map[Key]*Record{b.Key: cacheRec("b", "B2")})
+			},
+			want: map[string]string{"a": none, "b": "B2"},
+		},
+		{
+			name: "absence read before a write was applied is refused",
+			max:  1 << 20,
+			run: func(c *readCache) {
+				gen := c.generation()
+				c.apply(map[Key]*Record{b.Key: cacheRec("b", "B2")})
+				c.fillAbsent(a.Key, gen)
+			},
+			want: map[string]string{"b": "B2"},
 		},
 		{
 			name: "applying nothing leaves the generation, so fills still land",
@@ -94,7 +117,7 @@ func TestReadCache(t *testing.T) {
 				k := cacheRec(id, "").Key
 				r, ok := c.get(k)
 				want, wantOK := tt.want[id]
-				if ok != wantOK || (ok && string(r.Body) != want) {
+				if ok != wantOK || (ok && (r == nil) != (want == none)) || (r != nil && string(r.Body) != want) {
 					t.Errorf("get(%s) = %v, %v; want %q, %v", id, r, ok, want, wantOK)
 				}
 			}

@@ -326,15 +326,21 @@ func (s *sqliteStore) get(ctx context.Context, k Key, lend bool) (*Record, error
 		return nil, errClosed
 	}
 	if r, ok := s.cache.peek(k); ok {
-		if !lend {
+		switch {
+		case r == nil:
+			return nil, ErrNotFound
+		case !lend:
 			r = cloneRecord(r)
 		}
 		return r, nil
 	}
 	gen := s.cache.generation()
 	r, err := sqliteGet(ctx, s.r.get, k)
-	if err == nil {
+	switch {
+	case err == nil:
 		s.cache.fill(r, gen)
+	case errors.Is(err, ErrNotFound):
+		s.cache.fillAbsent(k, gen)
 	}
 	return r, err
 }
@@ -374,7 +380,7 @@ func (s *sqliteStore) list(ctx context.Context, sc Scope, afterID string, limit 
 			return nil, sqliteFail("list", err)
 		}
 		r, ok := s.cache.peek(k)
-		if !ok || r.Version != version {
+		if !ok || r == nil || r.Version != version {
 			hit = false
 			break
 		}
