@@ -2,6 +2,8 @@ package records
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/wsim/wsim/internal/api"
@@ -39,6 +41,25 @@ type CustomImport struct {
 	OsVersion                      string                    `json:"osVersion"`
 	InfrastructureConfigurationArn string                    `json:"infrastructureConfigurationArn"`
 	Source                         api.ImageSourceIdentifier `json:"source"`
+	// BuilderInstanceID is the EC2 instance the import builds on, fixed at
+	// creation; empty in records written before it was stored. Read it
+	// with Image.BuilderInstance.
+	BuilderInstanceID string `json:"builderInstanceId,omitempty"`
+}
+
+// BuilderInstance is the EC2 instance a custom import builds on: derived
+// from the image's account, Region and id so that every replica names the
+// same instance, and stored at creation.
+func (img *Image) BuilderInstance() string {
+	if img.CustomImport != nil && img.CustomImport.BuilderInstanceID != "" {
+		return img.CustomImport.BuilderInstanceID
+	}
+	return deriveBuilderInstance(img)
+}
+
+func deriveBuilderInstance(img *Image) string {
+	sum := sha256.Sum256([]byte("builder/" + img.Account + "/" + img.Region + "/" + img.ID))
+	return "i-" + hex.EncodeToString(sum[:])[:17]
 }
 
 // LegacyImport is what ImportWorkspaceImage was given.

@@ -28,6 +28,9 @@ type Kind[T any, P Record[T]] struct {
 	IDLen  int
 	// NewID, when set, makes ids instead of Prefix and IDLen.
 	NewID func(now time.Time) string
+	// WithID, when set, fills in what is derived from a fresh id, once, at
+	// creation, so that no read recomputes it.
+	WithID func(v P)
 	// NotFound answers a missing id; AlreadyExists a name taken in the
 	// account and Region; LimitExceeded a full quota.
 	NotFound      func(id string) error
@@ -168,6 +171,9 @@ func (k *Kind[T, P]) Insert(ctx context.Context, tx *Tx, v P) error {
 	for attempt := 0; ; attempt++ {
 		if fresh {
 			m.ID = k.freshID(m.Created)
+			if k.WithID != nil {
+				k.WithID(v)
+			}
 		}
 		body, err := encode(k.Name, m.ID, v)
 		if err != nil {

@@ -16,6 +16,11 @@ var (
 	// copies, updated images), named uniquely per account and Region.
 	Images = &Kind[Image, *Image]{
 		Name: "image", Prefix: "wsi-", IDLen: 9,
+		WithID: func(img *Image) {
+			if img.CustomImport != nil {
+				img.CustomImport.BuilderInstanceID = deriveBuilderInstance(img)
+			}
+		},
 		NotFound: func(id string) error {
 			return notFound(id, "The image %s could not be found in this account and Region.", id)
 		},

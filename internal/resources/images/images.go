@@ -6,8 +6,6 @@ package images
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,13 +36,6 @@ func (s *Service) Register(r *api.Registry) {
 	api.Handle(r, api.OpDescribeImageAssociations, s.DescribeImageAssociations)
 	api.Handle(r, api.OpUpdateWorkspaceImagePermission, s.UpdateWorkspaceImagePermission)
 	api.Handle(r, api.OpDescribeWorkspaceImagePermissions, s.DescribeWorkspaceImagePermissions)
-}
-
-// builderInstanceID is the EC2 instance the import builds on: derived from the
-// image id so that every replica names the same instance.
-func builderInstanceID(img *records.Image) string {
-	sum := sha256.Sum256([]byte("builder/" + img.Account + "/" + img.Region + "/" + img.ID))
-	return "i-" + hex.EncodeToString(sum[:])[:17]
 }
 
 // toAPI is the image as its owner sees it in DescribeWorkspaceImages.

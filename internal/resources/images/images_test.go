@@ -418,3 +418,58 @@ func TestImageAssociations(t *testing.T) {
 		t.Errorf("grantee: %+v, %v", out, err)
 	}
 }
+
+// TestBuilderInstanceFixedAtCreation: the builder instance an import reports
+// is stored when the import is made, and a record written before it was
+// stored reports the same instance.
+func TestBuilderInstanceFixedAtCreation(t *testing.T) {
+	h := newImageHarness(t)
+	ctx := as(acctA, region1)
+	out, err := servicetest.Call(h.Svc, api.OpImportCustomWorkspaceImage, ctx, &api.ImportCustomWorkspaceImageInput{
+		ImageName: api.String("builder"), ImageDescription: api.String("d"), ComputeType: api.String("BASE"),
+		Protocol: api.String("DCV"), ImageSource: &api.ImageSourceIdentifier{Ec2ImageId: api.String("ami-0123456789abcdef0")},
+		InfrastructureConfigurationArn: api.String("arn:aws:imagebuilder:us-east-1:111122223333:infrastructure-configuration/x"),
+		Platform:                       api.String("WINDOWS"), OsVersion: api.String("Windows_10"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := h.Svc.Records()
+	img, err := records.Images.Get(context.Background(), db, acctA, region1, *out.ImageId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := img.CustomImport.BuilderInstanceID
+	if len(stored) != len("i-")+17 || stored[:2] != "i-" {
+		t.Fatalf("stored builder instance %q, want i- and 17 hex digits", stored)
+	}
+	builder := func() string {
+		t.Helper()
+		for range 200 {
+			d, err := servicetest.Call(h.Svc, api.OpDescribeCustomWorkspaceImageImport, ctx,
+				&api.DescribeCustomWorkspaceImageImportInput{ImageId: out.ImageId})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.ImageBuilderInstanceId != nil {
+				return *d.ImageBuilderInstanceId
+			}
+			h.Real.Advance(time.Minute)
+		}
+		t.Fatal("no builder instance reported in 200 minutes")
+		return ""
+	}
+	if got := builder(); got != stored {
+		t.Errorf("described builder instance %q, stored %q", got, stored)
+	}
+	// A record from before the id was stored.
+	if _, err := records.Images.Mutate(context.Background(), db, acctA, region1, *out.ImageId, func(_ *records.Tx, img *records.Image) error {
+		img.CustomImport.BuilderInstanceID = ""
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := builder(); got != stored {
+		t.Errorf("an old record's builder instance %q, want %q", got, stored)
+	}
+}

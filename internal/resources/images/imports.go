@@ -83,7 +83,7 @@ func (s *Service) DescribeCustomWorkspaceImageImport(ctx context.Context, in *ap
 		ImageSource:                    &source,
 	}
 	if st.BuilderInstance {
-		out.ImageBuilderInstanceId = api.String(builderInstanceID(img))
+		out.ImageBuilderInstanceId = api.String(img.BuilderInstance())
 	}
 	if st.Failed {
 		out.ErrorDetails = []api.CustomWorkspaceImageImportErrorDetails{{
