@@ -24,6 +24,9 @@ type readCache struct {
 	mu   sync.Mutex
 	gen  atomic.Uint64 // changed only under mu
 	recs *cache.Cache[Key, *Record]
+	// scopes are the ids of scopes listed recently, kept by the same
+	// writes as recs.
+	scopes *scopeIndexes
 }
 
 // A key the cache holds with a nil record is known to have none: settings
@@ -45,8 +48,10 @@ func recordCost(k Key, r *Record) int64 {
 	return int64(n)
 }
 
-func newReadCache(maxBytes int64) *readCache {
-	return &readCache{recs: cache.New(maxBytes, recordCost)}
+// newReadCache returns a cache of records bounded by maxBytes and of scope
+// indexes bounded by indexBytes.
+func newReadCache(maxBytes, indexBytes int64) *readCache {
+	return &readCache{recs: cache.New(maxBytes, recordCost), scopes: newScopeIndexes(indexBytes)}
 }
 
 // get returns a copy of the cached record of k; ok with a nil record means
@@ -101,6 +106,7 @@ func (c *readCache) apply(writes map[Key]*Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen.Add(1)
+	c.scopes.apply(writes)
 	for k, r := range writes {
 		if r == nil {
 			c.recs.Put(k, nil) // known to be gone
@@ -118,6 +124,7 @@ func (c *readCache) clear() {
 	defer c.mu.Unlock()
 	c.gen.Add(1)
 	c.recs.Clear()
+	c.scopes.clear()
 }
 
 // forget drops keys whose writes may or may not have committed.
@@ -125,6 +132,7 @@ func (c *readCache) forget(writes map[Key]*Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen.Add(1)
+	c.scopes.forget(writes)
 	for k := range writes {
 		c.recs.Delete(k)
 	}

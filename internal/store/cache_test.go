@@ -111,7 +111,7 @@ func TestReadCache(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newReadCache(tt.max)
+			c := newReadCache(tt.max, 1<<20)
 			tt.run(c)
 			for _, id := range []string{"a", "b", "c"} {
 				k := cacheRec(id, "").Key
@@ -129,7 +129,7 @@ func TestReadCache(t *testing.T) {
 }
 
 func TestReadCacheCopies(t *testing.T) {
-	c := newReadCache(1 << 20)
+	c := newReadCache(1<<20, 1<<20)
 	r := cacheRec("a", "A1")
 	c.fill(r, c.generation())
 	r.Body[0] = 'x' // the filler's copy is its own

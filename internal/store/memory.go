@@ -24,23 +24,14 @@ type memScope struct {
 	names map[string]string  // name -> ID
 	// ids are the keys of recs in order, so that a page is found by binary
 	// search instead of sorting the scope for every List.
-	ids []string
+	ids sortedIDs[struct{}]
 }
 
 // add indexes a new id.
-func (sc *memScope) add(id string) {
-	i, found := slices.BinarySearch(sc.ids, id)
-	if !found {
-		sc.ids = slices.Insert(sc.ids, i, id)
-	}
-}
+func (sc *memScope) add(id string) { sc.ids.Set(id, struct{}{}) }
 
 // remove drops id from the index.
-func (sc *memScope) remove(id string) {
-	if i, found := slices.BinarySearch(sc.ids, id); found {
-		sc.ids = slices.Delete(sc.ids, i, i+1)
-	}
-}
+func (sc *memScope) remove(id string) { sc.ids.Delete(id) }
 
 func newMemory() *memStore { return &memStore{scopes: map[Scope]*memScope{}} }
 
@@ -355,20 +346,16 @@ func (t *memTx) Purge(ctx context.Context, sel Selection) (map[string]int, error
 func listFrom(sc *memScope, writes map[Key]*Record, s Scope, afterID string, limit int) []*Record {
 	var picked []*Record
 	if sc != nil {
-		start, found := slices.BinarySearch(sc.ids, afterID)
-		if found {
-			start++
-		}
-		for _, id := range sc.ids[start:] {
+		sc.ids.Ascend(afterID, func(id string, _ struct{}) bool {
 			if limit > 0 && len(picked) == limit {
-				break
+				return false
 			}
 			r := sc.recs[id]
-			if _, changed := writes[r.Key]; changed {
-				continue
+			if _, changed := writes[r.Key]; !changed {
+				picked = append(picked, r)
 			}
-			picked = append(picked, r)
-		}
+			return true
+		})
 	}
 	overlaid := false
 	for k, r := range writes {

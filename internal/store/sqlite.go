@@ -124,6 +124,10 @@ type sqliteStore struct {
 // bound memory: 10,000 maximum-size image records measured 459 MB.
 const sqliteCacheBytes = 64 << 20
 
+// sqliteIndexBytes bounds the scope indexes (scopeIndexes): 16 MiB holds
+// the ids of some 300,000 images, a scope at most a quarter of that.
+const sqliteIndexBytes = 16 << 20
+
 type sqliteStmts struct {
 	get, list, count, version, owner, insert, update, del *sql.Stmt
 }
@@ -168,7 +172,7 @@ func openSQLite(ctx context.Context, path string) (_ Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sqliteStore{path: path, locks: locks, cache: newReadCache(sqliteCacheBytes)}
+	s := &sqliteStore{path: path, locks: locks, cache: newReadCache(sqliteCacheBytes, sqliteIndexBytes)}
 	defer func() {
 		if err != nil {
 			s.closeAll()
@@ -361,35 +365,35 @@ func (s *sqliteStore) list(ctx context.Context, sc Scope, afterID string, limit 
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	// The page's ids and versions come from the database, the records from
-	// the read cache when it holds every one at the version listed: reading
-	// 8 columns of every row was most of a page's cost while its records
-	// sat in the cache.
+	// The page's ids and versions come from the scope's index, else from
+	// the database, and the records from the read cache when it holds every
+	// one at the version listed: reading 8 columns of every row was most of
+	// a page's cost while its records sat in the cache, and stepping
+	// SQLite's VM through the ids most of what was left.
 	gen := s.cache.generation()
-	rows, err := s.listVersions.QueryContext(ctx, sc.Account, sc.Region, sc.Kind, afterID, limit)
-	if err != nil {
-		return nil, sqliteFail("list", err)
-	}
-	defer rows.Close()
-	var out []*Record
-	hit := true
-	for rows.Next() {
-		k := Key{Account: sc.Account, Region: sc.Region, Kind: sc.Kind}
-		var version int64
-		if err := rows.Scan(&k.ID, &version); err != nil {
-			return nil, sqliteFail("list", err)
+	page, indexed, load := s.cache.scopes.page(sc, afterID, limit)
+	if !indexed && load {
+		if err := s.loadIndex(ctx, sc); err != nil {
+			return nil, err
 		}
-		r, ok := s.cache.peek(k)
-		if !ok || r == nil || r.Version != version {
+		page, indexed, _ = s.cache.scopes.page(sc, afterID, limit)
+	}
+	if !indexed {
+		var err error
+		if page, err = s.listIDs(ctx, sc, afterID, limit); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*Record, 0, len(page))
+	hit := true
+	for _, iv := range page {
+		r, ok := s.cache.peek(Key{Account: sc.Account, Region: sc.Region, Kind: sc.Kind, ID: iv.id})
+		if !ok || r == nil || r.Version != iv.version {
 			hit = false
 			break
 		}
 		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, sqliteFail("list", err)
-	}
-	rows.Close()
 	if hit {
 		if !lend {
 			out = cloneRecords(out)
@@ -399,7 +403,7 @@ func (s *sqliteStore) list(ctx context.Context, sc Scope, afterID string, limit 
 	// Else the page is read whole, as it stands now (a read outside a
 	// transaction sees the latest committed state), and cached for the
 	// next read.
-	out, err = sqliteList(ctx, s.r.list, sc, afterID, limit)
+	out, err := sqliteList(ctx, s.r.list, sc, afterID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -407,6 +411,49 @@ func (s *sqliteStore) list(ctx context.Context, sc Scope, afterID string, limit 
 		s.cache.fill(r, gen)
 	}
 	return out, nil
+}
+
+// listIDs reads the ids and versions of a page from the database.
+func (s *sqliteStore) listIDs(ctx context.Context, sc Scope, afterID string, limit int) ([]idVersion, error) {
+	rows, err := s.listVersions.QueryContext(ctx, sc.Account, sc.Region, sc.Kind, afterID, limit)
+	if err != nil {
+		return nil, sqliteFail("list", err)
+	}
+	defer rows.Close()
+	var page []idVersion
+	for rows.Next() {
+		var iv idVersion
+		if err := rows.Scan(&iv.id, &iv.version); err != nil {
+			return nil, sqliteFail("list", err)
+		}
+		page = append(page, iv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, sqliteFail("list", err)
+	}
+	return page, nil
+}
+
+// loadIndex reads a scope's ids into its index, unless the scope is too
+// large to index (its count, kept in scope_counts, says so without reading
+// them) or a write to it lands meanwhile.
+func (s *sqliteStore) loadIndex(ctx context.Context, sc Scope) error {
+	l := s.cache.scopes.startLoad(sc)
+	if l == nil {
+		return nil // another List is loading it; this one reads the database
+	}
+	var n int
+	if err := s.r.count.QueryRowContext(ctx, sc.Account, sc.Region, sc.Kind).Scan(&n); err != nil {
+		s.cache.scopes.finishLoad(sc, l, nil, false, false)
+		return sqliteFail("count", err)
+	}
+	if n > s.cache.scopes.maxScopeIDs() {
+		s.cache.scopes.finishLoad(sc, l, nil, true, true)
+		return nil
+	}
+	ids, err := s.listIDs(ctx, sc, "", -1)
+	s.cache.scopes.finishLoad(sc, l, ids, false, err == nil)
+	return err
 }
 
 // ListKind reads through the read pool, not the read cache: the cache
