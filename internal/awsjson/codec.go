@@ -136,16 +136,27 @@ func describe(err error) string {
 // generated outputs encode themselves (api.Output), as encoding/json would
 // but several times faster; anything else goes through encoding/json.
 func EncodeOutput(out any) ([]byte, error) {
+	return AppendOutput(make([]byte, 0, 1024), out)
+}
+
+// AppendOutput is EncodeOutput appending to dst, so that a caller can
+// reuse one buffer for many answers.
+func AppendOutput(dst []byte, out any) ([]byte, error) {
 	switch o := out.(type) {
 	case nil:
-		return []byte("{}"), nil
+		return append(dst, "{}"...), nil
 	case api.Output:
-		if b := o.AppendJSON(make([]byte, 0, 1024)); string(b) != "null" {
+		start := len(dst)
+		if b := o.AppendJSON(dst); string(b[start:]) != "null" {
 			return b, nil
 		}
-		return []byte("{}"), nil // a nil output pointer
+		return append(dst, "{}"...), nil // a nil output pointer
 	}
-	return json.Marshal(out)
+	b, err := json.Marshal(out)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
 }
 
 // EncodeError writes {"__type": code, "message": ..., modelled members...}.

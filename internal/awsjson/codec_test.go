@@ -91,4 +91,20 @@ func TestEncodeOutput(t *testing.T) {
 	if string(got) != `{"ImageSource":{"Ec2ImageId":"ami-0123456789abcdef0"}}` {
 		t.Errorf("union written as %s", got)
 	}
+	// Appending keeps what the buffer held, also for a nil output pointer
+	// and an output encoding/json writes.
+	for _, tc := range []struct {
+		out  any
+		want string
+	}{
+		{(*api.DescribeWorkspaceImagesOutput)(nil), "{}"},
+		{nil, "{}"},
+		{&api.DescribeWorkspaceImagesOutput{NextToken: api.String("t")}, `{"NextToken":"t"}`},
+		{map[string]int{"a": 1}, `{"a":1}`},
+	} {
+		got, err := AppendOutput([]byte("prefix:"), tc.out)
+		if err != nil || string(got) != "prefix:"+tc.want {
+			t.Errorf("AppendOutput(prefix:, %#v) = %s, %v; want prefix:%s", tc.out, got, err, tc.want)
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -145,6 +146,15 @@ type exchange struct {
 	code string
 }
 
+// answerBuffers hold the buffers answers are encoded into: a page of 25
+// images is some 15 KB, which growing a new buffer for every answer
+// allocated several times over. ResponseWriter.Write copies what it is
+// given, so a buffer is free again once the answer is written.
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledAnswer keeps a rare huge answer's buffer from being held.
+const maxPooledAnswer = 1 << 20
+
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	x := &exchange{id: newRequestID(), operation: "-"}
@@ -160,7 +170,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := s.handle(r, x)
+	buf := answerBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledAnswer {
+			answerBuffers.Put(buf)
+		}
+	}()
+	body, err := s.handle(r, x, (*buf)[:0])
+	if cap(body) > cap(*buf) {
+		*buf = body[:0] // grown: keep the larger buffer
+	}
 	if err != nil {
 		apiErr := s.wireError(r.Context(), x, err)
 		x.status, x.code = apiErr.HTTPStatus(), apiErr.ErrorCode()
@@ -222,7 +241,7 @@ func (s *Server) record(r *http.Request, x *exchange, start time.Time) {
 
 // handle runs one API request and returns the response body, or the error to
 // render instead.
-func (s *Server) handle(r *http.Request, x *exchange) (body []byte, err error) {
+func (s *Server) handle(r *http.Request, x *exchange, dst []byte) (body []byte, err error) {
 	target := r.Header.Get("X-Amz-Target")
 	if target == "" {
 		return nil, &api.Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
@@ -276,7 +295,7 @@ func (s *Server) handle(r *http.Request, x *exchange) (body []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return awsjson.EncodeOutput(out)
+	return awsjson.AppendOutput(dst, out)
 }
 
 // identify returns the caller of r, a request to the service with the
