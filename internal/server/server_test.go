@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/wsim/wsim/internal/api"
 	"github.com/wsim/wsim/internal/auth"
 	"github.com/wsim/wsim/internal/pipeline"
+	"github.com/wsim/wsim/internal/records"
 	"github.com/wsim/wsim/internal/server"
 	"github.com/wsim/wsim/internal/service"
 	"github.com/wsim/wsim/internal/store"
@@ -264,49 +266,107 @@ func BenchmarkRequestPath(b *testing.B) {
 	}
 }
 
-// BenchmarkListPage measures DescribeWorkspaceImages answering a full page
-// of 25 images (of 40 in the account) through the whole request path on
-// each store, next to the same operation asked for one image by id: issue
-// 12 asks a page of a listing for at least half a by-id read's throughput.
+// BenchmarkListPage measures every paged listing answering a full page of
+// 25 (of 40 in the account; the 17 public bundles for amazon-bundles)
+// through the whole request path on each store, next to the same operation
+// asked for one of them by id: issue 12 asks a page of a listing for at
+// least half a by-id read's throughput. Images are measured first, while
+// they are PENDING; the service clock then moves on so that the images,
+// the directories and the WorkSpaces the other listings are built on are
+// AVAILABLE or REGISTERED.
 func BenchmarkListPage(b *testing.B) {
 	for name, spec := range benchStores(b) {
 		b.Run(name, func(b *testing.B) {
-			h := newServerOn(b, nil, spec)
+			st, err := store.Open(context.Background(), spec, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			var now atomic.Int64
+			now.Store(1796000000)
+			profile, _ := pipeline.LookupProfile(pipeline.ProfileRealistic)
+			svc := service.New(service.Config{
+				Profile: profile, WorkspaceQuota: 100,
+				Now: func() time.Time { return time.Unix(now.Load(), 0) },
+			}, st)
+			h := server.New(server.Options{API: svc.Registry(), Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}, MaxBodyBytes: 1 << 16})
+			later := func() { now.Add(24 * 3600) }
 			account := fmt.Sprintf("%012d", 200000000000+time.Now().UnixNano()%100000000000)
-			auth := "AWS4-HMAC-SHA256 Credential=" + account + "/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host, Signature=00"
+			authz := "AWS4-HMAC-SHA256 Credential=" + account + "/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host, Signature=00"
 			callAs := func(target, body string) *httptest.ResponseRecorder {
 				r := httptest.NewRequest("POST", "/", strings.NewReader(body))
-				r.Header.Set("X-Amz-Target", target)
-				r.Header.Set("Authorization", auth)
+				r.Header.Set("X-Amz-Target", "WorkspacesService."+target)
+				r.Header.Set("Authorization", authz)
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, r)
 				return w
 			}
-			for i := range 40 {
-				imp := `{"ImageName":"page-` + strconv.Itoa(i) + `","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
-				if w := callAs("WorkspacesService.ImportCustomWorkspaceImage", imp); w.Code != 200 {
-					b.Fatalf("import %d: %d %s", i, w.Code, w.Body)
+			must := func(target, body string) []byte {
+				w := callAs(target, body)
+				if w.Code != 200 {
+					b.Fatalf("%s %s: %d %s", target, body, w.Code, w.Body)
+				}
+				return w.Body.Bytes()
+			}
+			// pair measures a page and, for the ratio, one of its items by id.
+			pair := func(resource, target, page, byID string) {
+				for _, req := range []struct{ name, body string }{{"page", page}, {"by-id", byID}} {
+					b.Run(resource+"/"+req.name, func(b *testing.B) {
+						b.ReportAllocs()
+						for b.Loop() {
+							if w := callAs(target, req.body); w.Code != 200 {
+								b.Fatalf("status %d: %s", w.Code, w.Body)
+							}
+						}
+					})
 				}
 			}
-			var page struct{ Images []struct{ ImageId string } }
-			w := callAs("WorkspacesService.DescribeWorkspaceImages", `{"MaxResults":25}`)
-			if json.Unmarshal(w.Body.Bytes(), &page); len(page.Images) != 25 {
-				b.Fatalf("a page of %d images, want 25: %s", len(page.Images), w.Body)
+			var imageIDs []string
+			for i := range 40 {
+				imp := `{"ImageName":"page-` + strconv.Itoa(i) + `","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
+				var out struct{ ImageId string }
+				json.Unmarshal(must("ImportCustomWorkspaceImage", imp), &out)
+				imageIDs = append(imageIDs, out.ImageId)
 			}
-			// The page and, for the ratio, one of its images by id.
-			for _, req := range []struct{ name, body string }{
-				{"page", `{"MaxResults":25}`},
-				{"by-id", `{"ImageIds":["` + page.Images[0].ImageId + `"]}`},
-			} {
-				b.Run(req.name, func(b *testing.B) {
-					b.ReportAllocs()
-					for b.Loop() {
-						if w := callAs("WorkspacesService.DescribeWorkspaceImages", req.body); w.Code != 200 {
-							b.Fatalf("status %d: %s", w.Code, w.Body)
-						}
-					}
-				})
+			var images struct{ Images []struct{ ImageId string } }
+			if json.Unmarshal(must("DescribeWorkspaceImages", `{"MaxResults":25}`), &images); len(images.Images) != 25 {
+				b.Fatalf("a page of %d images, want 25", len(images.Images))
 			}
+			pair("images", "DescribeWorkspaceImages", `{"MaxResults":25}`, `{"ImageIds":["`+images.Images[0].ImageId+`"]}`)
+
+			later()
+			for i := range 40 {
+				must("CreateWorkspaceBundle", `{"BundleName":"page-`+strconv.Itoa(i)+`","BundleDescription":"d","ImageId":"`+imageIDs[i]+`","ComputeType":{"Name":"STANDARD"},"UserStorage":{"Capacity":"50"}}`)
+				must("CreateIpGroup", `{"GroupName":"page-`+strconv.Itoa(i)+`","GroupDesc":"d","UserRules":[{"ipRule":"10.0.`+strconv.Itoa(i)+`.0/24","ruleDesc":"office"},{"ipRule":"192.0.2.`+strconv.Itoa(i)+`"}]}`)
+				must("RegisterWorkspaceDirectory", fmt.Sprintf(`{"DirectoryId":"d-%010x"}`, 0x9000000000+i))
+			}
+			later()
+			var dirs struct{ Directories []struct{ DirectoryId string } }
+			json.Unmarshal(must("DescribeWorkspaceDirectories", `{"Limit":1}`), &dirs)
+			for i := 0; i < 40; i += 20 {
+				var reqs []string
+				for j := i; j < i+20; j++ {
+					reqs = append(reqs, `{"DirectoryId":"`+dirs.Directories[0].DirectoryId+`","UserName":"user`+strconv.Itoa(j)+`","BundleId":"`+records.PublicBundles[0].ID+`"}`)
+				}
+				var out struct{ FailedRequests []any }
+				if json.Unmarshal(must("CreateWorkspaces", `{"Workspaces":[`+strings.Join(reqs, ",")+`]}`), &out); len(out.FailedRequests) > 0 {
+					b.Fatalf("CreateWorkspaces failed: %v", out.FailedRequests)
+				}
+			}
+			later()
+			first := func(target, body, list, field string) string {
+				var out map[string][]map[string]any
+				json.Unmarshal(must(target, body), &out)
+				if n := len(out[list]); n != 25 && !(list == "Bundles" && n == len(records.PublicBundles)) {
+					b.Fatalf("%s: a page of %d, want 25", target, n)
+				}
+				return out[list][0][field].(string)
+			}
+			pair("bundles", "DescribeWorkspaceBundles", `{}`, `{"BundleIds":["`+first("DescribeWorkspaceBundles", `{}`, "Bundles", "BundleId")+`"]}`)
+			pair("amazon-bundles", "DescribeWorkspaceBundles", `{"Owner":"AMAZON"}`, `{"BundleIds":["`+first("DescribeWorkspaceBundles", `{"Owner":"AMAZON"}`, "Bundles", "BundleId")+`"]}`)
+			pair("directories", "DescribeWorkspaceDirectories", `{}`, `{"DirectoryIds":["`+first("DescribeWorkspaceDirectories", `{}`, "Directories", "DirectoryId")+`"]}`)
+			pair("workspaces", "DescribeWorkspaces", `{}`, `{"WorkspaceIds":["`+first("DescribeWorkspaces", `{}`, "Workspaces", "WorkspaceId")+`"]}`)
+			pair("ip-groups", "DescribeIpGroups", `{}`, `{"GroupIds":["`+first("DescribeIpGroups", `{}`, "Result", "groupId")+`"]}`)
 		})
 	}
 }
