@@ -341,7 +341,9 @@ func BenchmarkListPage(b *testing.B) {
 				must("RegisterWorkspaceDirectory", fmt.Sprintf(`{"DirectoryId":"d-%010x"}`, 0x9000000000+i))
 			}
 			later()
-			var dirs struct{ Directories []struct{ DirectoryId string } }
+			var dirs struct {
+				Directories []struct{ DirectoryId string }
+			}
 			json.Unmarshal(must("DescribeWorkspaceDirectories", `{"Limit":1}`), &dirs)
 			for i := 0; i < 40; i += 20 {
 				var reqs []string
