@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
@@ -43,6 +42,24 @@ var pgMigrations = []string{
 	// Version 2: ListKind finds a kind's records without walking the
 	// records of every other kind.
 	`CREATE INDEX records_kind ON records (kind, account, region, id);`,
+	// Version 3: scope_counts keeps each scope's number of records, which
+	// every insert and delete changes in its own transaction, so that a
+	// quota check reads one row instead of counting the account's records.
+	// cap is the quota the latest insert into the scope was made under (0:
+	// none), and the CHECK keeps the count within it: the lone inserts of
+	// pgStore.Update raise the count as they commit (postgres_tx.go).
+	// Upgrading fills it from the records.
+	`CREATE TABLE scope_counts (
+		account text COLLATE "C" NOT NULL,
+		region  text COLLATE "C" NOT NULL,
+		kind    text COLLATE "C" NOT NULL,
+		n       bigint NOT NULL,
+		cap     bigint NOT NULL DEFAULT 0,
+		CONSTRAINT scope_counts_pkey PRIMARY KEY (account, region, kind),
+		CONSTRAINT scope_counts_cap CHECK (cap = 0 OR n <= cap)
+	);
+	INSERT INTO scope_counts (account, region, kind, n)
+		SELECT account, region, kind, count(*) FROM records GROUP BY account, region, kind;`,
 }
 
 const (
@@ -62,13 +79,20 @@ const (
 	pgMaxConnIdleTime   = 5 * time.Minute
 )
 
-// pgStore runs every Update as a SERIALIZABLE transaction. PostgreSQL's SSI
-// detects the anomalies (two inserts both seeing room under a limit, two
-// read-modify-writes of one record) and aborts one side with 40001, which
-// Update hides by running fn again.
+// pgStore runs every Update as a SERIALIZABLE transaction, or as a lone
+// insert (see postgres_tx.go). PostgreSQL's SSI detects the anomalies (two
+// read-modify-writes of one record, a read of what another transaction
+// changes) and aborts one side with 40001, which Update hides by running fn
+// again.
 type pgStore struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	stats  pgStats
+}
+
+// pgStats counts what Update did, for tests and benchmarks.
+type pgStats struct {
+	serializationFailures atomic.Int64
 }
 
 // openPostgres opens a pool on dsn. timeout is the deadline every call gets
@@ -216,318 +240,6 @@ func (p *pgStore) Close() error {
 	return nil
 }
 
-func (p *pgStore) Update(ctx context.Context, fn func(Tx) error) error {
-	if p.closed.Load() {
-		return errClosed
-	}
-	for attempt := 1; ; attempt++ {
-		err, retry := p.attempt(ctx, fn)
-		if !retry {
-			return err
-		}
-		if attempt >= pgMaxAttempts {
-			return fmt.Errorf("%w: gave up after %d serialization failures: %w", ErrConflict, attempt, err)
-		}
-		// Jittered exponential backoff, so the transactions that just
-		// collided don't collide again in lockstep.
-		d := min(time.Millisecond<<attempt, 200*time.Millisecond)
-		d = d/2 + rand.N(d/2+1)
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// attempt runs fn once. retry reports a serialization failure (or a
-// connection lost before anything was sent), after which fn may run again.
-func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error) (err error, retry bool) {
-	tx, err := p.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
-	if err != nil {
-		return pgFail(ctx, "begin", err), pgconn.SafeToRetry(err) && ctx.Err() == nil
-	}
-	t := &pgTx{tx: tx, ctx: ctx}
-	rollback := func() {
-		rctx, cancel := context.WithTimeout(context.Background(), pgConnectTimeout)
-		defer cancel()
-		tx.Rollback(rctx)
-	}
-	ferr := func() error {
-		defer func() {
-			if v := recover(); v != nil {
-				rollback()
-				panic(v)
-			}
-		}()
-		return fn(t)
-	}()
-	if ferr != nil || t.serialization != nil {
-		rollback()
-		// fn may have swallowed the failure and returned nil; the
-		// transaction is aborted either way and must run again.
-		if t.serialization != nil {
-			return t.serialization, true
-		}
-		return ferr, false
-	}
-	if err := tx.Commit(ctx); err != nil {
-		if isSerialization(err) {
-			return err, true
-		}
-		return pgFail(ctx, "commit", err), false
-	}
-	return nil, false
-}
-
-// pgTx remembers the first serialization failure any of its statements hit,
-// so Update retries even if fn wraps or ignores the error.
-type pgTx struct {
-	tx pgx.Tx
-	// ctx is the Update's context, which carries the store's deadline.
-	ctx           context.Context
-	serialization error
-}
-
-// bind returns the context t's statements run under: the Update's, whose
-// deadline fn's own context may not have, unless fn's is already done.
-func (t *pgTx) bind(ctx context.Context) context.Context {
-	if ctx.Err() != nil {
-		return ctx
-	}
-	return t.ctx
-}
-
-func (t *pgTx) fail(ctx context.Context, op string, err error) error {
-	if isSerialization(err) && t.serialization == nil {
-		t.serialization = err
-	}
-	return pgFail(ctx, op, err)
-}
-
-func (t *pgTx) Get(ctx context.Context, k Key) (*Record, error) {
-	ctx = t.bind(ctx)
-	r, err := pgGet(ctx, t.tx, k)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, t.fail(ctx, "get", err)
-	}
-	return r, err
-}
-
-func (t *pgTx) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
-	ctx = t.bind(ctx)
-	out, err := pgList(ctx, t.tx, s, afterID, limit)
-	if err != nil {
-		return nil, t.fail(ctx, "list", err)
-	}
-	return out, nil
-}
-
-func (t *pgTx) Count(ctx context.Context, s Scope) (int, error) {
-	ctx = t.bind(ctx)
-	var n int
-	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM records WHERE account = $1 AND region = $2 AND kind = $3`,
-		s.Account, s.Region, s.Kind).Scan(&n)
-	if err != nil {
-		return 0, t.fail(ctx, "count", err)
-	}
-	return n, nil
-}
-
-// version returns the stored version of k, 0 when absent.
-func (t *pgTx) version(ctx context.Context, k Key) (int64, error) {
-	var v int64
-	err := t.tx.QueryRow(ctx, `SELECT version FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
-		k.Account, k.Region, k.Kind, k.ID).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, t.fail(ctx, "get", err)
-	}
-	return v, nil
-}
-
-func (t *pgTx) nameTaken(ctx context.Context, r *Record) (bool, error) {
-	if r.Name == "" {
-		return false, nil
-	}
-	var taken bool
-	err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM records
-		WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4 AND name <> '' AND id <> $5)`,
-		r.Account, r.Region, r.Kind, r.Name, r.ID).Scan(&taken)
-	if err != nil {
-		return false, t.fail(ctx, "get", err)
-	}
-	return taken, nil
-}
-
-// clash names the uniqueness rule r would break, preferring the key.
-func (t *pgTx) clash(ctx context.Context, r *Record) error {
-	if v, err := t.version(ctx, r.Key); err != nil || v > 0 {
-		return cmpErr(err, ErrAlreadyExists)
-	}
-	if taken, err := t.nameTaken(ctx, r); err != nil || taken {
-		return cmpErr(err, ErrNameTaken)
-	}
-	return nil
-}
-
-func (t *pgTx) Insert(ctx context.Context, r *Record, max int) error {
-	ctx = t.bind(ctx)
-	if max > 0 {
-		n, err := t.Count(ctx, r.Scope())
-		if err != nil {
-			return err
-		}
-		if n >= max {
-			if err := t.clash(ctx, r); err != nil {
-				return err
-			}
-			return ErrLimitExceeded
-		}
-	}
-	if err := t.insert(ctx, r); err != nil {
-		return err
-	}
-	r.Version = 1
-	return nil
-}
-
-// insert avoids raising unique_violation, which would abort the whole
-// transaction; callers expect to carry on after ErrNameTaken and friends.
-func (t *pgTx) insert(ctx context.Context, r *Record) error {
-	tag, err := t.tx.Exec(ctx, `INSERT INTO records (`+pgCols+`) VALUES ($1, $2, $3, $4, $5, $6, 1, $7)
-		ON CONFLICT DO NOTHING`,
-		r.Account, r.Region, r.Kind, r.ID, r.Name, micros(r.Created), nonNil(r.Body))
-	if err != nil {
-		return t.mapUnique(ctx, "insert", err)
-	}
-	if tag.RowsAffected() == 0 {
-		if err := t.clash(ctx, r); err != nil {
-			return err
-		}
-		// The conflicting row is invisible to this snapshot yet exists:
-		// a concurrent writer got there first.
-		return ErrConflict
-	}
-	return nil
-}
-
-func (t *pgTx) Put(ctx context.Context, r *Record) error {
-	ctx = t.bind(ctx)
-	stored, err := t.version(ctx, r.Key)
-	if err != nil {
-		return err
-	}
-	if r.Version != stored {
-		return ErrConflict
-	}
-	if stored == 0 {
-		if err := t.insert(ctx, r); err != nil {
-			return err
-		}
-		r.Version = 1
-		return nil
-	}
-	if taken, err := t.nameTaken(ctx, r); err != nil || taken {
-		return cmpErr(err, ErrNameTaken)
-	}
-	_, err = t.tx.Exec(ctx, `UPDATE records SET name = $5, created = $6, version = $7, body = $8
-		WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
-		r.Account, r.Region, r.Kind, r.ID, r.Name, micros(r.Created), stored+1, nonNil(r.Body))
-	if err != nil {
-		return t.mapUnique(ctx, "update", err)
-	}
-	r.Version = stored + 1
-	return nil
-}
-
-func (t *pgTx) Delete(ctx context.Context, k Key) error {
-	ctx = t.bind(ctx)
-	tag, err := t.tx.Exec(ctx, `DELETE FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
-		k.Account, k.Region, k.Kind, k.ID)
-	if err != nil {
-		return t.fail(ctx, "delete", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
-// pgWhere is the condition selecting sel, and its arguments, numbered from $1.
-func pgWhere(sel Selection) (string, []any) {
-	switch {
-	case sel.All():
-		return `TRUE`, nil
-	case sel.Region == "":
-		return `account = $1`, []any{sel.Account}
-	}
-	return `account = $1 AND region = $2`, []any{sel.Account, sel.Region}
-}
-
-func (t *pgTx) Select(ctx context.Context, sel Selection, kind string) ([]*Record, error) {
-	ctx = t.bind(ctx)
-	if err := sel.Validate(); err != nil {
-		return nil, err
-	}
-	where, args := pgWhere(sel)
-	args = append(args, kind)
-	rows, err := t.tx.Query(ctx, `SELECT `+pgCols+` FROM records WHERE `+where+
-		` AND kind = $`+strconv.Itoa(len(args))+` ORDER BY account, region, id`, args...)
-	if err != nil {
-		return nil, t.fail(ctx, "select", err)
-	}
-	out, err := pgScanAll(rows)
-	if err != nil {
-		return nil, t.fail(ctx, "select", err)
-	}
-	return out, nil
-}
-
-func (t *pgTx) Purge(ctx context.Context, sel Selection) (map[string]int, error) {
-	ctx = t.bind(ctx)
-	if err := sel.Validate(); err != nil {
-		return nil, err
-	}
-	where, args := pgWhere(sel)
-	rows, err := t.tx.Query(ctx, `WITH gone AS (DELETE FROM records WHERE `+where+` RETURNING kind)
-		SELECT kind, count(*) FROM gone GROUP BY kind`, args...)
-	if err != nil {
-		return nil, t.fail(ctx, "purge", err)
-	}
-	defer rows.Close()
-	counts := map[string]int{}
-	for rows.Next() {
-		var kind string
-		var n int64
-		if err := rows.Scan(&kind, &n); err != nil {
-			return nil, t.fail(ctx, "purge", err)
-		}
-		counts[kind] = int(n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.fail(ctx, "purge", err)
-	}
-	return counts, nil
-}
-
-// mapUnique is the backstop for a unique_violation the pre-checks could not
-// see coming (a concurrent commit); the constraint name says which rule.
-func (t *pgTx) mapUnique(ctx context.Context, op string, err error) error {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
-		switch pe.ConstraintName {
-		case "records_pkey":
-			return fmt.Errorf("%w: %w", ErrAlreadyExists, err)
-		case "records_name_key":
-			return fmt.Errorf("%w: %w", ErrNameTaken, err)
-		}
-	}
-	return t.fail(ctx, op, err)
-}
-
 type pgQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -542,14 +254,20 @@ func pgGet(ctx context.Context, q pgQuerier, k Key) (*Record, error) {
 	return r, err
 }
 
-func pgList(ctx context.Context, q pgQuerier, s Scope, afterID string, limit int) ([]*Record, error) {
-	var lim *int64 // NULL: LIMIT ALL
-	if limit > 0 {
-		l := int64(limit)
-		lim = &l
+const pgListSQL = `SELECT ` + pgCols + ` FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id > $4
+	ORDER BY id LIMIT $5`
+
+// pgLimit is limit as LIMIT's argument: NULL, LIMIT ALL, when limit <= 0.
+func pgLimit(limit int) *int64 {
+	if limit <= 0 {
+		return nil
 	}
-	rows, err := q.Query(ctx, `SELECT `+pgCols+` FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id > $4
-		ORDER BY id LIMIT $5`, s.Account, s.Region, s.Kind, afterID, lim)
+	l := int64(limit)
+	return &l
+}
+
+func pgList(ctx context.Context, q pgQuerier, s Scope, afterID string, limit int) ([]*Record, error) {
+	rows, err := q.Query(ctx, pgListSQL, s.Account, s.Region, s.Kind, afterID, pgLimit(limit))
 	if err != nil {
 		return nil, err
 	}

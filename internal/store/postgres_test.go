@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 const pgEnv = "WSIM_TEST_POSTGRES"
@@ -123,5 +125,214 @@ func TestPostgresUnavailable(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "secret") {
 		t.Fatalf("error leaks the password: %v", err)
+	}
+}
+
+// pgInner is the pgStore under Open's deadline wrapper.
+func pgInner(t *testing.T, s Store) *pgStore {
+	t.Helper()
+	if tm, ok := s.(*timed); ok {
+		s = tm.Store
+	}
+	p, ok := s.(*pgStore)
+	if !ok {
+		t.Fatalf("store is a %T, not a PostgreSQL store", s)
+	}
+	return p
+}
+
+// pgCounts returns scope_counts and the records counted by scope, which
+// must agree.
+func pgCounts(t *testing.T, dsn string) (counted, stored map[string]int) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	read := func(sql string) map[string]int {
+		rows, err := conn.Query(ctx, sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for rows.Next() {
+			var scope string
+			var n int64
+			if err := rows.Scan(&scope, &n); err != nil {
+				t.Fatal(err)
+			}
+			m[scope] = int(n)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	return read(`SELECT account || '/' || region || '/' || kind, n FROM scope_counts WHERE n > 0`),
+		read(`SELECT account || '/' || region || '/' || kind, count(*) FROM records GROUP BY 1`)
+}
+
+// TestPostgresQuotaExactAcrossReplicas races inserts of distinct names into
+// one scope through two stores on one database, as two replicas would:
+// exactly the quota succeed, the counter agrees with the records, and no
+// insert ever aborted for a serialization failure.
+func TestPostgresQuotaExactAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	var replicas [2]Store
+	for i := range replicas {
+		s, err := Open(ctx, dsn, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = s
+	}
+	const n, quota = 40, 13
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = insert(t, replicas[i%2], rec("1", fmt.Sprintf("ws-%02d", i), fmt.Sprintf("name-%02d", i)), quota)
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrLimitExceeded):
+			t.Errorf("insert %d: %v, want nil or ErrLimitExceeded", i, err)
+		}
+	}
+	if ok != quota {
+		t.Fatalf("%d inserts succeeded under a quota of %d", ok, quota)
+	}
+	counted, stored := pgCounts(t, dsn)
+	if !mapsEqual(counted, stored) || stored["1/us-east-1/workspace"] != quota {
+		t.Fatalf("scope_counts %v, records %v; want both %d", counted, stored, quota)
+	}
+	for i, s := range replicas {
+		if f := pgInner(t, s).stats.serializationFailures.Load(); f != 0 {
+			t.Errorf("replica %d: %d serialization failures inserting distinct names", i, f)
+		}
+	}
+}
+
+// TestPostgresCountsFollowEveryWrite checks scope_counts against the records
+// after inserts, puts of new records, deletes, refused inserts and purges,
+// inside and outside lone inserts.
+func TestPostgresCountsFollowEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	s, err := Open(ctx, dsn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check := func(what string) {
+		t.Helper()
+		if counted, stored := pgCounts(t, dsn); !mapsEqual(counted, stored) {
+			t.Fatalf("after %s: scope_counts %v, records %v", what, counted, stored)
+		}
+	}
+	for i := range 6 {
+		wantErr(t, "insert", insert(t, s, rec(strconv.Itoa(i%2), fmt.Sprintf("ws-%d", i), fmt.Sprintf("n%d", i)), 0), nil)
+	}
+	check("inserts")
+	wantErr(t, "duplicate name", insert(t, s, rec("0", "ws-x", "n0"), 0), ErrNameTaken)
+	wantErr(t, "duplicate key", insert(t, s, rec("0", "ws-0", ""), 0), ErrAlreadyExists)
+	wantErr(t, "full", insert(t, s, rec("0", "ws-y", ""), 3), ErrLimitExceeded)
+	check("refused inserts")
+	wantErr(t, "put new", put(s, rec("2", "ws-p", "p")), nil)
+	wantErr(t, "put new over existing", put(s, rec("2", "ws-p", "")), ErrConflict)
+	check("puts")
+	err = s.Update(ctx, func(tx Tx) error {
+		if err := tx.Insert(ctx, rec("3", "a", ""), 0); err != nil {
+			return err
+		}
+		if err := tx.Insert(ctx, rec("3", "b", "n0"), 0); err != nil {
+			return err
+		}
+		return tx.Delete(ctx, rec("0", "ws-0", "").Key)
+	})
+	wantErr(t, "transaction", err, nil)
+	check("a transaction of inserts and a delete")
+	err = s.Update(ctx, func(tx Tx) error {
+		if err := tx.Insert(ctx, rec("3", "c", "n0"), 0); !errors.Is(err, ErrNameTaken) {
+			return fmt.Errorf("insert of a taken name: %v", err)
+		}
+		return tx.Insert(ctx, rec("3", "d", ""), 0)
+	})
+	wantErr(t, "transaction carrying on after ErrNameTaken", err, nil)
+	check("a refused insert inside a transaction")
+	if _, err := Purge(ctx, s, Selection{Account: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	check("a purge of an account")
+	wantErr(t, "insert after purge", insert(t, s, rec("1", "ws-1", "n1"), 1), nil)
+	check("an insert after a purge")
+}
+
+// TestPostgresMigrationFillsCounts upgrades a version-2 database holding
+// records: the counts start from them, and the quota holds at once.
+func TestPostgresMigrationFillsCounts(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, m := range pgMigrations[:2] {
+		if _, err := conn.Exec(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('schema_version', '2');
+		INSERT INTO records (`+pgCols+`) VALUES
+			('1', 'us-east-1', 'workspace', 'a', 'a', now(), 1, '{}'),
+			('1', 'us-east-1', 'workspace', 'b', 'b', now(), 1, '{}'),
+			('2', 'us-east-1', 'workspace', 'c', '', now(), 1, '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, dsn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	counted, stored := pgCounts(t, dsn)
+	if !mapsEqual(counted, stored) || counted["1/us-east-1/workspace"] != 2 {
+		t.Fatalf("after upgrade: scope_counts %v, records %v", counted, stored)
+	}
+	wantErr(t, "insert into a full account", insert(t, s, rec("1", "x", ""), 2), ErrLimitExceeded)
+	wantErr(t, "insert with room", insert(t, s, rec("2", "x", ""), 2), nil)
+}
+
+// TestPostgresContentionIsRetryable: a transaction that keeps failing to
+// serialize gives up with an error the server answers with a retryable
+// 503 (ErrUnavailable), still recognisable as ErrConflict.
+func TestPostgresContentionIsRetryable(t *testing.T) {
+	ctx := context.Background()
+	s := openPostgresTest(t)
+	runs := 0
+	err := s.Update(ctx, func(tx Tx) error {
+		runs++
+		if _, err := tx.Get(ctx, rec("1", "x", "").Key); !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return tx.(*pgTx).fail(ctx, "test", &pgconn.PgError{Code: "40001", Message: "could not serialize access"})
+	})
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrConflict) {
+		t.Fatalf("Update after endless serialization failures: %v, want ErrUnavailable and ErrConflict", err)
+	}
+	if runs != pgMaxAttempts {
+		t.Fatalf("fn ran %d times, want %d", runs, pgMaxAttempts)
 	}
 }
