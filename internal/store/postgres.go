@@ -60,6 +60,16 @@ var pgMigrations = []string{
 	);
 	INSERT INTO scope_counts (account, region, kind, n)
 		SELECT account, region, kind, count(*) FROM records GROUP BY account, region, kind;`,
+	// Version 4: setting_version numbers the changes of the records
+	// outside every account, and listeners holds what each store's
+	// listener has seen of them, so that a change returns once every
+	// replica dropped its copy (postgres_settings.go).
+	`CREATE TABLE setting_version (v bigint NOT NULL);
+	INSERT INTO setting_version (v) VALUES (0);
+	CREATE TABLE listeners (
+		pid  integer PRIMARY KEY,
+		seen bigint NOT NULL
+	);`,
 }
 
 const (
@@ -88,6 +98,8 @@ type pgStore struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
 	stats  pgStats
+	// settings holds the records outside every account.
+	settings *pgSettings
 }
 
 // pgStats counts what Update did, for tests and benchmarks.
@@ -124,6 +136,7 @@ func openPostgres(ctx context.Context, dsn string, timeout time.Duration) (Store
 		pool.Close()
 		return nil, err
 	}
+	p.startSettings()
 	return p, nil
 }
 
@@ -179,6 +192,9 @@ func (p *pgStore) migrate(ctx context.Context) error {
 func (p *pgStore) Get(ctx context.Context, k Key) (*Record, error) {
 	if p.closed.Load() {
 		return nil, errClosed
+	}
+	if id, ok := settingsKey(k); ok {
+		return p.getSetting(ctx, id, k)
 	}
 	r, err := pgGet(ctx, p.pool, k)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -236,6 +252,7 @@ func (p *pgStore) Close() error {
 	if p.closed.Swap(true) {
 		return nil
 	}
+	p.stopSettings()
 	p.pool.Close()
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -335,4 +336,90 @@ func TestPostgresContentionIsRetryable(t *testing.T) {
 	if runs != pgMaxAttempts {
 		t.Fatalf("fn ran %d times, want %d", runs, pgMaxAttempts)
 	}
+}
+
+// TestPostgresSettingsSeenAtOnceAcrossReplicas changes a record outside
+// every account (as the service clock is) through one store and reads it
+// at once through another, which otherwise answers from its copy: a
+// changer returns only once every replica has dropped its copy.
+func TestPostgresSettingsSeenAtOnceAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	var replicas [2]Store
+	var returned [2]atomic.Int64 // the latest version each replica's change returned with
+	var late atomic.Int64
+	for i := range replicas {
+		s, err := Open(ctx, dsn, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = s
+	}
+	for i, s := range replicas {
+		st := pgInner(t, s).settings
+		// Hooked before the listener runs: it is set once, when ready.
+		st.mu.Lock()
+		other := &returned[1-i]
+		st.seen = func(v int64) {
+			if other.Load() >= v {
+				late.Add(1) // the change returned before this replica dropped its copy
+			}
+		}
+		st.mu.Unlock()
+		select {
+		case <-st.ready:
+		case <-t.Context().Done():
+			t.Fatal("listener never registered")
+		}
+	}
+	k := Key{Kind: "setting", ID: "clock"}
+	for i := range 40 {
+		w, r := i%2, 1-i%2
+		for range 3 {
+			got, err := replicas[r].Get(ctx, k)
+			if i == 0 {
+				wantErr(t, "get before any change", err, ErrNotFound)
+				continue
+			}
+			if err != nil || string(got.Body) != strconv.Itoa(i-1) {
+				t.Fatalf("change %d: replica %d reads %v, %v before the next change", i-1, r, got, err)
+			}
+		}
+		loads := pgInner(t, replicas[r]).settings.loads
+		err := replicas[w].Update(ctx, func(tx Tx) error {
+			cur, err := tx.Get(ctx, k)
+			if errors.Is(err, ErrNotFound) {
+				cur, err = &Record{Key: k}, nil
+			}
+			if err != nil {
+				return err
+			}
+			cur.Body = []byte(strconv.Itoa(i))
+			return tx.Put(ctx, cur)
+		})
+		wantErr(t, "change", err, nil)
+		returned[w].Store(pgSettingVersion(t, pgInner(t, replicas[w])))
+		got, err := replicas[r].Get(ctx, k)
+		if err != nil || string(got.Body) != strconv.Itoa(i) {
+			t.Fatalf("change %d through replica %d: replica %d reads %v, %v", i, w, r, got, err)
+		}
+		if i > 0 && loads > 1 {
+			if now := pgInner(t, replicas[r]).settings.loads; now != loads+1 {
+				t.Fatalf("replica %d read the setting from the database %d times for one change", r, now-loads)
+			}
+		}
+	}
+	if n := late.Load(); n > 0 {
+		t.Fatalf("%d changes returned before the other replica had dropped its copy", n)
+	}
+}
+
+// pgSettingVersion is the latest settings version committed.
+func pgSettingVersion(t *testing.T, p *pgStore) int64 {
+	var v int64
+	if err := p.pool.QueryRow(context.Background(), `SELECT v FROM setting_version`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -108,7 +108,7 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, lone bool) (er
 	// A connection left inside a transaction (a ROLLBACK that failed) is
 	// closed by Release rather than handed out again.
 	defer conn.Release()
-	t := &pgTx{conn: conn, ctx: ctx, lone: lone}
+	t := &pgTx{p: p, conn: conn, ctx: ctx, lone: lone}
 	ferr := func() error {
 		defer func() {
 			if v := recover(); v != nil {
@@ -131,13 +131,18 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, lone bool) (er
 		t.rollback()
 		return ferr, pgDone
 	}
-	return t.commit()
+	err, outcome := t.commit()
+	if err == nil && t.notified > 0 {
+		err = p.awaitSettings(ctx, t.notified)
+	}
+	return err, outcome
 }
 
 // pgTx is one attempt of an Update's fn. It remembers the first
 // serialization failure any of its statements hit, so that Update retries
 // even if fn wraps or ignores the error.
 type pgTx struct {
+	p    *pgStore
 	conn *pgxpool.Conn
 	// ctx is the Update's context, which carries the store's deadline.
 	ctx context.Context
@@ -153,6 +158,18 @@ type pgTx struct {
 	// a lone insert and runs again serializable.
 	again   error
 	restart bool
+	// settings says a record outside every account was written; notified
+	// is the version the commit notified.
+	settings bool
+	notified int64
+}
+
+// wrote notes a write of k: one outside every account makes the commit
+// notify the replicas (see postgres_settings.go).
+func (t *pgTx) wrote(k Key) {
+	if _, ok := settingsKey(k); ok {
+		t.settings = true
+	}
 }
 
 // call admits one call of fn. A lone insert is fn's first call; any other
@@ -288,14 +305,26 @@ func (t *pgTx) commit() (error, pgOutcome) {
 	}
 	var tag pgconn.CommandTag
 	var err error
-	if s := t.pending; s != nil {
+	if t.pending != nil || t.settings {
 		b := &pgx.Batch{}
-		b.Queue(`INSERT INTO scope_counts AS c (account, region, kind, n, cap) VALUES ($1, $2, $3, 1, $4)
-			ON CONFLICT (account, region, kind) DO UPDATE SET n = c.n + 1, cap = excluded.cap`,
-			s.Account, s.Region, s.Kind, int64(t.quota))
+		if s := t.pending; s != nil {
+			b.Queue(`INSERT INTO scope_counts AS c (account, region, kind, n, cap) VALUES ($1, $2, $3, 1, $4)
+				ON CONFLICT (account, region, kind) DO UPDATE SET n = c.n + 1, cap = excluded.cap`,
+				s.Account, s.Region, s.Kind, int64(t.quota))
+		}
+		if t.settings {
+			b.Queue(pgNotifySettings)
+		}
 		b.Queue(`COMMIT`)
 		br := t.conn.SendBatch(t.ctx, b)
-		if _, err = br.Exec(); err == nil {
+		if t.pending != nil {
+			_, err = br.Exec()
+		}
+		if t.settings && err == nil {
+			var null bool
+			err = br.QueryRow().Scan(&t.notified, &null)
+		}
+		if err == nil {
 			tag, err = br.Exec()
 		}
 		if cerr := br.Close(); err == nil {
@@ -312,6 +341,7 @@ func (t *pgTx) commit() (error, pgOutcome) {
 	case err == nil:
 		return nil, pgDone
 	}
+	t.notified = 0
 	t.rollback()
 	var pe *pgconn.PgError
 	switch {
@@ -443,9 +473,14 @@ func (t *pgTx) Insert(ctx context.Context, r *Record, max int) error {
 	if err := t.call(true); err != nil {
 		return err
 	}
+	if _, ok := settingsKey(r.Key); ok && t.lone && !t.begun {
+		// Its commit notifies the replicas, which lone inserts do not.
+		t.lone = false
+	}
 	if t.lone {
 		return t.insertLone(ctx, r, max)
 	}
+	t.wrote(r.Key)
 	if err := t.insert(ctx, r, max, ErrAlreadyExists); err != nil {
 		return err
 	}
@@ -515,6 +550,7 @@ func (t *pgTx) Put(ctx context.Context, r *Record) error {
 	if err := t.call(false); err != nil {
 		return err
 	}
+	t.wrote(r.Key)
 	if r.Version == 0 {
 		if err := t.insert(ctx, r, 0, ErrConflict); err != nil {
 			return err
@@ -551,6 +587,7 @@ func (t *pgTx) Delete(ctx context.Context, k Key) error {
 	if err := t.call(false); err != nil {
 		return err
 	}
+	t.wrote(k)
 	var n int64
 	err := t.queryRow(ctx, `WITH d AS (
 			DELETE FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4 RETURNING 1
@@ -611,6 +648,9 @@ func (t *pgTx) Purge(ctx context.Context, sel Selection) (map[string]int, error)
 	}
 	if err := sel.Validate(); err != nil {
 		return nil, err
+	}
+	if sel.All() {
+		t.wrote(Key{})
 	}
 	where, args := pgWhere(sel)
 	rows, err := t.query(ctx, `WITH gone AS (DELETE FROM records WHERE `+where+` RETURNING kind),
