@@ -45,43 +45,84 @@ const AmazonOwner = "AMAZON"
 // aws_workspaces_bundle data source, which runs against AWS).
 const amazonOwnerShown = "Amazon"
 
-// publicToAPI is a public bundle as DescribeWorkspaceBundles shows it.
-func publicToAPI(b records.PublicBundle) api.WorkspaceBundle {
-	return api.WorkspaceBundle{
-		BundleId:        api.String(b.ID),
-		Name:            api.String(b.Name),
-		Owner:           api.String(amazonOwnerShown),
-		Description:     api.String(b.Description),
-		ImageId:         api.String(b.ImageID),
-		RootStorage:     &api.RootStorage{Capacity: api.String(b.RootCapacity)},
-		UserStorage:     &api.UserStorage{Capacity: api.String(b.UserCapacity)},
-		ComputeType:     &api.ComputeType{Name: api.String(b.ComputeType)},
-		CreationTime:    api.NewTimestamp(records.PublicBundleTime),
-		LastUpdatedTime: api.NewTimestamp(records.PublicBundleTime),
-		State:           api.String(api.WorkspaceBundleStateAvailable),
-		BundleType:      api.String(api.BundleTypeRegular),
+// Values the answers point to; shared by every answer, never written.
+var (
+	amazonOwner     = amazonOwnerShown
+	stateAvailable  = api.WorkspaceBundleStateAvailable
+	bundleRegular   = api.BundleTypeRegular
+	publicBundleAt  = api.Timestamp{Time: records.PublicBundleTime}
+	publicBundleAPI = publicBundlesAPI()
+)
+
+// publicBundlesAPI is every public bundle as DescribeWorkspaceBundles shows
+// it, made once: they are data that never changes, so every answer shares
+// them.
+func publicBundlesAPI() []api.WorkspaceBundle {
+	out := make([]api.WorkspaceBundle, len(records.PublicBundles))
+	for i := range records.PublicBundles {
+		b := &records.PublicBundles[i]
+		out[i] = api.WorkspaceBundle{
+			BundleId:        &b.ID,
+			Name:            &b.Name,
+			Owner:           &amazonOwner,
+			Description:     &b.Description,
+			ImageId:         &b.ImageID,
+			RootStorage:     &api.RootStorage{Capacity: &b.RootCapacity},
+			UserStorage:     &api.UserStorage{Capacity: &b.UserCapacity},
+			ComputeType:     &api.ComputeType{Name: &b.ComputeType},
+			CreationTime:    &publicBundleAt,
+			LastUpdatedTime: &publicBundleAt,
+			State:           &stateAvailable,
+			BundleType:      &bundleRegular,
+		}
 	}
+	return out
 }
 
-// toAPI is the bundle as DescribeWorkspaceBundles shows it. A custom bundle
-// is AVAILABLE from its creation: it only names an image that is already
-// AVAILABLE (an image never leaves that state) and a hardware choice.
-func toAPI(b *records.Bundle) api.WorkspaceBundle {
+// publicToAPI is the public bundle with the id as DescribeWorkspaceBundles
+// shows it.
+func publicToAPI(id string) (api.WorkspaceBundle, bool) {
+	for i := range publicBundleAPI {
+		if *publicBundleAPI[i].BundleId == id {
+			return publicBundleAPI[i], true
+		}
+	}
+	return api.WorkspaceBundle{}, false
+}
+
+// bundleView holds what toAPI's answer points to that the record does not
+// hold as such.
+type bundleView struct {
+	root             api.RootStorage
+	user             api.UserStorage
+	compute          api.ComputeType
+	created, updated api.Timestamp
+}
+
+// toAPI is the bundle as DescribeWorkspaceBundles shows it, pointing into b
+// (which no reader changes) and v: a page of 25 bundles made some 350
+// allocations for its answer's fields when each had its own. A custom
+// bundle is AVAILABLE from its creation: it only names an image that is
+// already AVAILABLE (an image never leaves that state) and a hardware
+// choice.
+func toAPI(b *records.Bundle, v *bundleView) api.WorkspaceBundle {
+	v.root.Capacity, v.user.Capacity, v.compute.Name = &b.RootCapacity, &b.UserCapacity, &b.ComputeType
+	v.created.Time, v.updated.Time = b.Created, b.LastUpdated
 	out := api.WorkspaceBundle{
-		BundleId:        api.String(b.ID),
-		Name:            api.String(b.Name),
-		Owner:           api.String(b.Account),
-		ImageId:         api.String(b.ImageID),
-		RootStorage:     &api.RootStorage{Capacity: api.String(b.RootCapacity)},
-		UserStorage:     &api.UserStorage{Capacity: api.String(b.UserCapacity)},
-		ComputeType:     &api.ComputeType{Name: api.String(b.ComputeType)},
-		CreationTime:    api.NewTimestamp(b.Created),
-		LastUpdatedTime: api.NewTimestamp(b.LastUpdated),
-		State:           api.String(api.WorkspaceBundleStateAvailable),
-		BundleType:      api.String(api.BundleTypeRegular),
+		BundleId:        &b.ID,
+		Name:            &b.Name,
+		Owner:           &b.Account,
+		ImageId:         &b.ImageID,
+		RootStorage:     &v.root,
+		UserStorage:     &v.user,
+		ComputeType:     &v.compute,
+		CreationTime:    &v.created,
+		LastUpdatedTime: &v.updated,
+		State:           &stateAvailable,
+		BundleType:      &bundleRegular,
 	}
 	if b.Description != "" {
-		out.Description = api.String(b.Description)
+		out.Description = &b.Description
 	}
 	return out
 }
@@ -169,7 +210,7 @@ func (s *Service) CreateWorkspaceBundle(ctx context.Context, in *api.CreateWorks
 	if err != nil {
 		return nil, err
 	}
-	wb := toAPI(b)
+	wb := toAPI(b, new(bundleView))
 	return &api.CreateWorkspaceBundleOutput{WorkspaceBundle: &wb}, nil
 }
 
@@ -193,8 +234,8 @@ func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.Describe
 		ids := slices.Clone(in.BundleIds)
 		slices.Sort(ids)
 		for _, id := range slices.Compact(ids) {
-			if pb, ok := records.FindPublicBundle(id); ok {
-				out.Bundles = append(out.Bundles, publicToAPI(pb))
+			if pb, ok := publicToAPI(id); ok {
+				out.Bundles = append(out.Bundles, pb)
 				continue
 			}
 			b, err := records.Bundles.Find(ctx, s.env.DB, req.Account, req.Region, id)
@@ -202,7 +243,7 @@ func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.Describe
 				return nil, err
 			}
 			if b != nil {
-				out.Bundles = append(out.Bundles, toAPI(b))
+				out.Bundles = append(out.Bundles, toAPI(b, new(bundleView)))
 			}
 		}
 		return out, nil
@@ -214,15 +255,16 @@ func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.Describe
 		if err != nil {
 			return nil, err
 		}
-		for _, pb := range records.PublicBundles {
-			if pb.ID <= after {
+		out.Bundles = make([]api.WorkspaceBundle, 0, bundlePage)
+		for _, pb := range publicBundleAPI {
+			if *pb.BundleId <= after {
 				continue
 			}
 			if len(out.Bundles) == bundlePage {
 				out.NextToken = records.EncodeToken(list, *out.Bundles[len(out.Bundles)-1].BundleId)
 				break
 			}
-			out.Bundles = append(out.Bundles, publicToAPI(pb))
+			out.Bundles = append(out.Bundles, pb)
 		}
 		return out, nil
 	case "", req.Account:
@@ -233,8 +275,10 @@ func (s *Service) DescribeWorkspaceBundles(ctx context.Context, in *api.Describe
 	if err != nil {
 		return nil, err
 	}
-	for _, b := range bundles {
-		out.Bundles = append(out.Bundles, toAPI(b))
+	out.Bundles = make([]api.WorkspaceBundle, len(bundles))
+	views := make([]bundleView, len(bundles))
+	for i, b := range bundles {
+		out.Bundles[i] = toAPI(b, &views[i])
 	}
 	out.NextToken = next
 	return out, nil

@@ -53,20 +53,66 @@ func (s *Service) DescribeWorkspaces(ctx context.Context, in *api.DescribeWorksp
 		}
 		return true
 	}
-	all, err := records.Workspaces.List(ctx, s.env.DB, req.Account, req.Region)
+	page, more, err := s.page(ctx, req, in.WorkspaceIds, after, limit, keep)
 	if err != nil {
 		return nil, err
 	}
-	out := &api.DescribeWorkspacesOutput{Workspaces: []api.Workspace{}}
-	for _, w := range all {
-		if w.ID <= after || w.Gone(req.Now) || !keep(w) {
-			continue
-		}
-		if len(out.Workspaces) == limit {
-			out.NextToken = records.EncodeToken(records.Workspaces.Name, *out.Workspaces[limit-1].WorkspaceId)
-			break
-		}
-		out.Workspaces = append(out.Workspaces, toAPI(w, req.Now))
+	out := &api.DescribeWorkspacesOutput{Workspaces: make([]api.Workspace, len(page))}
+	views := make([]workspaceView, len(page))
+	for i, w := range page {
+		out.Workspaces[i] = toAPI(w, req.Now, &views[i])
+	}
+	if more {
+		out.NextToken = records.EncodeToken(records.Workspaces.Name, page[len(page)-1].ID)
 	}
 	return out, nil
+}
+
+// page is up to limit of the WorkSpaces after the id after that keep
+// selects and that are not gone, by id, and whether more follow. Named ids
+// are read one by one; otherwise the account is read a page at a time, so
+// that neither a by-id describe nor a first page reads every WorkSpace of
+// the account.
+func (s *Service) page(ctx context.Context, req kit.Request, ids []string, after string, limit int,
+	keep func(*records.Workspace) bool) ([]*records.Workspace, bool, error) {
+	out := make([]*records.Workspace, 0, limit)
+	take := func(w *records.Workspace) bool {
+		if w.ID <= after || w.Gone(req.Now) || !keep(w) {
+			return false
+		}
+		if len(out) == limit {
+			return true
+		}
+		out = append(out, w)
+		return false
+	}
+	if len(ids) > 0 {
+		ids = slices.Clone(ids)
+		slices.Sort(ids)
+		for _, id := range slices.Compact(ids) {
+			w, err := records.Workspaces.Find(ctx, s.env.DB, req.Account, req.Region, id)
+			if err != nil {
+				return nil, false, err
+			}
+			if w != nil && take(w) {
+				return out, true, nil
+			}
+		}
+		return out, false, nil
+	}
+	for from := after; ; {
+		batch, more, err := records.Workspaces.After(ctx, s.env.DB, req.Account, req.Region, from, limit+1)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, w := range batch {
+			if take(w) {
+				return out, true, nil
+			}
+		}
+		if !more {
+			return out, false, nil
+		}
+		from = batch[len(batch)-1].ID
+	}
 }
