@@ -313,11 +313,15 @@ func BenchmarkListPage(b *testing.B) {
 				for _, req := range []struct{ name, body string }{{"page", page}, {"by-id", byID}} {
 					b.Run(resource+"/"+req.name, func(b *testing.B) {
 						b.ReportAllocs()
+						size := 0
 						for b.Loop() {
-							if w := callAs(target, req.body); w.Code != 200 {
+							w := callAs(target, req.body)
+							if w.Code != 200 {
 								b.Fatalf("status %d: %s", w.Code, w.Body)
 							}
+							size = w.Body.Len()
 						}
+						b.ReportMetric(float64(size), "resp-B")
 					})
 				}
 			}
