@@ -40,12 +40,27 @@ Operations for --mix:
   list-images      DescribeWorkspaceImages with MaxResults 25 from the pool's
                    first account, which holds a full page (needs --pool and
                    --imports-per-account of at least 25)
+  describe-image   DescribeWorkspaceImages of one image of the pool by id
+
+A full page of 25 of each other listing, and a by-id describe of one item of
+that page, from a fixture account (the last account of --accounts-prefix)
+that bench fills with 26 of each before measuring, or reuses:
+  list-bundles, describe-bundle                 DescribeWorkspaceBundles, custom
+  list-amazon-bundles, describe-amazon-bundle   DescribeWorkspaceBundles, Owner AMAZON
+  list-directories, describe-directory          DescribeWorkspaceDirectories
+  list-workspaces, describe-workspace           DescribeWorkspaces
+  list-ip-groups, describe-ip-group             DescribeIpGroups
+Bundles need an imported image to be AVAILABLE and WorkSpaces a REGISTERED
+directory, so against the default quick profile the fixture waits about 40
+seconds (--profile instant: not at all); WorkSpaces need the server's
+--workspace-quota at 26 or more.
 
 Imports are spread over generated 12-digit accounts (the access key id is the
 account): --accounts-prefix, then a counter, --imports-per-account images each,
 which keeps every account under the default image quota of 40. To measure
 imports into big accounts, raise the server's --image-quota and pass
---imports-per-account in the thousands.
+--imports-per-account in the thousands, and --prefill N to import N images
+into those accounts before measuring (counted in --duration).
 
 The run stops at --requests measured requests or after --duration (pool
 creation included), whichever comes first. Only loopback targets are
@@ -58,7 +73,12 @@ fraction of it.
 bench exits non-zero when the target is refused or every request failed.`,
 		Example: `  wsim serve &
   wsim bench --mix describe-import=90,import=10 --concurrency 32 --requests 100000 --duration 30s --baseline
-  wsim bench --mix describe-images=1 --requests 20000 --json > bench.json`,
+  wsim bench --mix describe-images=1 --requests 20000 --json > bench.json
+  wsim serve --profile instant --workspace-quota 100 &
+  wsim bench --mix list-workspaces=1 --concurrency 16 --requests 5000 --accounts-prefix 4242
+  wsim bench --mix describe-workspace=1 --concurrency 16 --requests 5000 --accounts-prefix 4242
+  wsim serve --image-quota 1000000 &
+  wsim bench --mix import=1 --prefill 10000 --imports-per-account 1000000 --requests 3000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := parseMix(mix)
@@ -73,14 +93,15 @@ bench exits non-zero when the target is refused or every request failed.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Target, "target", "http://127.0.0.1:4599", "wsim endpoint (loopback only)")
-	f.StringVar(&mix, "mix", "describe-import=90,import=10", "operations and weights: name=weight,... (import, describe-import, describe-images, list-images)")
+	f.StringVar(&mix, "mix", "describe-import=90,import=10", "operations and weights: name=weight,... ("+strings.Join(loadgen.Operations(), ", ")+")")
 	f.IntVar(&cfg.Concurrency, "concurrency", 32, fmt.Sprintf("concurrent workers, one request in flight each (max %d)", loadgen.MaxConcurrency))
 	f.IntVar(&cfg.Requests, "requests", 100_000, fmt.Sprintf("measured requests to send (max %d)", loadgen.MaxRequests))
 	f.DurationVar(&cfg.Duration, "duration", 30*time.Second, fmt.Sprintf("time limit of the run, pool included (max %s)", loadgen.MaxDuration))
 	f.StringVar(&cfg.Region, "region", "us-east-1", "Region signed into the credential scope")
-	f.IntVar(&cfg.Pool, "pool", 100, "images imported before the measurement, for describe-import")
+	f.IntVar(&cfg.Pool, "pool", 100, "images imported before the measurement, for describe-import, describe-image and list-images")
 	f.StringVar(&cfg.AccountsPrefix, "accounts-prefix", "", "leading digits of generated account ids (default: 4 random digits)")
 	f.IntVar(&cfg.ImportsPerAccount, "imports-per-account", loadgen.DefaultImportsPerAccount, "imports per generated account before moving to the next")
+	f.IntVar(&cfg.Prefill, "prefill", 0, fmt.Sprintf("images imported into the measured imports' accounts before measuring (max %d)", loadgen.MaxPrefill))
 	f.BoolVar(&baseline, "baseline", false, "also measure a do-nothing handler and print the ratio wsim/baseline")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -38,21 +39,59 @@ const (
 	OpDescribeImport = "describe-import"
 	OpDescribeImages = "describe-images"
 	OpListImages     = "list-images"
+	// OpDescribeImage is DescribeWorkspaceImages of one image of the pool
+	// by id: the single read a page of list-images is measured against.
+	OpDescribeImage = "describe-image"
+	// The listings other than images, each a full page from the fixture
+	// account (see Config), and a by-id describe of one of its items.
+	OpListBundles          = "list-bundles"
+	OpDescribeBundle       = "describe-bundle"
+	OpListAmazonBundles    = "list-amazon-bundles"
+	OpDescribeAmazonBundle = "describe-amazon-bundle"
+	OpListDirectories      = "list-directories"
+	OpDescribeDirectory    = "describe-directory"
+	OpListWorkspaces       = "list-workspaces"
+	OpDescribeWorkspace    = "describe-workspace"
+	OpListIPGroups         = "list-ip-groups"
+	OpDescribeIPGroup      = "describe-ip-group"
 )
 
-// ListPage is the page size of OpListImages: a full page of
-// DescribeWorkspaceImages, from an account of the pool that holds at
-// least that many images.
+// ListPage is the page size of the list-* operations: a full page of the
+// listing, from an account that holds more than that.
 const ListPage = 25
 
+// FixtureSize is how many bundles, directories, WorkSpaces and IP groups
+// the fixture account holds for the list-* and describe-* operations: a
+// full page and one more, so that every page has a next one.
+const FixtureSize = ListPage + 1
+
+// MaxPrefill bounds Config.Prefill.
+const MaxPrefill = 1_000_000
+
 // opNames is every operation, in report order.
-var opNames = []string{OpDescribeImages, OpDescribeImport, OpImport, OpListImages}
+var opNames = []string{OpDescribeImages, OpDescribeImport, OpImport, OpListImages, OpDescribeImage,
+	OpListBundles, OpDescribeBundle, OpListAmazonBundles, OpDescribeAmazonBundle, OpListDirectories, OpDescribeDirectory,
+	OpListWorkspaces, OpDescribeWorkspace, OpListIPGroups, OpDescribeIPGroup}
+
+// Operations lists the operations a mix may name, in report order.
+func Operations() []string { return slices.Clone(opNames) }
 
 var opTargets = map[string]string{
-	OpImport:         "WorkspacesService.ImportCustomWorkspaceImage",
-	OpDescribeImport: "WorkspacesService.DescribeCustomWorkspaceImageImport",
-	OpDescribeImages: "WorkspacesService.DescribeWorkspaceImages",
-	OpListImages:     "WorkspacesService.DescribeWorkspaceImages",
+	OpImport:               "WorkspacesService.ImportCustomWorkspaceImage",
+	OpDescribeImport:       "WorkspacesService.DescribeCustomWorkspaceImageImport",
+	OpDescribeImages:       "WorkspacesService.DescribeWorkspaceImages",
+	OpListImages:           "WorkspacesService.DescribeWorkspaceImages",
+	OpDescribeImage:        "WorkspacesService.DescribeWorkspaceImages",
+	OpListBundles:          "WorkspacesService.DescribeWorkspaceBundles",
+	OpDescribeBundle:       "WorkspacesService.DescribeWorkspaceBundles",
+	OpListAmazonBundles:    "WorkspacesService.DescribeWorkspaceBundles",
+	OpDescribeAmazonBundle: "WorkspacesService.DescribeWorkspaceBundles",
+	OpListDirectories:      "WorkspacesService.DescribeWorkspaceDirectories",
+	OpDescribeDirectory:    "WorkspacesService.DescribeWorkspaceDirectories",
+	OpListWorkspaces:       "WorkspacesService.DescribeWorkspaces",
+	OpDescribeWorkspace:    "WorkspacesService.DescribeWorkspaces",
+	OpListIPGroups:         "WorkspacesService.DescribeIpGroups",
+	OpDescribeIPGroup:      "WorkspacesService.DescribeIpGroups",
 }
 
 // Config describes one load run.
@@ -60,8 +99,8 @@ type Config struct {
 	// Target is the endpoint URL, e.g. http://127.0.0.1:4599. Its host must
 	// be a loopback IP literal or localhost resolving only to loopback.
 	Target string
-	// Mix maps an operation (OpImport, OpDescribeImport, OpDescribeImages,
-	// OpListImages) to its relative weight.
+	// Mix maps an operation (OpImport, OpDescribeImport, ...) to its
+	// relative weight.
 	Mix map[string]int
 	// Concurrency is the number of workers, each with one request in flight.
 	Concurrency int
@@ -82,6 +121,32 @@ type Config struct {
 	// describe-import then picks from at random. Used only when the mix
 	// contains describe-import.
 	Pool int
+	// Prefill is a number of images imported, like the measured imports
+	// and into the same accounts, before the measured phase: with
+	// ImportsPerAccount above it, the measured imports go into an account
+	// that already holds Prefill images (the server's image quota must
+	// allow them).
+	Prefill int
+}
+
+// The operations that read the fixture account, and what it must hold for
+// each.
+var fixtureNeeds = map[string]string{
+	OpListBundles: "bundles", OpDescribeBundle: "bundles",
+	OpListDirectories: "directories", OpDescribeDirectory: "directories",
+	OpListWorkspaces: "workspaces", OpDescribeWorkspace: "workspaces",
+	OpListIPGroups: "ip-groups", OpDescribeIPGroup: "ip-groups",
+	OpListAmazonBundles: "amazon-bundles", OpDescribeAmazonBundle: "amazon-bundles",
+}
+
+// needsFixture reports whether the mix reads the fixture account.
+func (c *Config) needsFixture() bool {
+	for op := range fixtureNeeds {
+		if c.Mix[op] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Config) normalize() error {
@@ -126,6 +191,12 @@ func (c *Config) normalize() error {
 	if c.Mix[OpDescribeImport] > 0 && (c.Pool <= 0 || c.Pool > MaxPool) {
 		errs = append(errs, fmt.Errorf("describe-import needs a pool between 1 and %d, got %d", MaxPool, c.Pool))
 	}
+	if c.Mix[OpDescribeImage] > 0 && (c.Pool <= 0 || c.Pool > MaxPool) {
+		errs = append(errs, fmt.Errorf("describe-image needs a pool between 1 and %d, got %d", MaxPool, c.Pool))
+	}
+	if c.Prefill < 0 || c.Prefill > MaxPrefill {
+		errs = append(errs, fmt.Errorf("prefill must be between 0 and %d, got %d", MaxPrefill, c.Prefill))
+	}
 	if c.Mix[OpListImages] > 0 && (c.Pool < ListPage || c.Pool > MaxPool || c.ImportsPerAccount < ListPage) {
 		errs = append(errs, fmt.Errorf("list-images needs a pool between %d and %d and at least %d imports per account, so that the pool's first account holds a full page; got a pool of %d and %d per account",
 			ListPage, MaxPool, ListPage, c.Pool, c.ImportsPerAccount))
@@ -134,11 +205,14 @@ func (c *Config) normalize() error {
 		return errors.Join(errs...)
 	}
 	// Every import may need a fresh account slot; make sure the counter fits.
-	imports := int64(c.Requests)
+	imports := int64(c.Requests) + int64(c.Prefill)
 	if c.needsPool() {
 		imports += int64(c.Pool)
 	}
 	accounts := (imports + int64(c.ImportsPerAccount) - 1) / int64(c.ImportsPerAccount)
+	if c.needsFixture() {
+		accounts++ // the last account of the prefix is the fixture's
+	}
 	if capacity := pow10(12 - len(c.AccountsPrefix)); accounts > capacity {
 		return fmt.Errorf("accounts prefix %q leaves room for %d accounts, the run may need %d", c.AccountsPrefix, capacity, accounts)
 	}
@@ -147,7 +221,7 @@ func (c *Config) normalize() error {
 
 // needsPool says whether the mix needs images imported before measuring.
 func (c *Config) needsPool() bool {
-	return c.Mix[OpDescribeImport] > 0 || c.Mix[OpListImages] > 0
+	return c.Mix[OpDescribeImport] > 0 || c.Mix[OpListImages] > 0 || c.Mix[OpDescribeImage] > 0
 }
 
 func pow10(n int) int64 {

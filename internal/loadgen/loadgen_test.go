@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -228,7 +230,8 @@ func TestSummarizeSortedMatchesConcatenation(t *testing.T) {
 	}
 }
 
-// fakeWsim answers imports and describes like wsim and records who called.
+// fakeWsim answers imports, describes and the listings like wsim and
+// records who called.
 type fakeWsim struct {
 	mu       sync.Mutex
 	byTarget map[string]int
@@ -239,11 +242,27 @@ type fakeWsim struct {
 	// pages counts DescribeWorkspaceImages with MaxResults, by the number
 	// of images the calling account held when it asked.
 	pages map[int]int
+	// held lists, for every import in arrival order, how many images its
+	// account held before it.
+	held []int
+	// items holds each account's bundles, directories, WorkSpaces and IP
+	// groups by kind (as fixtureNeeds names them), in creation order.
+	items map[string]map[string][]string
+	// lists counts listings, fullPages those answered with a full page and
+	// a NextToken, hits the by-id describes that named an item of the
+	// caller, misses those that named none; by kind.
+	lists, fullPages, hits, misses map[string]int
+	// workspaceQuota bounds each account's WorkSpaces (0: none).
+	workspaceQuota int
 }
 
 func newFakeWsim() *fakeWsim {
-	return &fakeWsim{byTarget: map[string]int{}, imports: map[string]int{}, names: map[string]bool{}, ids: map[string]string{}, pages: map[int]int{}}
+	return &fakeWsim{byTarget: map[string]int{}, imports: map[string]int{}, names: map[string]bool{}, ids: map[string]string{}, pages: map[int]int{},
+		items: map[string]map[string][]string{}, lists: map[string]int{}, fullPages: map[string]int{}, hits: map[string]int{}, misses: map[string]int{}}
 }
+
+// publicBundles are the fake's Amazon bundles: fewer than a page, as AWS's.
+var publicBundles = []string{"wsb-public01", "wsb-public02", "wsb-public03"}
 
 var credentialRE = regexp.MustCompile(`Credential=([0-9]{12})/[0-9]{8}/([a-z0-9-]+)/workspaces/aws4_request`)
 
@@ -264,35 +283,131 @@ func (f *fakeWsim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.byTarget[target]++
+	var in struct {
+		ImageName, ImageId, Owner, DirectoryId, BundleId, GroupName, BundleName string
+		MaxResults, Limit                                                       int
+		ImageIds, BundleIds, DirectoryIds, WorkspaceIds, GroupIds               []string
+		Workspaces                                                              []struct{ DirectoryId, UserName, BundleId string }
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		fail(400, "SerializationException", err.Error())
+		return
+	}
+	mine := f.items[account]
+	if mine == nil {
+		mine = map[string][]string{}
+		f.items[account] = mine
+	}
+	add := func(kind, prefix string) string {
+		id := fmt.Sprintf("%s%09d", prefix, len(mine[kind]))
+		mine[kind] = append(mine[kind], id)
+		return id
+	}
+	// list answers a listing or a by-id describe of kind under member.
+	list := func(kind, member string, have, byID []string) {
+		var page []string
+		next := ""
+		if byID != nil {
+			for _, id := range byID {
+				if slices.Contains(have, id) {
+					f.hits[kind]++
+					page = append(page, id)
+				} else {
+					f.misses[kind]++
+				}
+			}
+		} else {
+			f.lists[kind]++
+			page = have[:min(len(have), ListPage)]
+			if len(have) > ListPage {
+				next = "more"
+				f.fullPages[kind]++
+			}
+		}
+		items := []string{}
+		for _, id := range page {
+			member := map[string]string{"bundles": "BundleId", "amazon-bundles": "BundleId", "directories": "DirectoryId", "workspaces": "WorkspaceId", "ip-groups": "groupId"}[kind]
+			state := map[string]string{"directories": "REGISTERED", "workspaces": "PENDING"}[kind]
+			items = append(items, fmt.Sprintf(`{%q:%q,"State":%q}`, member, id, cmp.Or(state, "AVAILABLE")))
+		}
+		fmt.Fprintf(w, `{%q:[%s],"NextToken":%q}`, member, strings.Join(items, ","), next)
+	}
 	switch target {
 	case "WorkspacesService.ImportCustomWorkspaceImage":
-		var in struct{ ImageName string }
-		_ = json.Unmarshal(body, &in)
 		if f.names[account+"/"+in.ImageName] {
 			fail(400, "ResourceAlreadyExistsException", "name taken")
 			return
 		}
 		f.names[account+"/"+in.ImageName] = true
+		f.held = append(f.held, f.imports[account])
 		f.imports[account]++
 		f.n++
 		id := fmt.Sprintf("wsi-%09d", f.n)
 		f.ids[id] = account
 		fmt.Fprintf(w, `{"ImageId":%q,"State":"PENDING"}`, id)
 	case "WorkspacesService.DescribeCustomWorkspaceImageImport":
-		var in struct{ ImageId string }
-		_ = json.Unmarshal(body, &in)
 		if f.ids[in.ImageId] != account {
 			fail(400, "ResourceNotFoundException", "no such import")
 			return
 		}
 		fmt.Fprintf(w, `{"ImageId":%q,"State":"PENDING"}`, in.ImageId)
 	case "WorkspacesService.DescribeWorkspaceImages":
-		var in struct{ MaxResults int }
-		_ = json.Unmarshal(body, &in)
+		if in.ImageIds != nil {
+			var imgs []string
+			for _, id := range in.ImageIds {
+				if f.ids[id] == account {
+					f.hits["images"]++
+					imgs = append(imgs, fmt.Sprintf(`{"ImageId":%q,"State":"AVAILABLE"}`, id))
+				} else {
+					f.misses["images"]++
+				}
+			}
+			fmt.Fprintf(w, `{"Images":[%s]}`, strings.Join(imgs, ","))
+			return
+		}
 		if in.MaxResults > 0 {
 			f.pages[min(in.MaxResults, f.imports[account])]++
 		}
 		fmt.Fprint(w, `{"Images":[]}`)
+	case "WorkspacesService.DescribeWorkspaceBundles":
+		switch {
+		case in.Owner == "AMAZON":
+			list("amazon-bundles", "Bundles", publicBundles, nil)
+		case in.BundleIds != nil && strings.HasPrefix(in.BundleIds[0], "wsb-public"):
+			list("amazon-bundles", "Bundles", publicBundles, in.BundleIds)
+		default:
+			list("bundles", "Bundles", mine["bundles"], in.BundleIds)
+		}
+	case "WorkspacesService.CreateWorkspaceBundle":
+		if f.ids[in.ImageId] != account {
+			fail(400, "ResourceNotFoundException", "no such image")
+			return
+		}
+		fmt.Fprintf(w, `{"WorkspaceBundle":{"BundleId":%q}}`, add("bundles", "wsb-"))
+	case "WorkspacesService.DescribeWorkspaceDirectories":
+		list("directories", "Directories", mine["directories"], in.DirectoryIds)
+	case "WorkspacesService.RegisterWorkspaceDirectory":
+		mine["directories"] = append(mine["directories"], in.DirectoryId)
+		fmt.Fprintf(w, `{"DirectoryId":%q,"State":"REGISTERING"}`, in.DirectoryId)
+	case "WorkspacesService.DescribeWorkspaces":
+		list("workspaces", "Workspaces", mine["workspaces"], in.WorkspaceIds)
+	case "WorkspacesService.CreateWorkspaces":
+		var failed []string
+		for _, req := range in.Workspaces {
+			switch {
+			case f.workspaceQuota > 0 && len(mine["workspaces"]) >= f.workspaceQuota:
+				failed = append(failed, `{"ErrorCode":"ResourceLimitExceeded","ErrorMessage":"quota"}`)
+			case !slices.Contains(mine["directories"], req.DirectoryId) || !slices.Contains(publicBundles, req.BundleId):
+				failed = append(failed, `{"ErrorCode":"ResourceNotFound.Directory","ErrorMessage":"no such directory or bundle"}`)
+			default:
+				add("workspaces", "ws-")
+			}
+		}
+		fmt.Fprintf(w, `{"FailedRequests":[%s],"PendingRequests":[]}`, strings.Join(failed, ","))
+	case "WorkspacesService.DescribeIpGroups":
+		list("ip-groups", "Result", mine["ip-groups"], in.GroupIds)
+	case "WorkspacesService.CreateIpGroup":
+		fmt.Fprintf(w, `{"GroupId":%q}`, add("ip-groups", "wsipg-"))
 	default:
 		fail(400, "UnknownOperationException", target)
 	}
@@ -407,6 +522,163 @@ func TestRunListImages(t *testing.T) {
 		if _, err := Run(bounded(t), c); err == nil || !strings.Contains(err.Error(), "list-images needs") {
 			t.Errorf("pool %d, %d per account: %v, want refused", c.Pool, c.ImportsPerAccount, err)
 		}
+	}
+}
+
+// TestRunListings: each list-* operation asks for a full page, with a
+// next one, from the fixture account, and each describe-* one names an
+// item of it (describe-image one of the pool's images); the fixture is
+// made once and reused by the next run.
+func TestRunListings(t *testing.T) {
+	tests := []struct {
+		op, kind string
+		pool     int
+	}{
+		{OpDescribeImage, "images", 10},
+		{OpListBundles, "bundles", 0},
+		{OpDescribeBundle, "bundles", 0},
+		{OpListDirectories, "directories", 0},
+		{OpDescribeDirectory, "directories", 0},
+		{OpListWorkspaces, "workspaces", 0},
+		{OpDescribeWorkspace, "workspaces", 0},
+		{OpListIPGroups, "ip-groups", 0},
+		{OpDescribeIPGroup, "ip-groups", 0},
+		{OpListAmazonBundles, "amazon-bundles", 0},
+		{OpDescribeAmazonBundle, "amazon-bundles", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			fake := newFakeWsim()
+			srv := httptest.NewServer(fake)
+			defer srv.Close()
+			cfg := Config{Target: srv.URL, Mix: map[string]int{tt.op: 1}, Concurrency: 4, Requests: 100,
+				Duration: time.Minute, Region: "us-west-2", AccountsPrefix: "9999", Pool: tt.pool}
+			for run := range 2 {
+				rep, err := Run(bounded(t), cfg)
+				if err != nil {
+					t.Fatalf("run %d: %v", run, err)
+				}
+				if rep.Total.OK != cfg.Requests {
+					t.Fatalf("run %d: total %+v", run, rep.Total)
+				}
+				if (rep.Fixture != nil) != (tt.pool == 0) || rep.Fixture != nil && rep.Fixture.Failed > 0 {
+					t.Errorf("run %d: fixture %+v", run, rep.Fixture)
+				}
+			}
+			fake.mu.Lock()
+			defer fake.mu.Unlock()
+			measured := 2 * cfg.Requests
+			switch {
+			case tt.op == OpListAmazonBundles:
+				// All of them, fewer than a page, as AWS has.
+				if n := fake.lists[tt.kind]; n < measured || n > measured+2 {
+					t.Errorf("%d lists of %s, want %d", n, tt.kind, measured)
+				}
+			case strings.HasPrefix(tt.op, "list-"):
+				// The fixture lists each kind it reads: at most twice a run.
+				if n := fake.fullPages[tt.kind]; n < measured || n > measured+4 {
+					t.Errorf("%d full pages of %s, want %d", n, tt.kind, measured)
+				}
+			case fake.hits[tt.kind] != measured || fake.misses[tt.kind] != 0:
+				t.Errorf("by-id describes of %s: %d hits, %d misses; want %d hits", tt.kind, fake.hits[tt.kind], fake.misses[tt.kind], measured)
+			}
+			if tt.pool == 0 {
+				// The first run made the fixture, the second reused it.
+				for account, kinds := range fake.items {
+					if account != "999999999999" && len(kinds) > 0 {
+						t.Errorf("account %s holds %v; only the fixture account should", account, kinds)
+					}
+				}
+				if n := len(fake.items["999999999999"][tt.kind]); tt.kind != "amazon-bundles" && n != FixtureSize {
+					t.Errorf("the fixture account holds %d %s, want %d", n, tt.kind, FixtureSize)
+				}
+			}
+		})
+	}
+}
+
+// TestFixtureRefusals: a fixture the server cannot make fails the run
+// before anything is measured, saying why.
+func TestFixtureRefusals(t *testing.T) {
+	fake := newFakeWsim()
+	fake.workspaceQuota = 1
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	cfg := Config{Target: srv.URL, Mix: map[string]int{OpListWorkspaces: 1}, Concurrency: 2, Requests: 10,
+		Duration: time.Minute, Region: "us-west-2", AccountsPrefix: "9999"}
+	rep, err := Run(bounded(t), cfg)
+	if err == nil || !strings.Contains(err.Error(), "--workspace-quota 26") {
+		t.Errorf("error = %v, want the WorkSpaces quota named", err)
+	}
+	if rep.Fixture == nil || rep.Total.Requests != 0 || fake.byTarget["WorkspacesService.DescribeWorkspaces"] != 1 {
+		t.Errorf("fixture %+v, measured %d, listings %d", rep.Fixture, rep.Total.Requests, fake.byTarget["WorkspacesService.DescribeWorkspaces"])
+	}
+	// The fixture's account slot is kept free of imports.
+	c := Config{Target: srv.URL, Mix: map[string]int{OpImport: 1, OpListIPGroups: 1}, Concurrency: 1, Requests: 10_000,
+		Duration: time.Minute, Region: "us-west-2", AccountsPrefix: "99999999", ImportsPerAccount: 1}
+	if err := c.normalize(); err == nil {
+		t.Error("10,000 imports and the fixture fit in 10,000 accounts")
+	}
+	c.Requests = 9_999
+	if err := c.normalize(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestRunPrefill: --prefill imports into the accounts the measured imports
+// go to, so that with room for them all in one account every measured
+// import lands in an account already holding the prefill.
+func TestRunPrefill(t *testing.T) {
+	fake := newFakeWsim()
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	cfg := Config{Target: srv.URL, Mix: map[string]int{OpImport: 1}, Concurrency: 4, Requests: 50,
+		Duration: time.Minute, Region: "us-west-2", AccountsPrefix: "9999", ImportsPerAccount: 1000, Prefill: 300}
+	rep, err := Run(bounded(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Prefill == nil || rep.Prefill.OK != cfg.Prefill || rep.Total.OK != cfg.Requests {
+		t.Fatalf("prefill %+v, total %+v", rep.Prefill, rep.Total)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if len(fake.imports) != 1 || len(fake.held) != cfg.Prefill+cfg.Requests {
+		t.Fatalf("imports by account %v, %d in all", fake.imports, len(fake.held))
+	}
+	for i, held := range fake.held[cfg.Prefill:] {
+		if held < cfg.Prefill {
+			t.Fatalf("measured import %d went into an account holding %d, want at least %d", i, held, cfg.Prefill)
+		}
+	}
+	for _, bad := range []int{-1, MaxPrefill + 1} {
+		c := cfg
+		c.Prefill = bad
+		if err := c.normalize(); err == nil {
+			t.Errorf("prefill %d accepted", bad)
+		}
+	}
+}
+
+// TestWait: the fixture polls until done, and gives up when the run's time
+// is up, saying how to avoid the wait.
+func TestWait(t *testing.T) {
+	defer func(d time.Duration) { pollInterval = d }(pollInterval)
+	pollInterval = 0
+	calls := 0
+	err := wait(context.Background(), "x", func() (bool, error) { calls++; return calls == 3, nil })
+	if err != nil || calls != 3 {
+		t.Errorf("wait = %v after %d checks, want nil after 3", err, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	pollInterval = time.Hour
+	if err := wait(ctx, "x", func() (bool, error) { return false, nil }); err == nil || !strings.Contains(err.Error(), "--profile instant") {
+		t.Errorf("wait on an ended run = %v", err)
+	}
+	boom := errors.New("boom")
+	if err := wait(context.Background(), "x", func() (bool, error) { return false, boom }); !errors.Is(err, boom) {
+		t.Errorf("wait = %v, want the check's error", err)
 	}
 }
 

@@ -41,6 +41,11 @@ type Report struct {
 	Aborted int `json:"aborted"`
 	// Setup is the pool of imports made for describe-import, if any.
 	Setup *OpStats `json:"setup,omitempty"`
+	// Prefill is the imports of Config.Prefill, if any.
+	Prefill *OpStats `json:"prefill,omitempty"`
+	// Fixture is the requests that made the fixture account what the
+	// list-* and describe-* operations read, if any.
+	Fixture *OpStats `json:"fixture,omitempty"`
 	// Ops has one entry per operation of the mix, by name.
 	Ops   []OpStats `json:"ops"`
 	Total OpStats   `json:"total"`
@@ -254,8 +259,14 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "; %d in-flight requests aborted", r.Aborted)
 	}
 	b.WriteString("\n")
+	if r.Prefill != nil {
+		fmt.Fprintf(&b, "prefill: %d imports, %d ok, %d failed, %.1f/s\n", r.Prefill.Requests, r.Prefill.OK, r.Prefill.Failed, r.Prefill.Throughput)
+	}
 	if r.Setup != nil {
 		fmt.Fprintf(&b, "setup: %d pool imports, %d ok, %d failed\n", r.Setup.Requests, r.Setup.OK, r.Setup.Failed)
+	}
+	if r.Fixture != nil {
+		fmt.Fprintf(&b, "fixture: %d requests, %d ok, %d failed\n", r.Fixture.Requests, r.Fixture.OK, r.Fixture.Failed)
 	}
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -272,9 +283,9 @@ func (r Report) String() string {
 	tw.Flush()
 
 	var errs []string
-	for _, s := range append(append([]OpStats{}, r.Ops...), derefOr(r.Setup)...) {
+	for _, s := range append(append(append(append([]OpStats{}, r.Ops...), derefOr(r.Prefill)...), derefOr(r.Setup)...), derefOr(r.Fixture)...) {
 		for _, e := range s.Errors {
-			line := fmt.Sprintf("  %-16s %3d  %-40s %8d", s.Op, e.Status, e.Type, e.Count)
+			line := fmt.Sprintf("  %-24s %3d  %-40s %8d", s.Op, e.Status, e.Type, e.Count)
 			if e.Example != "" {
 				line += "  e.g. " + truncate(e.Example, 100)
 			}

@@ -112,12 +112,17 @@ func newClient(cfg Config) *client {
 
 // newRequest builds a signed AWS JSON 1.1 request for op acting as account.
 func (c *client) newRequest(ctx context.Context, op, account string, body []byte, now time.Time) (*http.Request, error) {
+	return c.newTargetRequest(ctx, opTargets[op], account, body, now)
+}
+
+// newTargetRequest is newRequest for any X-Amz-Target.
+func (c *client) newTargetRequest(ctx context.Context, target, account string, body []byte, now time.Time) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", opTargets[op])
+	req.Header.Set("X-Amz-Target", target)
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: account, SecretAccessKey: benchSecret}
 	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, c.region, now); err != nil {
@@ -211,6 +216,11 @@ var listPageBody = fmt.Appendf(nil, `{"MaxResults":%d}`, ListPage)
 type poolImage struct {
 	account string
 	body    []byte // the DescribeCustomWorkspaceImageImport body
+	byID    []byte // the DescribeWorkspaceImages body naming the image
+}
+
+func newPoolImage(account, id string) poolImage {
+	return poolImage{account: account, body: fmt.Appendf(nil, `{"ImageId":%q}`, id), byID: fmt.Appendf(nil, `{"ImageIds":[%q]}`, id)}
 }
 
 // generator hands out accounts and unique image names for imports.
@@ -259,11 +269,31 @@ func run(ctx context.Context, cfg Config, synthetic bool) (Report, error) {
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 
+	if cfg.Prefill > 0 && !synthetic {
+		var err error
+		if rep.Prefill, err = prefill(runCtx, c, gen, cfg); err != nil {
+			rep.Stopped = stopReason(ctx, runCtx)
+			return rep, err
+		}
+	}
+	var fix *fixture
+	if cfg.needsFixture() {
+		if synthetic {
+			fix = syntheticFixture(gen)
+		} else {
+			var err error
+			fix, rep.Fixture, err = buildFixture(runCtx, c, gen, cfg)
+			if err != nil {
+				rep.Stopped = stopReason(ctx, runCtx)
+				return rep, err
+			}
+		}
+	}
 	var pool []poolImage
 	if cfg.needsPool() {
 		if synthetic {
 			for i := range cfg.Pool {
-				pool = append(pool, poolImage{account: gen.account(int64(i)), body: fmt.Appendf(nil, `{"ImageId":"wsi-%09d"}`, i)})
+				pool = append(pool, newPoolImage(gen.account(int64(i)), fmt.Sprintf("wsi-%09d", i)))
 			}
 		} else {
 			var err error
@@ -275,7 +305,7 @@ func run(ctx context.Context, cfg Config, synthetic bool) (Report, error) {
 		}
 	}
 
-	rep.Ops, rep.Total, rep.Aborted, rep.Wall = measure(runCtx, c, gen, cfg, pool)
+	rep.Ops, rep.Total, rep.Aborted, rep.Wall = measure(runCtx, c, gen, cfg, pool, fix)
 	rep.Stopped = stopReason(ctx, runCtx)
 	return rep, nil
 }
@@ -294,19 +324,47 @@ func stopReason(parent, run context.Context) string {
 // buildPool imports cfg.Pool images with cfg.Concurrency workers and returns
 // those that were accepted.
 func buildPool(ctx context.Context, c *client, gen *generator, cfg Config) ([]poolImage, *OpStats, error) {
+	pool, stats := importMany(ctx, c, gen, cfg.Pool, cfg.Concurrency, OpImport+" (pool)", true)
+	if len(pool) == 0 {
+		return nil, &stats, fmt.Errorf("could not import any pool image for describe-import, describe-image or list-images (%s)", firstError(stats))
+	}
+	return pool, &stats, nil
+}
+
+// prefill imports cfg.Prefill images with cfg.Concurrency workers, into the
+// accounts the measured imports go to.
+func prefill(ctx context.Context, c *client, gen *generator, cfg Config) (*OpStats, error) {
+	_, stats := importMany(ctx, c, gen, cfg.Prefill, cfg.Concurrency, OpImport+" (prefill)", false)
+	if stats.OK < cfg.Prefill {
+		return &stats, fmt.Errorf("prefill: %d of %d imports succeeded (%s)", stats.OK, cfg.Prefill, firstError(stats))
+	}
+	return &stats, nil
+}
+
+func firstError(s OpStats) string {
+	if len(s.Errors) == 0 {
+		return "no request completed"
+	}
+	e := s.Errors[0]
+	return fmt.Sprintf("%d× status %d %s: %s", e.Count, e.Status, e.Type, e.Example)
+}
+
+// importMany imports n images with up to concurrency workers, and returns
+// those that were accepted when keep is set.
+func importMany(ctx context.Context, c *client, gen *generator, n, concurrency int, label string, keep bool) ([]poolImage, OpStats) {
 	var (
 		mu     sync.Mutex
-		pool   = make([]poolImage, 0, cfg.Pool)
-		rec    = newRecorder(cfg.Pool)
+		pool   []poolImage
+		rec    = newRecorder(n)
 		issued atomic.Int64
 		wg     sync.WaitGroup
 	)
 	start := time.Now()
-	for range min(cfg.Concurrency, cfg.Pool) {
+	for range min(concurrency, n) {
 		wg.Go(func() {
-			r := newRecorder(cfg.Pool/cfg.Concurrency + 1)
+			r := newRecorder(n/concurrency + 1)
 			var mine []poolImage
-			for ctx.Err() == nil && issued.Add(1) <= int64(cfg.Pool) {
+			for ctx.Err() == nil && issued.Add(1) <= int64(n) {
 				account, body := gen.nextImport()
 				req, err := c.newRequest(ctx, OpImport, account, body, time.Now())
 				if err != nil {
@@ -323,7 +381,9 @@ func buildPool(ctx context.Context, c *client, gen *generator, cfg Config) ([]po
 				}
 				r.add(res)
 				if res.ok() {
-					mine = append(mine, poolImage{account: account, body: fmt.Appendf(nil, `{"ImageId":%q}`, res.imageID)})
+					if keep {
+						mine = append(mine, newPoolImage(account, res.imageID))
+					}
 				}
 			}
 			mu.Lock()
@@ -333,21 +393,12 @@ func buildPool(ctx context.Context, c *client, gen *generator, cfg Config) ([]po
 		})
 	}
 	wg.Wait()
-	stats := rec.stats(OpImport+" (pool)", time.Since(start))
-	if len(pool) == 0 {
-		why := "no request completed"
-		if len(stats.Errors) > 0 {
-			e := stats.Errors[0]
-			why = fmt.Sprintf("%d× status %d %s: %s", e.Count, e.Status, e.Type, e.Example)
-		}
-		return nil, &stats, fmt.Errorf("could not import any pool image for describe-import or list-images (%s)", why)
-	}
-	return pool, &stats, nil
+	return pool, rec.stats(label, time.Since(start))
 }
 
 // measure runs the measured phase: exactly cfg.Requests requests unless ctx
 // ends first.
-func measure(ctx context.Context, c *client, gen *generator, cfg Config, pool []poolImage) (ops []OpStats, total OpStats, aborted int, wall time.Duration) {
+func measure(ctx context.Context, c *client, gen *generator, cfg Config, pool []poolImage, fix *fixture) (ops []OpStats, total OpStats, aborted int, wall time.Duration) {
 	var cum []int
 	var names []string
 	sum := 0
@@ -395,6 +446,11 @@ func measure(ctx context.Context, c *client, gen *generator, cfg Config, pool []
 				case OpListImages:
 					// The pool's first account holds a full page or more.
 					account, body = gen.account(0), listPageBody
+				case OpDescribeImage:
+					p := pool[rng.IntN(len(pool))]
+					account, body = p.account, p.byID
+				default:
+					account, body = fix.account, fix.body(names[i], rng)
 				}
 				req, err := c.newRequest(ctx, names[i], account, body, time.Now())
 				if err != nil {
