@@ -7,6 +7,7 @@ import (
 
 	"github.com/wsim/wsim/internal/api"
 	"github.com/wsim/wsim/internal/kit"
+	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/records"
 )
 
@@ -53,14 +54,14 @@ func (s *Service) DescribeWorkspaces(ctx context.Context, in *api.DescribeWorksp
 		}
 		return true
 	}
-	page, more, err := s.page(ctx, req, in.WorkspaceIds, after, limit, keep)
+	page, statuses, more, err := s.page(ctx, req, in.WorkspaceIds, after, limit, keep)
 	if err != nil {
 		return nil, err
 	}
 	out := &api.DescribeWorkspacesOutput{Workspaces: make([]api.Workspace, len(page))}
 	views := make([]workspaceView, len(page))
 	for i, w := range page {
-		out.Workspaces[i] = toAPI(w, req.Now, &views[i])
+		out.Workspaces[i] = toAPI(w, req.Now, statuses[i], &views[i])
 	}
 	if more {
 		out.NextToken = records.EncodeToken(records.Workspaces.Name, page[len(page)-1].ID)
@@ -69,21 +70,27 @@ func (s *Service) DescribeWorkspaces(ctx context.Context, in *api.DescribeWorksp
 }
 
 // page is up to limit of the WorkSpaces after the id after that keep
-// selects and that are not gone, by id, and whether more follow. Named ids
+// selects and that are not gone, by id, their statuses at the request's
+// time (evaluated once, for both), and whether more follow. Named ids
 // are read one by one; otherwise the account is read a page at a time, so
 // that neither a by-id describe nor a first page reads every WorkSpace of
 // the account.
 func (s *Service) page(ctx context.Context, req kit.Request, ids []string, after string, limit int,
-	keep func(*records.Workspace) bool) ([]*records.Workspace, bool, error) {
+	keep func(*records.Workspace) bool) ([]*records.Workspace, []pipeline.Status, bool, error) {
 	out := make([]*records.Workspace, 0, limit)
+	statuses := make([]pipeline.Status, 0, limit)
 	take := func(w *records.Workspace) bool {
-		if w.ID <= after || w.Gone(req.Now) || !keep(w) {
+		if w.ID <= after || !keep(w) {
+			return false
+		}
+		st := w.Status(req.Now)
+		if st.State == records.WorkspaceGone {
 			return false
 		}
 		if len(out) == limit {
 			return true
 		}
-		out = append(out, w)
+		out, statuses = append(out, w), append(statuses, st)
 		return false
 	}
 	if len(ids) > 0 {
@@ -92,26 +99,26 @@ func (s *Service) page(ctx context.Context, req kit.Request, ids []string, after
 		for _, id := range slices.Compact(ids) {
 			w, err := records.Workspaces.Find(ctx, s.env.DB, req.Account, req.Region, id)
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
 			if w != nil && take(w) {
-				return out, true, nil
+				return out, statuses, true, nil
 			}
 		}
-		return out, false, nil
+		return out, statuses, false, nil
 	}
 	for from := after; ; {
 		batch, more, err := records.Workspaces.After(ctx, s.env.DB, req.Account, req.Region, from, limit+1)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 		for _, w := range batch {
 			if take(w) {
-				return out, true, nil
+				return out, statuses, true, nil
 			}
 		}
 		if !more {
-			return out, false, nil
+			return out, statuses, false, nil
 		}
 		from = batch[len(batch)-1].ID
 	}

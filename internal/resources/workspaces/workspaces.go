@@ -158,15 +158,14 @@ type view struct {
 
 // look evaluates w at now; its props are the caller's to change.
 func look(w *records.Workspace, now time.Time) view {
-	v := observe(w, now)
+	v := observe(w, now, w.Status(now))
 	v.props.Protocols = slices.Clone(v.props.Protocols)
 	return v
 }
 
-// observe is look for a reader that changes nothing: its props may share
-// w's Protocols.
-func observe(w *records.Workspace, now time.Time) view {
-	st := w.Status(now)
+// observe is look for a reader that changes nothing, given w's status at
+// now: its props may share w's Protocols.
+func observe(w *records.Workspace, now time.Time, st pipeline.Status) view {
 	v := view{st: st, state: st.State, props: w.Properties}
 	for i := range w.Modifications {
 		mod := &w.Modifications[i]
@@ -219,11 +218,12 @@ type workspaceView struct {
 	props                   api.WorkspaceProperties
 }
 
-// toAPI is the WorkSpace as DescribeWorkspaces shows it at now, pointing
-// into w (which no reader changes) and v instead of copying every member:
-// a page of 25 WorkSpaces made some 350 allocations when each had its own.
-func toAPI(w *records.Workspace, now time.Time, v *workspaceView) api.Workspace {
-	v.view = observe(w, now)
+// toAPI is the WorkSpace, whose status at now is st, as DescribeWorkspaces
+// shows it, pointing into w (which no reader changes) and v instead of
+// copying every member: a page of 25 WorkSpaces made some 350 allocations
+// when each had its own.
+func toAPI(w *records.Workspace, now time.Time, st pipeline.Status, v *workspaceView) api.Workspace {
+	v.view = observe(w, now, st)
 	p := &v.view.props
 	v.root, v.user, v.autoStop = p.RootVolumeGiB, p.UserVolumeGiB, p.AutoStopTimeout
 	v.props = api.WorkspaceProperties{
