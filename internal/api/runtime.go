@@ -423,7 +423,7 @@ func (t Timestamp) appendJSON(b []byte) []byte {
 // escape, as nearly every value has, else through encoding/json.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainByte[s[i]] {
 			enc, _ := json.Marshal(s) // a string always encodes
 			return append(b, enc...)
 		}
@@ -432,6 +432,17 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// plainByte marks the bytes encoding/json writes as they are: printable
+// ASCII but for the quote, the backslash and the HTML characters it
+// escapes. One table load per byte costs less than the seven comparisons
+// it replaces, which were a third of encoding a page of directories.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // appendBlob appends a blob as encoding/json writes a []byte: base64.
 func appendBlob(b []byte, v []byte) []byte {
