@@ -386,12 +386,16 @@ func BenchmarkImportCreation(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			h := newServerOn(b, nil, spec)
 			i := 0
+			// A shared PostgreSQL keeps earlier runs' images: names and
+			// accounts of their own keep -count=2 from colliding with them.
+			now := time.Now().UnixNano()
+			run, base := strconv.FormatInt(now, 36), 100000000000+now%800000000000
 			b.ReportAllocs()
 			for b.Loop() {
-				body := `{"ImageName":"bench-` + strconv.Itoa(i) + `","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
+				body := `{"ImageName":"bench-` + run + "-" + strconv.Itoa(i) + `","ImageDescription":"d","ComputeType":"BASE","Protocol":"DCV","ImageSource":{"Ec2ImageId":"ami-01234567"},"InfrastructureConfigurationArn":"arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/x","Platform":"WINDOWS","OsVersion":"Windows_10"}`
 				r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 				r.Header.Set("X-Amz-Target", "WorkspacesService.ImportCustomWorkspaceImage")
-				r.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%012d/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host, Signature=00", 100000000000+i/30))
+				r.Header.Set("Authorization", fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%012d/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host, Signature=00", base+int64(i/30)))
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, r)
 				if w.Code != 200 {
