@@ -32,6 +32,7 @@ func runConformance(t *testing.T, open func(t *testing.T) Store) {
 		{"ListOrderAndPagination", testList},
 		{"ScopeIsolation", testScopes},
 		{"ListKindAcrossScopes", testListKind},
+		{"ListNewest", testListNewest},
 		{"RollbackOnError", testRollback},
 		{"TxSeesOwnWrites", testOwnWrites},
 		{"SentinelsThroughUpdate", testSentinels},

@@ -17,6 +17,8 @@ type memStore struct {
 	mu     sync.RWMutex
 	closed bool
 	scopes map[Scope]*memScope
+	// newest orders the records for ListNewest (memory_newest.go).
+	newest *memNewest
 }
 
 type memScope struct {
@@ -33,7 +35,7 @@ func (sc *memScope) add(id string) { sc.ids.Set(id, struct{}{}) }
 // remove drops id from the index.
 func (sc *memScope) remove(id string) { sc.ids.Delete(id) }
 
-func newMemory() *memStore { return &memStore{scopes: map[Scope]*memScope{}} }
+func newMemory() *memStore { return &memStore{scopes: map[Scope]*memScope{}, newest: newMemNewest()} }
 
 func (m *memStore) Get(ctx context.Context, k Key) (*Record, error) {
 	r, err := m.lendGet(ctx, k)
@@ -139,6 +141,7 @@ func (m *memStore) Update(ctx context.Context, fn func(Tx) error) error {
 			m.scopes[k.Scope()] = sc
 		}
 		old := sc.recs[k.ID]
+		m.newest.apply(old, r)
 		if old != nil && old.Name != "" {
 			delete(sc.names, old.Name)
 		}
@@ -185,6 +188,7 @@ func (m *memStore) Close() error {
 	defer m.mu.Unlock()
 	m.closed = true
 	m.scopes = nil
+	m.newest = nil
 	return nil
 }
 

@@ -70,6 +70,11 @@ var pgMigrations = []string{
 		pid  integer PRIMARY KEY,
 		seen bigint NOT NULL
 	);`,
+	// Version 5: ListNewest, a kind's records newest first, of every
+	// account or of one scope, read a page at a time from an index in that
+	// order (postgres_newest.go).
+	`CREATE INDEX records_newest ON records (kind, created DESC, account, region, id);
+	CREATE INDEX records_scope_newest ON records (account, region, kind, created DESC, id);`,
 }
 
 const (

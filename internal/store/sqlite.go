@@ -64,6 +64,11 @@ var sqliteMigrations = []string{
 	-- ListKind: a kind's records across accounts, found without walking
 	-- the records of every other kind.
 	CREATE INDEX records_kind ON records (kind, account, region, id);`,
+	// Version 3: ListNewest, a kind's records newest first, of every
+	// account or of one scope, read a page at a time from an index in that
+	// order (sqlite_newest.go).
+	`CREATE INDEX records_newest ON records (kind, created DESC, account, region, id);
+	CREATE INDEX records_scope_newest ON records (account, region, kind, created DESC, id);`,
 }
 
 const (

@@ -150,6 +150,17 @@ type Store interface {
 	// scopes, such as the dashboard of every pipeline; it reads the latest
 	// committed state and is not offered inside transactions.
 	ListKind(ctx context.Context, kind string, after Key, limit int) ([]*Record, error)
+	// ListNewest returns records of kind in sel (every account, an account,
+	// or an account in a Region; a Region alone is ErrInvalidSelection),
+	// newest first: by Created descending, then by Account, Region, Kind
+	// and ID ascending in byte order (ComparePositions), strictly after the
+	// position after (nil: from the newest), at most limit of them (limit
+	// <= 0: all). The kind takes part in the order, so that several kinds'
+	// lists merge into one order that one position resumes. A page costs
+	// about its length, however many records the store holds (indexes in
+	// SQL, sorted keys in memory; an account's Regions are merged). Like
+	// ListKind it reads the latest committed state.
+	ListNewest(ctx context.Context, kind string, sel Selection, after *Position, limit int) ([]*Record, error)
 	// Update runs fn in one serializable read-write transaction and commits
 	// it durably before returning nil. If fn returns an error nothing of it is
 	// applied and that error is returned unchanged. fn may be run more than
