@@ -13,6 +13,7 @@ import (
 
 	"github.com/wsim/wsim/internal/clock"
 	"github.com/wsim/wsim/internal/records"
+	"github.com/wsim/wsim/internal/store"
 )
 
 // Resource is one resource of the catalogue (an image, an image shared
@@ -61,9 +62,17 @@ type Relation struct {
 type CatalogSource interface {
 	// Kind names the resources it lists.
 	Kind() string
-	// Scan returns up to limit resources after the (account, Region, id) of
-	// after, in that order, as they are at now.
-	Scan(ctx context.Context, after records.Key, limit int, now time.Time) ([]Resource, error)
+	// Newest returns up to limit resources of sel newest first, after the
+	// position after (nil: from the newest), in store.ListNewest's order.
+	Newest(ctx context.Context, sel store.Selection, after *store.Position, limit int) ([]CatalogEntry, error)
+}
+
+// CatalogEntry is one resource of a CatalogSource's newest-first list: its
+// place in the store's order, and the resource it shows, computed only
+// when a page shows it.
+type CatalogEntry struct {
+	Position store.Position
+	Resource func(ctx context.Context, now time.Time) (Resource, error)
 }
 
 // KindCatalog is the CatalogSource of a stored kind, each record shown by
@@ -81,20 +90,19 @@ type kindCatalog[T any, P records.Record[T]] struct {
 
 func (c kindCatalog[T, P]) Kind() string { return c.name }
 
-func (c kindCatalog[T, P]) Scan(ctx context.Context, after records.Key, limit int, now time.Time) ([]Resource, error) {
-	vs, err := c.k.Scan(ctx, c.db, after, limit)
+func (c kindCatalog[T, P]) Newest(ctx context.Context, sel store.Selection, after *store.Position, limit int) ([]CatalogEntry, error) {
+	vs, err := c.k.Newest(ctx, c.db, sel, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Resource, 0, len(vs))
-	for _, v := range vs {
-		r, err := c.view(ctx, v, now)
-		if err != nil {
-			return nil, err
-		}
-		m := records.MetaOf(v)
-		r.Kind, r.Account, r.Region, r.ID = c.name, m.Account, m.Region, m.ID
-		out = append(out, r)
+	out := make([]CatalogEntry, len(vs))
+	for i, v := range vs {
+		out[i] = CatalogEntry{Position: c.k.PositionOf(v), Resource: func(ctx context.Context, now time.Time) (Resource, error) {
+			r, err := c.view(ctx, v, now)
+			m := records.MetaOf(v)
+			r.Kind, r.Account, r.Region, r.ID = c.name, m.Account, m.Region, m.ID
+			return r, err
+		}}
 	}
 	return out, nil
 }
@@ -147,13 +155,14 @@ func (c *Catalog) Kinds() []string {
 	return out
 }
 
-// scanBatch is how many records a source is asked for at a time.
-const scanBatch = 500
-
 // List returns a page of the resources the filter selects, newest first
-// (then by account, Region, kind and id, so the order is total and stable).
-// Ordering by creation needs every selected resource: the cost of a page
-// grows with the number of resources the filter's account and Region hold.
+// (by creation, then account, Region, kind and id, so the order is total
+// and stable). Each kind's resources come newest first from the store
+// (store.ListNewest), which selects an account and an account's Region
+// itself, so a page reads about its own length from each kind, however
+// many resources there are. A Region of every account is kept from the
+// resources of every account: a page ends once it has left out 1,000
+// of other Regions, short or even empty, with a NextToken to go on.
 func (c *Catalog) List(ctx context.Context, f CatalogFilter) (CatalogPage, error) {
 	if f.Kind != "" && !slices.Contains(c.Kinds(), f.Kind) {
 		return CatalogPage{}, fmt.Errorf("%w: unknown kind %q; use one of %s", ErrInvalidFilter, f.Kind, strings.Join(c.Kinds(), ", "))
@@ -170,88 +179,47 @@ func (c *Catalog) List(ctx context.Context, f CatalogFilter) (CatalogPage, error
 	if err != nil {
 		return CatalogPage{}, err
 	}
-	var all []Resource
+	sel, region := selection(f.Account, f.Region)
+	var streams []*newestStream[CatalogEntry]
 	for _, s := range c.sources {
 		if f.Kind != "" && s.Kind() != f.Kind {
 			continue
 		}
-		rs, err := scanScope(ctx, s, f.Account, f.Region, now)
-		if err != nil {
-			return CatalogPage{}, err
-		}
-		all = append(all, rs...)
+		streams = append(streams, newStream(after, func(ctx context.Context, after *store.Position, limit int) ([]positioned[CatalogEntry], error) {
+			es, err := s.Newest(ctx, sel, after, limit)
+			out := make([]positioned[CatalogEntry], len(es))
+			for i, e := range es {
+				out[i] = positioned[CatalogEntry]{pos: e.Position, val: e}
+			}
+			return out, err
+		}))
 	}
-	slices.SortFunc(all, compareNewest)
-	page := CatalogPage{Now: now, Resources: []Resource{}}
-	start := 0
-	if after != nil {
-		start, _ = slices.BinarySearchFunc(all, *after, compareNewest)
-		if start < len(all) && compareNewest(all[start], *after) == 0 {
-			start++
+	rs, next, err := pageNewest(ctx, streams, limit, func(e positioned[CatalogEntry]) (Resource, bool, error) {
+		if region != "" && e.pos.Region != region {
+			return Resource{}, false, nil
 		}
+		r, err := e.val.Resource(ctx, now)
+		return r, err == nil, err
+	})
+	if err != nil {
+		return CatalogPage{}, err
 	}
-	end := min(start+limit, len(all))
-	page.Resources = append(page.Resources, all[start:end]...)
-	if end < len(all) {
-		page.NextToken = encodeCatalogToken(all[end-1])
+	page := CatalogPage{Now: now, Resources: rs}
+	if next != nil {
+		page.NextToken = encodeCatalogToken(*next)
 	}
 	return page, nil
 }
 
-// scanScope reads every resource of s in the account and Region (all of
-// them for empty filters). A Region without an account reads every account
-// and keeps that Region's resources.
-func scanScope(ctx context.Context, s CatalogSource, account, region string, now time.Time) ([]Resource, error) {
-	var out []Resource
-	after := records.Key{Account: account}
-	if account != "" {
-		after.Region = region
-	}
-	for {
-		rs, err := s.Scan(ctx, after, scanBatch, now)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rs {
-			if account != "" && (r.Account != account || region != "" && r.Region != region) {
-				return out, nil // the scan started at the scope, so it is past it
-			}
-			if region != "" && r.Region != region {
-				continue // every account is read; keep the Region's
-			}
-			out = append(out, r)
-		}
-		if len(rs) < scanBatch {
-			return out, nil
-		}
-		last := rs[len(rs)-1]
-		after = records.Key{Account: last.Account, Region: last.Region, ID: last.ID}
-	}
-}
-
-func compareNewest(a, b Resource) int {
-	if c := b.Created.Compare(a.Created); c != 0 {
-		return c
-	}
-	for _, c := range []int{
-		strings.Compare(a.Account, b.Account), strings.Compare(a.Region, b.Region),
-		strings.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID),
-	} {
-		if c != 0 {
-			return c
-		}
-	}
-	return 0
-}
-
-// Tokens of the catalogue: the position of the last resource of the page,
-// as base64-encoded JSON.
-func encodeCatalogToken(r Resource) string {
-	b, _ := json.Marshal([]string{"c1", strconv.FormatInt(r.Created.UnixNano(), 10), r.Account, r.Region, r.Kind, r.ID})
+// Tokens of the catalogue (and of the pipelines newest first): a position
+// in the store's newest-first order, as base64-encoded JSON of its
+// creation in nanoseconds, account, Region, kind and id.
+func encodeCatalogToken(p store.Position) string {
+	b, _ := json.Marshal([]string{"c1", strconv.FormatInt(p.Created.UnixNano(), 10), p.Account, p.Region, p.Kind, p.ID})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCatalogToken(tok string) (*Resource, error) {
+func decodeCatalogToken(tok string) (*store.Position, error) {
 	if tok == "" {
 		return nil, nil
 	}
@@ -269,5 +237,5 @@ func decodeCatalogToken(tok string) (*Resource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the nextToken is not valid: pass the nextToken of the previous page unchanged", ErrInvalidFilter)
 	}
-	return &Resource{Created: time.Unix(0, nanos).UTC(), Account: parts[2], Region: parts[3], Kind: parts[4], ID: parts[5]}, nil
+	return &store.Position{Created: time.Unix(0, nanos).UTC(), Account: parts[2], Region: parts[3], Kind: parts[4], ID: parts[5]}, nil
 }

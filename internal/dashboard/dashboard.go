@@ -20,6 +20,7 @@ import (
 	"github.com/wsim/wsim/internal/clock"
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/records"
+	"github.com/wsim/wsim/internal/store"
 )
 
 // Phases of a pipeline: the coarse state every long-running operation is in,
@@ -159,12 +160,17 @@ type Source interface {
 	// Scan returns up to limit items after the (account, Region, id) of
 	// after, in that order.
 	Scan(ctx context.Context, after records.Key, limit int) ([]Item, error)
+	// Newest returns up to limit items of sel newest first, after the
+	// position after (nil: from the newest), in store.ListNewest's order.
+	Newest(ctx context.Context, sel store.Selection, after *store.Position, limit int) ([]Item, error)
 }
 
 // Item is one pipeline of a Source, computed only when it is listed.
 type Item struct {
 	Account, Region, ID string
-	At                  func(now time.Time) Pipeline
+	// Position is the item's place in the store's newest-first order.
+	Position store.Position
+	At       func(now time.Time) Pipeline
 }
 
 // KindSource is the Source of a stored kind whose records each have one
@@ -187,12 +193,24 @@ func (s kindSource[T, P]) Scan(ctx context.Context, after records.Key, limit int
 	if err != nil {
 		return nil, err
 	}
+	return s.items(vs), nil
+}
+
+func (s kindSource[T, P]) Newest(ctx context.Context, sel store.Selection, after *store.Position, limit int) ([]Item, error) {
+	vs, err := s.k.Newest(ctx, s.db, sel, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.items(vs), nil
+}
+
+func (s kindSource[T, P]) items(vs []P) []Item {
 	items := make([]Item, len(vs))
 	for i, v := range vs {
 		m := records.MetaOf(v)
-		items[i] = Item{Account: m.Account, Region: m.Region, ID: m.ID, At: func(now time.Time) Pipeline { return s.view(v, now) }}
+		items[i] = Item{Account: m.Account, Region: m.Region, ID: m.ID, Position: s.k.PositionOf(v), At: func(now time.Time) Pipeline { return s.view(v, now) }}
 	}
-	return items, nil
+	return items
 }
 
 // Pipelines is the read model over its sources.
@@ -219,7 +237,10 @@ func (ps *Pipelines) Kinds() []pipeline.Kind {
 // ordered by account, Region and resource id, with its state computed from
 // its plan and the service clock. A filter on the phase is applied at the
 // time of each page, so a page turned after the clock moved may skip or
-// repeat an operation that changed phase in between.
+// repeat an operation that changed phase in between. The account (and its
+// Region) are where the listing starts and ends; the other filters are
+// applied to the operations read, and a page ends once it has left out
+// 1,000 of them, short or even empty, with a NextToken to go on.
 func (ps *Pipelines) List(ctx context.Context, f PipelineFilter) (PipelinePage, error) {
 	if err := f.validate(ps.Kinds()); err != nil {
 		return PipelinePage{}, err
@@ -256,24 +277,34 @@ func (ps *Pipelines) List(ctx context.Context, f PipelineFilter) (PipelinePage, 
 		}
 	}
 	page := PipelinePage{Now: now, Pipelines: []Pipeline{}}
+	var last *Item
+	skipped := 0
 	for {
 		it, err := next(ctx, cursors, f)
 		if err != nil || it == nil {
 			return page, err
 		}
-		if f.Region != "" && it.Region != f.Region || f.ID != "" && it.ID != f.ID {
-			continue // spare computing what the filter drops anyway
-		}
-		p := it.At(now)
-		if !f.matches(p) {
-			continue
-		}
-		if len(page.Pipelines) == limit {
-			last := page.Pipelines[limit-1]
-			page.NextToken = encodePipelineToken(last.Account, last.Region, last.ResourceID)
+		if skipped >= maxSkipped {
+			page.NextToken = encodePipelineToken(last.Account, last.Region, last.ID)
 			return page, nil
 		}
-		page.Pipelines = append(page.Pipelines, p)
+		// The Region and id need no pipeline computed.
+		var p Pipeline
+		ok := (f.Region == "" || it.Region == f.Region) && (f.ID == "" || it.ID == f.ID)
+		if ok {
+			p = it.At(now)
+			ok = f.matches(p)
+		}
+		switch {
+		case !ok:
+			skipped++
+		case len(page.Pipelines) == limit:
+			page.NextToken = encodePipelineToken(last.Account, last.Region, last.ID)
+			return page, nil
+		default:
+			page.Pipelines = append(page.Pipelines, p)
+		}
+		last = it
 	}
 }
 
@@ -454,53 +485,49 @@ func decodePipelineToken(tok string) (records.Key, error) {
 }
 
 // newest lists the pipelines the filter selects by creation, newest first
-// (then by account, Region and id, so the order is total and stable). It
-// needs every selected pipeline, so its cost grows with the number the
-// filter's account and Region hold.
+// (then by account, Region, kind and id, so the order is total and stable),
+// each source's newest first from the store (store.ListNewest), which
+// selects an account and an account's Region itself. The other filters are
+// applied to the pipelines read, and a page ends once it has left out
+// 1,000 of them (see List).
 func (ps *Pipelines) newest(ctx context.Context, f PipelineFilter) (PipelinePage, error) {
 	limit := cmp.Or(f.Limit, DefaultPipelineLimit)
-	var after *Pipeline
-	if f.NextToken != "" {
-		r, err := decodeCatalogToken(f.NextToken)
-		if err != nil {
-			return PipelinePage{}, err
-		}
-		after = &Pipeline{Created: r.Created, Account: r.Account, Region: r.Region, ResourceID: r.ID}
+	after, err := decodeCatalogToken(f.NextToken)
+	if err != nil {
+		return PipelinePage{}, err
 	}
-	all := PipelinePage{Pipelines: []Pipeline{}}
-	for g := (PipelineFilter{Account: f.Account, Region: f.Region, Kind: f.Kind, Phase: f.Phase, ID: f.ID, Limit: MaxPipelineLimit}); ; {
-		page, err := ps.List(ctx, g)
-		if err != nil {
-			return PipelinePage{}, err
-		}
-		if all.Now.IsZero() {
-			all.Now = page.Now
-		}
-		all.Pipelines = append(all.Pipelines, page.Pipelines...)
-		if page.NextToken == "" {
-			break
-		}
-		g.NextToken = page.NextToken
+	now, err := ps.clock.Now(ctx)
+	if err != nil {
+		return PipelinePage{}, err
 	}
-	compare := func(a, b Pipeline) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
+	sel, _ := selection(f.Account, f.Region)
+	var streams []*newestStream[Item]
+	for _, s := range ps.sources {
+		if f.Kind != "" && !slices.Contains(s.Kinds(), f.Kind) {
+			continue
 		}
-		return cmp.Or(strings.Compare(a.Account, b.Account), strings.Compare(a.Region, b.Region), strings.Compare(a.ResourceID, b.ResourceID))
+		streams = append(streams, newStream(after, func(ctx context.Context, after *store.Position, limit int) ([]positioned[Item], error) {
+			items, err := s.Newest(ctx, sel, after, limit)
+			out := make([]positioned[Item], len(items))
+			for i, it := range items {
+				out[i] = positioned[Item]{pos: it.Position, val: it}
+			}
+			return out, err
+		}))
 	}
-	slices.SortFunc(all.Pipelines, compare)
-	start := 0
-	if after != nil {
-		start, _ = slices.BinarySearchFunc(all.Pipelines, *after, compare)
-		if start < len(all.Pipelines) && compare(all.Pipelines[start], *after) == 0 {
-			start++
+	pipelines, next, err := pageNewest(ctx, streams, limit, func(e positioned[Item]) (Pipeline, bool, error) {
+		if f.Region != "" && e.pos.Region != f.Region || f.ID != "" && e.pos.ID != f.ID {
+			return Pipeline{}, false, nil
 		}
+		p := e.val.At(now)
+		return p, f.matches(p), nil
+	})
+	if err != nil {
+		return PipelinePage{}, err
 	}
-	end := min(start+limit, len(all.Pipelines))
-	page := PipelinePage{Now: all.Now, Pipelines: append([]Pipeline{}, all.Pipelines[start:end]...)}
-	if end < len(all.Pipelines) {
-		last := page.Pipelines[len(page.Pipelines)-1]
-		page.NextToken = encodeCatalogToken(Resource{Created: last.Created, Account: last.Account, Region: last.Region, ID: last.ResourceID})
+	page := PipelinePage{Now: now, Pipelines: pipelines}
+	if next != nil {
+		page.NextToken = encodeCatalogToken(*next)
 	}
 	return page, nil
 }

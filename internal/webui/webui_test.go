@@ -107,6 +107,28 @@ func TestRenderEmpty(t *testing.T) {
 	}
 }
 
+// TestRenderEmptyPageWithMore checks that a page that stopped early with
+// nothing to show says that the next page looks further, not that nothing
+// matches.
+func TestRenderEmptyPageWithMore(t *testing.T) {
+	var b strings.Builder
+	err := Render(&b, Page{Pipelines: dashboard.PipelinePage{Now: now, NextToken: "p"}, Catalog: dashboard.CatalogPage{NextToken: "r"}, Profile: "quick"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, want := range []string{"None of the pipelines this page looked through match", "None of the resources this page looked through match", "Next page of pipelines", "Next page of resources"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	for _, wrong := range []string{"No pipelines match", "No resources match"} {
+		if strings.Contains(got, wrong) {
+			t.Errorf("dashboard says %q though more may match", wrong)
+		}
+	}
+}
+
 func resource(kind, id string, mod func(*dashboard.Resource)) dashboard.Resource {
 	r := dashboard.Resource{Kind: kind, Account: "111122223333", Region: "us-east-1", ID: id, Created: now.Add(-time.Hour)}
 	if mod != nil {
