@@ -121,6 +121,9 @@ type sqliteStore struct {
 
 	// cache serves Get without the database; this process owns the file.
 	cache *readCache
+	// newest are ListNewest's statements, prepared on first use
+	// (sqlite_newest.go).
+	newest sqliteNewestStmts
 }
 
 // sqliteCacheBytes bounds the read cache, in bytes as recordCost counts

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -29,6 +32,34 @@ const (
 	sqliteNewestRegions = `SELECT region FROM scope_counts WHERE account = ?1 AND kind = ?2 ORDER BY region`
 )
 
+// sqliteNewestStmts are ListNewest's statements, prepared on the read pool
+// the first time it is called: parsing them took a quarter of a page.
+type sqliteNewestStmts struct {
+	once  sync.Once
+	err   error
+	stmts map[string]*sql.Stmt
+}
+
+// newestQuery runs q, one of the constants above, prepared.
+func (s *sqliteStore) newestQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	n := &s.newest
+	n.once.Do(func() {
+		n.stmts = map[string]*sql.Stmt{}
+		for _, q := range []string{sqliteNewestTiesByID, sqliteNewestTiesByScope, sqliteNewestOlder, sqliteNewestScopeTies, sqliteNewestScopeOlder, sqliteNewestRegions} {
+			st, err := s.rdb.PrepareContext(context.Background(), q)
+			if err != nil {
+				n.err = fmt.Errorf("store: prepare %q: %w", q, err)
+				return
+			}
+			n.stmts[q] = st
+		}
+	})
+	if n.err != nil {
+		return nil, n.err
+	}
+	return n.stmts[q].QueryContext(ctx, args...)
+}
+
 // ListNewest reads through the read pool, as ListKind does.
 func (s *sqliteStore) ListNewest(ctx context.Context, kind string, sel Selection, after *Position, limit int) ([]*Record, error) {
 	if s.readClosed.Load() {
@@ -52,7 +83,7 @@ func (s *sqliteStore) newestTies(ctx context.Context, kind string, sc *Scope, cr
 	case b.pastScope:
 		q = sqliteNewestTiesByScope
 	}
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	rows, err := s.newestQuery(ctx, q, args...)
 	if err != nil {
 		return nil, sqliteFail("list newest", err)
 	}
@@ -68,7 +99,7 @@ func (s *sqliteStore) newestOlder(ctx context.Context, kind string, sc *Scope, b
 	if sc != nil {
 		q, args = sqliteNewestScopeOlder, []any{sc.Account, sc.Region, kind, end, sqliteLimit(limit)}
 	}
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	rows, err := s.newestQuery(ctx, q, args...)
 	if err != nil {
 		return nil, sqliteFail("list newest", err)
 	}
@@ -76,7 +107,7 @@ func (s *sqliteStore) newestOlder(ctx context.Context, kind string, sc *Scope, b
 }
 
 func (s *sqliteStore) newestRegions(ctx context.Context, account, kind string) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, sqliteNewestRegions, account, kind)
+	rows, err := s.newestQuery(ctx, sqliteNewestRegions, account, kind)
 	if err != nil {
 		return nil, sqliteFail("list newest", err)
 	}
