@@ -121,19 +121,29 @@ func (p *pgStore) listenOnce(ctx context.Context, s *pgSettings) error {
 	if _, err := conn.Exec(ctx, `DELETE FROM listeners l WHERE NOT `+pgListening); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, `INSERT INTO listeners (pid, seen) SELECT pg_backend_pid(), v FROM setting_version
-		ON CONFLICT (pid) DO UPDATE SET seen = excluded.seen`); err != nil {
+	var last int64 // the version recorded as seen
+	if err := conn.QueryRow(ctx, `INSERT INTO listeners (pid, seen) SELECT pg_backend_pid(), v FROM setting_version
+		ON CONFLICT (pid) DO UPDATE SET seen = excluded.seen RETURNING seen`).Scan(&last); err != nil {
 		return err
 	}
 	s.invalidate(true)
 	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
+		// The channel is the database's: stores in other schemas notify
+		// it too, so a notification only says that some version moved.
+		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err
 		}
-		v, err := strconv.ParseInt(n.Payload, 10, 64)
-		if err != nil {
-			return fmt.Errorf("store: PostgreSQL: notification %q: %w", n.Payload, err)
+		// The version is this schema's own, read before the copy is
+		// dropped: every change up to it committed before the drop, so
+		// nothing read after the drop is older than it. A payload would
+		// be another schema's version as often as this one's.
+		var v int64
+		if err := conn.QueryRow(ctx, `SELECT v FROM setting_version`).Scan(&v); err != nil {
+			return err
+		}
+		s.invalidate(true)
+		if v <= last {
+			continue // another schema's change, or one already recorded
 		}
 		s.mu.Lock()
 		hook := s.seen
@@ -141,10 +151,10 @@ func (p *pgStore) listenOnce(ctx context.Context, s *pgSettings) error {
 		if hook != nil {
 			hook(v)
 		}
-		s.invalidate(true)
 		if _, err := conn.Exec(ctx, `UPDATE listeners SET seen = $1 WHERE pid = pg_backend_pid()`, v); err != nil {
 			return err
 		}
+		last = v
 	}
 }
 

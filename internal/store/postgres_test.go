@@ -374,6 +374,30 @@ func TestPostgresSettingsSeenAtOnceAcrossReplicas(t *testing.T) {
 		}
 	}
 	k := Key{Kind: "setting", ID: "clock"}
+	// A store of another schema in the same database changes its own
+	// settings all along: its notifications reach these replicas too, and
+	// its versions (ahead of theirs) must not pass for theirs.
+	foreign, err := Open(ctx, pgTestDSN(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { foreign.Close() })
+	stop := make(chan struct{})
+	foreignDone := make(chan struct{})
+	go func() {
+		defer close(foreignDone)
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			foreign.Update(ctx, func(tx Tx) error {
+				return tx.Put(ctx, &Record{Key: Key{Kind: "setting", ID: "other"}, Body: []byte(strconv.Itoa(n))})
+			})
+		}
+	}()
+	defer func() { close(stop); <-foreignDone }()
 	for i := range 40 {
 		w, r := i%2, 1-i%2
 		for range 3 {
