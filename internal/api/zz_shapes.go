@@ -7933,13 +7933,20 @@ type Workspace struct {
 	RelatedWorkspaces           []RelatedWorkspaceProperties  `json:"RelatedWorkspaces,omitzero"`
 	DataReplicationSettings     *DataReplicationSettings      `json:"DataReplicationSettings,omitzero"`
 	StandbyWorkspacesProperties []StandbyWorkspacesProperties `json:"StandbyWorkspacesProperties,omitzero"`
+	// Encoded, when set, is what AppendJSON writes verbatim: the item's
+	// JSON made earlier from the same values, which a page of items kept
+	// with their records writes without encoding them again.
+	Encoded []byte `json:"-"`
 }
 
 // AppendJSON appends the JSON encoding of v to b, byte for byte what
-// encoding/json writes for it.
+// encoding/json writes for it, or v.Encoded when set.
 func (v *Workspace) AppendJSON(b []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
+	}
+	if v.Encoded != nil {
+		return append(b, v.Encoded...)
 	}
 	sep := byte('{')
 	if v.WorkspaceId != nil {
@@ -8223,13 +8230,20 @@ type WorkspaceBundle struct {
 	CreationTime    *Timestamp   `json:"CreationTime,omitzero"`
 	State           *string      `json:"State,omitzero"`
 	BundleType      *string      `json:"BundleType,omitzero"`
+	// Encoded, when set, is what AppendJSON writes verbatim: the item's
+	// JSON made earlier from the same values, which a page of items kept
+	// with their records writes without encoding them again.
+	Encoded []byte `json:"-"`
 }
 
 // AppendJSON appends the JSON encoding of v to b, byte for byte what
-// encoding/json writes for it.
+// encoding/json writes for it, or v.Encoded when set.
 func (v *WorkspaceBundle) AppendJSON(b []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
+	}
+	if v.Encoded != nil {
+		return append(b, v.Encoded...)
 	}
 	sep := byte('{')
 	if v.BundleId != nil {
@@ -8414,13 +8428,20 @@ type WorkspaceDirectory struct {
 	ActiveDirectoryConfig          *ActiveDirectoryConfig              `json:"ActiveDirectoryConfig,omitzero"`
 	StreamingProperties            *StreamingProperties                `json:"StreamingProperties,omitzero"`
 	ErrorMessage                   *string                             `json:"ErrorMessage,omitzero"`
+	// Encoded, when set, is what AppendJSON writes verbatim: the item's
+	// JSON made earlier from the same values, which a page of items kept
+	// with their records writes without encoding them again.
+	Encoded []byte `json:"-"`
 }
 
 // AppendJSON appends the JSON encoding of v to b, byte for byte what
-// encoding/json writes for it.
+// encoding/json writes for it, or v.Encoded when set.
 func (v *WorkspaceDirectory) AppendJSON(b []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
+	}
+	if v.Encoded != nil {
+		return append(b, v.Encoded...)
 	}
 	sep := byte('{')
 	if v.DirectoryId != nil {
@@ -8645,13 +8666,20 @@ type WorkspaceImage struct {
 	OwnerAccountId  *string          `json:"OwnerAccountId,omitzero"`
 	Updates         *UpdateResult    `json:"Updates,omitzero"`
 	ErrorDetails    []ErrorDetails   `json:"ErrorDetails,omitzero"`
+	// Encoded, when set, is what AppendJSON writes verbatim: the item's
+	// JSON made earlier from the same values, which a page of items kept
+	// with their records writes without encoding them again.
+	Encoded []byte `json:"-"`
 }
 
 // AppendJSON appends the JSON encoding of v to b, byte for byte what
-// encoding/json writes for it.
+// encoding/json writes for it, or v.Encoded when set.
 func (v *WorkspaceImage) AppendJSON(b []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
+	}
+	if v.Encoded != nil {
+		return append(b, v.Encoded...)
 	}
 	sep := byte('{')
 	if v.ImageId != nil {
@@ -9050,13 +9078,20 @@ type WorkspacesIpGroup struct {
 	GroupName *string      `json:"groupName,omitzero"`
 	GroupDesc *string      `json:"groupDesc,omitzero"`
 	UserRules []IpRuleItem `json:"userRules,omitzero"`
+	// Encoded, when set, is what AppendJSON writes verbatim: the item's
+	// JSON made earlier from the same values, which a page of items kept
+	// with their records writes without encoding them again.
+	Encoded []byte `json:"-"`
 }
 
 // AppendJSON appends the JSON encoding of v to b, byte for byte what
-// encoding/json writes for it.
+// encoding/json writes for it, or v.Encoded when set.
 func (v *WorkspacesIpGroup) AppendJSON(b []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
+	}
+	if v.Encoded != nil {
+		return append(b, v.Encoded...)
 	}
 	sep := byte('{')
 	if v.GroupId != nil {

@@ -399,6 +399,9 @@ func (g *generator) shapes(b *bytes.Buffer) error {
 			}
 			fmt.Fprintf(&body, "\t%s %s `json:\"%s,omitzero\"`\n", exported(mn), t, mn)
 		}
+		if cachedAnswers[name] {
+			body.WriteString("\t// Encoded, when set, is what AppendJSON writes verbatim: the item's\n\t// JSON made earlier from the same values, which a page of items kept\n\t// with their records writes without encoding them again.\n\tEncoded []byte `json:\"-\"`\n")
+		}
 		body.WriteString("}\n\n")
 		if g.outputs[name] {
 			if err := g.encoder(&body, name, s); err != nil {
@@ -425,16 +428,34 @@ func (g *generator) shapes(b *bytes.Buffer) error {
 	return nil
 }
 
+// cachedAnswers are the output shapes that list operations answer a page
+// of, whose encodings are kept with the records they are made from: for
+// them, encoding the items was most of a page's cost.
+var cachedAnswers = map[string]bool{
+	"WorkspaceDirectory": true,
+	"WorkspaceImage":     true,
+	"WorkspaceBundle":    true,
+	"Workspace":          true,
+	"WorkspacesIpGroup":  true,
+}
+
 // encoder writes the AppendJSON method of one response structure: the bytes
 // encoding/json would write for it (members in declaration order, nil
 // members omitted, map keys sorted), without reflection, which a page of
 // records spends most of its encoding time on.
 func (g *generator) encoder(b *bytes.Buffer, name string, s *shape) error {
 	tn := g.typeName[name]
-	fmt.Fprintf(b, "// AppendJSON appends the JSON encoding of v to b, byte for byte what\n// encoding/json writes for it.\nfunc (v *%s) AppendJSON(b []byte) []byte {\n\tif v == nil {\n\t\treturn append(b, \"null\"...)\n\t}\n", tn)
+	doc := "// AppendJSON appends the JSON encoding of v to b, byte for byte what\n// encoding/json writes for it.\n"
+	if cachedAnswers[name] {
+		doc = "// AppendJSON appends the JSON encoding of v to b, byte for byte what\n// encoding/json writes for it, or v.Encoded when set.\n"
+	}
+	fmt.Fprintf(b, "%sfunc (v *%s) AppendJSON(b []byte) []byte {\n\tif v == nil {\n\t\treturn append(b, \"null\"...)\n\t}\n", doc, tn)
 	if len(s.Order) == 0 {
 		b.WriteString("\treturn append(b, \"{}\"...)\n}\n\n")
 		return nil
+	}
+	if cachedAnswers[name] {
+		b.WriteString("\tif v.Encoded != nil {\n\t\treturn append(b, v.Encoded...)\n\t}\n")
 	}
 	b.WriteString("\tsep := byte('{')\n")
 	for _, mn := range s.Order {
