@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -108,6 +109,15 @@ type pgStore struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
 	stats  pgStats
+	// lane keeps a transaction that PostgreSQL aborted for a serialization
+	// conflict from colliding again with this replica's other writers:
+	// every attempt holds it shared, and one that runs fn again after a
+	// serialization failure holds it alone. Without it, writers that
+	// raise one counter (every insert into a scope raises its count) kept
+	// aborting each other, and one could lose all its attempts in a row.
+	// Other replicas' writers may still collide with it, within
+	// pgMaxAttempts.
+	lane sync.RWMutex
 	// settings holds the records outside every account.
 	settings *pgSettings
 }

@@ -64,7 +64,7 @@ func (p *pgStore) Update(ctx context.Context, fn func(Tx) error) error {
 	lone := true
 	failures := 0
 	for {
-		err, outcome := p.attempt(ctx, fn, lone)
+		err, outcome := p.attempt(ctx, fn, lone, failures > 0)
 		switch outcome {
 		case pgDone:
 			return err
@@ -95,8 +95,26 @@ func (p *pgStore) Update(ctx context.Context, fn func(Tx) error) error {
 }
 
 // attempt runs fn once, as a lone insert if lone and fn's first call is an
-// Insert, else serializable.
-func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, lone bool) (error, pgOutcome) {
+// Insert, else serializable; alone if alone (see pgStore.lane).
+func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, lone, alone bool) (error, pgOutcome) {
+	if alone {
+		p.lane.Lock()
+	} else {
+		p.lane.RLock()
+	}
+	locked := true
+	unlock := func() {
+		if !locked {
+			return
+		}
+		locked = false
+		if alone {
+			p.lane.Unlock()
+		} else {
+			p.lane.RUnlock()
+		}
+	}
+	defer unlock()
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
 		err = pgFail(ctx, "connect", err)
@@ -132,6 +150,7 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, lone bool) (er
 		return ferr, pgDone
 	}
 	err, outcome := t.commit()
+	unlock()
 	if err == nil && t.notified > 0 {
 		err = p.awaitSettings(ctx, t.notified)
 	}
