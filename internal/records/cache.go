@@ -22,9 +22,10 @@ type decoded struct {
 
 // decodedCost estimates the memory of an entry: the body it was decoded
 // from, the decoded value (Go values of JSON documents take about twice
-// their text) and the key.
+// their text), the answer it may keep (at most maxAnswer of the body) and
+// the key.
 func decodedCost(k store.Key, d decoded) int64 {
-	return int64(3*len(d.body) + len(k.Account) + len(k.Region) + len(k.Kind) + len(k.ID) + 256)
+	return int64(3*len(d.body) + maxAnswer(len(d.body)) + len(k.Account) + len(k.Region) + len(k.Kind) + len(k.ID) + 256)
 }
 
 func newDecodeCache(maxBytes int64) *decodeCache {

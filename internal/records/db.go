@@ -37,6 +37,8 @@ type Meta struct {
 	// version is the store version read, which a write back must carry; it
 	// is meaningful only for values read through a Tx.
 	version int64
+	// answers is set for values the decode cache shares (see Answer).
+	answers *answerSlot
 }
 
 func (m *Meta) meta() *Meta { return m }

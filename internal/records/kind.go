@@ -61,8 +61,11 @@ func (k *Kind[T, P]) decode(r Reader, rec *store.Record) (P, error) {
 	if err := json.Unmarshal(rec.Body, p); err != nil {
 		return nil, fmt.Errorf("decode %s %s/%s/%s: %w", k.Name, rec.Account, rec.Region, rec.ID, err)
 	}
-	*p.meta() = Meta{Account: rec.Account, Region: rec.Region, ID: rec.ID, Name: rec.Name, Created: rec.Created, version: rec.Version}
+	m := p.meta()
+	*m = Meta{Account: rec.Account, Region: rec.Region, ID: rec.ID, Name: rec.Name, Created: rec.Created, version: rec.Version}
 	if c != nil {
+		// Only a shared value, which no reader changes, may keep its answer.
+		m.answers = &answerSlot{owner: m, limit: maxAnswer(len(rec.Body))}
 		c.remember(rec, p)
 	}
 	return p, nil
