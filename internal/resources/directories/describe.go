@@ -45,6 +45,7 @@ func (s *Service) DescribeWorkspaceDirectories(ctx context.Context, in *api.Desc
 	views := make([]directoryView, len(page))
 	for i, d := range page {
 		out.Directories[i] = toAPI(d, req.Now, &views[i])
+		out.Directories[i].Encoded = records.Encoded(&d.Meta, views[i].answerKey(), &out.Directories[i])
 	}
 	if more {
 		out.NextToken = records.EncodeToken(records.Directories.Name, page[len(page)-1].ID)
@@ -145,6 +146,16 @@ func filters(in *api.DescribeWorkspaceDirectoriesInput) (func(*records.Directory
 type directoryView struct {
 	state, iamRole, idcApplication, errorMessage string
 	idc                                          api.IDCConfig
+}
+
+// answerKey is what a directory's answer depends on besides its record:
+// the state and the error message toAPI computed from the clock. Every
+// other member is read from the record or derived from it alone.
+func (v *directoryView) answerKey() string {
+	if v.errorMessage == "" {
+		return v.state
+	}
+	return v.state + "\x00" + v.errorMessage
 }
 
 // toAPI is the directory as DescribeWorkspaceDirectories shows it at now,

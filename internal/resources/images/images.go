@@ -98,6 +98,29 @@ func refAPI(ref *records.ImageRef, now time.Time) api.WorkspaceImage {
 	return out
 }
 
+// answerKey is what the answer of an image depends on besides its record:
+// whether the caller owns it, and the members toAPI computed from the
+// clock (its state, its error, its Updates). Every other member is read
+// from the record alone, the owner's account id and creation date included,
+// which an account it is shared with sees too.
+func answerKey(ref *records.ImageRef, item *api.WorkspaceImage) string {
+	seen := "s"
+	if ref.Owned {
+		seen = "o"
+	}
+	switch u := item.Updates; {
+	case u == nil:
+	case *u.UpdateAvailable:
+		seen += "u"
+	default:
+		seen += "n"
+	}
+	if item.ErrorCode == nil {
+		return seen + *item.State
+	}
+	return seen + *item.State + "\x00" + *item.ErrorCode + "\x00" + *item.ErrorMessage
+}
+
 // notOwner is the answer to an owner-only operation on an image that another
 // account shared with the caller.
 func notOwner(img *records.Image, what string) error {
@@ -180,6 +203,8 @@ func (s *Service) DescribeWorkspaceImages(ctx context.Context, in *api.DescribeW
 	out := &api.DescribeWorkspaceImagesOutput{Images: make([]api.WorkspaceImage, 0, len(refs)), NextToken: next}
 	for _, r := range refs {
 		out.Images = append(out.Images, refAPI(r, req.Now))
+		item := &out.Images[len(out.Images)-1]
+		item.Encoded = records.Encoded(&r.Image.Meta, answerKey(r, item), item)
 	}
 	return out, nil
 }

@@ -104,6 +104,8 @@ func toAPI(groups []*records.IPGroup) []api.WorkspacesIpGroup {
 		if g.Description != "" {
 			out[i].GroupDesc = &g.Description
 		}
+		// A group's answer depends on nothing but its record: its key is "".
+		out[i].Encoded = records.Encoded(&g.Meta, "", &out[i])
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wsim/wsim/internal/api"
 	"github.com/wsim/wsim/internal/kit"
@@ -62,6 +63,11 @@ func (s *Service) DescribeWorkspaces(ctx context.Context, in *api.DescribeWorksp
 	views := make([]workspaceView, len(page))
 	for i, w := range page {
 		out.Workspaces[i] = toAPI(w, req.Now, statuses[i], &views[i])
+		// The key is made in a buffer of this frame: it is only compared
+		// (and copied when kept), so a short one costs no allocation.
+		var buf [64]byte
+		key := answerKey(buf[:0], w, req.Now, statuses[i])
+		out.Workspaces[i].Encoded = records.Encoded(&w.Meta, string(key), &out.Workspaces[i])
 	}
 	if more {
 		out.NextToken = records.EncodeToken(records.Workspaces.Name, page[len(page)-1].ID)
@@ -122,4 +128,37 @@ func (s *Service) page(ctx context.Context, req kit.Request, ids []string, after
 		}
 		from = batch[len(batch)-1].ID
 	}
+}
+
+// answerKey appends to b what the answer of a WorkSpace whose status at now
+// is st depends on besides its record: the outcome at now of every plan
+// toAPI reads. Its state and error come from st; its address, subnet and
+// computer name from whether its launch succeeded; its properties and
+// ModificationStates from whether each modification is in flight (and in
+// which state), done or failed. Every other member is read from the record.
+func answerKey(b []byte, w *records.Workspace, now time.Time, st pipeline.Status) []byte {
+	b = append(b, st.State...)
+	if st.Failed {
+		b = append(b, 0)
+		b = append(b, st.ErrorCode...)
+		b = append(b, 0)
+		b = append(b, st.ErrorMessage...)
+	}
+	b = append(b, 0)
+	if launched(w, now) {
+		b = append(b, 'L')
+	}
+	for i := range w.Modifications {
+		ms := w.Modifications[i].Plan.At(now)
+		b = append(b, 0)
+		switch {
+		case !ms.Done:
+			b = append(b, ms.State...)
+		case ms.Failed:
+			b = append(b, '!')
+		default:
+			b = append(b, '+')
+		}
+	}
+	return b
 }
