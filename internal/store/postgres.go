@@ -118,6 +118,8 @@ type pgStore struct {
 	// Other replicas' writers may still collide with it, within
 	// pgMaxAttempts.
 	lane sync.RWMutex
+	// group is the queue of lone inserts waiting for a batch.
+	group pgGroup
 	// settings holds the records outside every account.
 	settings *pgSettings
 }
@@ -125,6 +127,9 @@ type pgStore struct {
 // pgStats counts what Update did, for tests and benchmarks.
 type pgStats struct {
 	serializationFailures atomic.Int64
+	// batches and batched count the batches of lone inserts committed and
+	// the records they held; largest is the largest such batch.
+	batches, batched, largest atomic.Int64
 }
 
 // openPostgres opens a pool on dsn. timeout is the deadline every call gets

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -383,6 +384,141 @@ func TestPostgresRetriesRunAlone(t *testing.T) {
 	}
 	if list, err := s.List(ctx, Scope{"1", "us-east-1", "workspace"}, "", 0); err != nil || len(list) != 2*writers*each {
 		t.Fatalf("List: %d records, %v; want %d", len(list), err, 2*writers*each)
+	}
+}
+
+// waitGroupQueue waits until p's queue of lone inserts holds n records
+// and pgGroupWriters writers are busy.
+func waitGroupQueue(t *testing.T, p *pgStore, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.group.mu.Lock()
+		queued, writers := len(p.group.queue), p.group.writers
+		p.group.mu.Unlock()
+		if queued == n && writers == pgGroupWriters {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lone inserts queued and %d writers, want %d and %d", queued, writers, n, pgGroupWriters)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// busyWriters makes every batch writer of s take a lone insert of its own
+// (into account 2) and wait with it, for a test that holds the lane: the
+// lone inserts after them queue. wg is done when those inserts are.
+func busyWriters(t *testing.T, s Store, wg *sync.WaitGroup) {
+	t.Helper()
+	p := pgInner(t, s)
+	for i := range pgGroupWriters {
+		wg.Go(func() { wantErr(t, "filler", insert(t, s, rec("2", fmt.Sprintf("filler-%d", i), ""), 0), nil) })
+		// The next waits until a writer has taken this one.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			p.group.mu.Lock()
+			writers, queued := p.group.writers, len(p.group.queue)
+			p.group.mu.Unlock()
+			if writers == i+1 && queued == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("filler %d: %d writers, %d queued", i, writers, queued)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// TestPostgresLoneInsertsBatch holds the store's lane, so that the batch
+// writers wait, and checks that the lone inserts queued meanwhile commit
+// together, within their quota, each answered as alone: one a duplicate
+// key, one a taken name, those past the quota refused.
+func TestPostgresLoneInsertsBatch(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	s, err := Open(ctx, dsn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	p := pgInner(t, s)
+	wantErr(t, "taken name", insert(t, s, rec("1", "first", "taken"), 0), nil)
+
+	p.lane.Lock()
+	var wg sync.WaitGroup
+	busyWriters(t, s, &wg)
+	const n, quota = 20, 12
+	errs := make([]error, n)
+	for i := range n {
+		var r *Record
+		switch i {
+		case 0, 1:
+			r = rec("1", "twice", "")
+		case 2:
+			r = rec("1", "clash", "taken")
+		default:
+			r = rec("1", fmt.Sprintf("ws-%02d", i), "")
+		}
+		wg.Go(func() { errs[i] = insert(t, s, r, quota) })
+	}
+	waitGroupQueue(t, p, n)
+	p.lane.Unlock()
+	wg.Wait()
+
+	var ok, twice, full int
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case i <= 1 && errors.Is(err, ErrAlreadyExists):
+			twice++
+		case i == 2:
+			wantErr(t, "taken name", err, ErrNameTaken)
+		case errors.Is(err, ErrLimitExceeded):
+			full++
+		default:
+			t.Errorf("insert %d: %v", i, err)
+		}
+	}
+	// "first" and one of "twice" count against the quota of 12.
+	if ok != quota-1 || twice != 1 || full != n-quota-1 {
+		t.Fatalf("%d inserted, %d duplicates, %d over the quota; want %d, 1, %d", ok, twice, full, quota-1, n-quota-1)
+	}
+	counted, stored := pgCounts(t, dsn)
+	if !mapsEqual(counted, stored) || stored["1/us-east-1/workspace"] != quota {
+		t.Fatalf("scope_counts %v, records %v; want %d in account 1", counted, stored, quota)
+	}
+	if l := p.stats.largest.Load(); l < quota-2 {
+		t.Fatalf("largest batch %d records, want the %d queued together", l, quota-2)
+	}
+}
+
+// TestPostgresQueuedInsertCancelled cancels a lone insert while it waits
+// in the queue: its caller hears the cancellation and the record is never
+// written.
+func TestPostgresQueuedInsertCancelled(t *testing.T) {
+	ctx := context.Background()
+	s := openPostgresTest(t)
+	p := pgInner(t, s)
+	p.lane.Lock()
+	var wg sync.WaitGroup
+	busyWriters(t, s, &wg)
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() {
+		done <- s.Update(cctx, func(tx Tx) error { return tx.Insert(cctx, rec("1", "cancelled", ""), 0) })
+	}()
+	waitGroupQueue(t, p, 1)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled insert: %v, want context.Canceled", err)
+	}
+	p.lane.Unlock()
+	wg.Wait()
+	if _, err := s.Get(ctx, rec("1", "cancelled", "").Key); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("cancelled insert written: %v", err)
 	}
 }
 

@@ -55,24 +55,37 @@ const (
 	pgDone         pgOutcome = iota // committed, or failed for good
 	pgRetry                         // a serialization failure: run fn again after a pause
 	pgSerializable                  // not a lone insert: run fn again, serializable
+	pgLoneInsert                    // a batch of lone inserts was rolled back: run fn again alone
+)
+
+// The ways an attempt runs fn, the first first.
+type pgMode int
+
+const (
+	pgGrouped          pgMode = iota // a lone insert joins a batch (postgres_group.go)
+	pgLoneAlone                      // a lone insert in a transaction of its own
+	pgSerializableMode               // a serializable transaction
 )
 
 func (p *pgStore) Update(ctx context.Context, fn func(Tx) error) error {
 	if p.closed.Load() {
 		return errClosed
 	}
-	lone := true
+	mode := pgGrouped
 	failures := 0
 	for {
-		err, outcome := p.attempt(ctx, fn, lone, failures > 0)
+		err, outcome := p.attempt(ctx, fn, mode, failures > 0)
 		switch outcome {
 		case pgDone:
 			return err
-		case pgSerializable:
+		case pgSerializable, pgLoneInsert:
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			lone = false
+			mode = pgSerializableMode
+			if outcome == pgLoneInsert {
+				mode = pgLoneAlone
+			}
 			continue
 		}
 		failures++
@@ -94,39 +107,14 @@ func (p *pgStore) Update(ctx context.Context, fn func(Tx) error) error {
 	}
 }
 
-// attempt runs fn once, as a lone insert if lone and fn's first call is an
-// Insert, else serializable; alone if alone (see pgStore.lane).
-func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, lone, alone bool) (error, pgOutcome) {
-	if alone {
-		p.lane.Lock()
-	} else {
-		p.lane.RLock()
-	}
-	locked := true
-	unlock := func() {
-		if !locked {
-			return
-		}
-		locked = false
-		if alone {
-			p.lane.Unlock()
-		} else {
-			p.lane.RUnlock()
-		}
-	}
-	defer unlock()
-	conn, err := p.pool.Acquire(ctx)
-	if err != nil {
-		err = pgFail(ctx, "connect", err)
-		if ctx.Err() == nil && errors.Is(err, ErrUnavailable) && pgconn.SafeToRetry(err) {
-			return err, pgRetry
-		}
-		return err, pgDone
-	}
-	// A connection left inside a transaction (a ROLLBACK that failed) is
-	// closed by Release rather than handed out again.
-	defer conn.Release()
-	t := &pgTx{p: p, conn: conn, ctx: ctx, lone: lone}
+// attempt runs fn once in mode: as a lone insert (grouped or not) unless
+// mode is serializable and if fn's first call is an Insert, else
+// serializable; alone if alone (see pgStore.lane). The connection and the
+// lane are taken with fn's first statement, so a lone insert that joins a
+// batch holds neither.
+func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, mode pgMode, alone bool) (error, pgOutcome) {
+	t := &pgTx{p: p, ctx: ctx, lone: mode != pgSerializableMode, group: mode == pgGrouped, alone: alone}
+	defer t.release()
 	ferr := func() error {
 		defer func() {
 			if v := recover(); v != nil {
@@ -145,12 +133,19 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, lone, alone bo
 	case t.restart:
 		t.rollback()
 		return errRestart, pgSerializable
+	case ferr != nil && t.queued != nil:
+		// fn may have failed because the queued insert said nil: it runs
+		// again with an insert that answers at once.
+		return ferr, pgLoneInsert
 	case ferr != nil:
 		t.rollback()
 		return ferr, pgDone
+	case t.queued != nil:
+		// Nothing was sent: the record waits for a batch.
+		return p.insertGrouped(ctx, t.queued, t.quota)
 	}
 	err, outcome := t.commit()
-	unlock()
+	t.release()
 	if err == nil && t.notified > 0 {
 		err = p.awaitSettings(ctx, t.notified)
 	}
@@ -161,14 +156,21 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, lone, alone bo
 // serialization failure any of its statements hit, so that Update retries
 // even if fn wraps or ignores the error.
 type pgTx struct {
-	p    *pgStore
-	conn *pgxpool.Conn
+	p *pgStore
+	// conn is the connection the transaction runs on, taken (with the
+	// lane, shared or alone) by its first statement.
+	conn  *pgxpool.Conn
+	alone bool
 	// ctx is the Update's context, which carries the store's deadline.
 	ctx context.Context
 	// begun says BEGIN was sent; lone that this attempt may be a lone
 	// insert (READ COMMITTED), until a call says otherwise.
 	begun, lone bool
-	calls       int
+	// group says a lone insert is queued for a batch rather than sent;
+	// queued is that record.
+	group  bool
+	queued *Record
+	calls  int
 	// pending is the scope whose count the commit of a lone insert raises,
 	// within quota (0: none).
 	pending *Scope
@@ -225,9 +227,50 @@ func (t *pgTx) fail(ctx context.Context, op string, err error) error {
 	return pgFail(ctx, op, err)
 }
 
+// start takes the lane and a connection for the first statement.
+func (t *pgTx) start(ctx context.Context) error {
+	if t.alone {
+		t.p.lane.Lock()
+	} else {
+		t.p.lane.RLock()
+	}
+	conn, err := t.p.pool.Acquire(ctx)
+	if err != nil {
+		// The caller's fail makes a connection refused before anything
+		// was sent a failure after which fn runs again.
+		t.unlock()
+		return err
+	}
+	t.conn = conn
+	return nil
+}
+
+func (t *pgTx) unlock() {
+	if t.alone {
+		t.p.lane.Unlock()
+	} else {
+		t.p.lane.RUnlock()
+	}
+}
+
+// release gives back the connection and the lane, once the transaction has
+// ended. A connection left inside a transaction (a ROLLBACK that failed) is
+// closed by Release rather than handed out again.
+func (t *pgTx) release() {
+	if t.conn == nil {
+		return
+	}
+	t.conn.Release()
+	t.conn = nil
+	t.unlock()
+}
+
 // send sends sql as the transaction's first statement, behind its BEGIN,
 // in one round trip. The caller reads BEGIN's result, then sql's.
-func (t *pgTx) send(ctx context.Context, sql string, args []any) pgx.BatchResults {
+func (t *pgTx) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	if err := t.start(ctx); err != nil {
+		return nil, err
+	}
 	begin := pgBeginSerializable
 	if t.lone {
 		begin = pgBeginReadCommitted
@@ -237,14 +280,17 @@ func (t *pgTx) send(ctx context.Context, sql string, args []any) pgx.BatchResult
 	b.Queue(sql, args...)
 	br := t.conn.SendBatch(ctx, b)
 	t.begun = true
-	return br
+	return br, nil
 }
 
 func (t *pgTx) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if t.begun {
 		return t.conn.QueryRow(ctx, sql, args...)
 	}
-	br := t.send(ctx, sql, args)
+	br, err := t.send(ctx, sql, args)
+	if err != nil {
+		return errRow{err}
+	}
 	if _, err := br.Exec(); err != nil {
 		br.Close()
 		return errRow{err}
@@ -256,7 +302,10 @@ func (t *pgTx) query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 	if t.begun {
 		return t.conn.Query(ctx, sql, args...)
 	}
-	br := t.send(ctx, sql, args)
+	br, err := t.send(ctx, sql, args)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := br.Exec(); err != nil {
 		br.Close()
 		return nil, err
@@ -273,7 +322,10 @@ func (t *pgTx) exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 	if t.begun {
 		return t.conn.Exec(ctx, sql, args...)
 	}
-	br := t.send(ctx, sql, args)
+	br, err := t.send(ctx, sql, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
 		return pgconn.CommandTag{}, err
@@ -496,7 +548,12 @@ func (t *pgTx) Insert(ctx context.Context, r *Record, max int) error {
 		// Its commit notifies the replicas, which lone inserts do not.
 		t.lone = false
 	}
-	if t.lone {
+	switch {
+	case t.lone && t.group:
+		t.queued, t.quota = r, max
+		r.Version = 1
+		return nil
+	case t.lone:
 		return t.insertLone(ctx, r, max)
 	}
 	t.wrote(r.Key)
