@@ -255,3 +255,69 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// TestKeptAnswersUnderConcurrency describes the same records from many
+// goroutines while the clock moves and a writer changes them: every answer
+// must still be what a fresh encoding of it writes (and the race detector
+// must find nothing in how answers are kept and shared).
+func TestKeptAnswersUnderConcurrency(t *testing.T) {
+	h := servicetest.New(t)
+	h.Freeze()
+	call := func(account string, op *api.Operation, in api.Input) (any, error) {
+		return h.Svc.Registry().Dispatch(as(account, region), op, in)
+	}
+	for i := range 5 {
+		if _, err := call(owner, api.OpRegisterWorkspaceDirectory.Operation, &api.RegisterWorkspaceDirectoryInput{DirectoryId: api.String(fmt.Sprintf("d-90000000%02d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := call(owner, api.OpCreateIpGroup.Operation, &api.CreateIpGroupInput{GroupName: api.String("g")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := *out.(*api.CreateIpGroupOutput).GroupId
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				for _, d := range []struct {
+					op *api.Operation
+					in api.Input
+				}{
+					{api.OpDescribeWorkspaceDirectories.Operation, &api.DescribeWorkspaceDirectoriesInput{}},
+					{api.OpDescribeIpGroups.Operation, &api.DescribeIpGroupsInput{}},
+				} {
+					out, err := call(owner, d.op, d.in)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if wire, fresh := out.(api.Output).AppendJSON(nil), must(json.Marshal(out)); !bytes.Equal(wire, fresh) {
+						errs <- fmt.Errorf("%s wrote a stale answer:\n%s\nfresh %s", d.op.Name, wire, fresh)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for i := range 20 {
+		h.Advance(time.Second)
+		if _, err := call(owner, api.OpUpdateRulesOfIpGroup.Operation, &api.UpdateRulesOfIpGroupInput{GroupId: api.String(group),
+			UserRules: []api.IpRuleItem{{IpRule: api.String(fmt.Sprintf("10.0.%d.0/24", i))}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
