@@ -43,7 +43,10 @@ func (s *Service) DescribeWorkspaceDirectories(ctx context.Context, in *api.Desc
 	}
 	out := &api.DescribeWorkspaceDirectoriesOutput{Directories: make([]api.WorkspaceDirectory, len(page))}
 	views := make([]directoryView, len(page))
+	// Every directory of the page is the caller's, so they share its role.
+	role := iamRole(req.Account)
 	for i, d := range page {
+		views[i].iamRole = role
 		out.Directories[i] = toAPI(d, req.Now, &views[i])
 		out.Directories[i].Encoded = records.Encoded(&d.Meta, views[i].answerKey(), &out.Directories[i])
 	}
@@ -158,13 +161,21 @@ func (v *directoryView) answerKey() string {
 	return v.state + "\x00" + v.errorMessage
 }
 
+// iamRole is the IamRoleId of the account's directories.
+func iamRole(account string) string {
+	return "arn:aws:iam::" + account + ":role/workspaces_DefaultRole"
+}
+
 // toAPI is the directory as DescribeWorkspaceDirectories shows it at now,
 // pointing into d (which no reader changes) and v instead of copying every
 // member: a page of 25 directories made some 450 allocations when each had
-// its own.
+// its own. v.iamRole, when set, is the account's role, which a page makes
+// once for all its directories.
 func toAPI(d *records.Directory, now time.Time, v *directoryView) api.WorkspaceDirectory {
 	v.state = d.State(now)
-	v.iamRole = "arn:aws:iam::" + d.Account + ":role/workspaces_DefaultRole"
+	if v.iamRole == "" {
+		v.iamRole = iamRole(d.Account)
+	}
 	out := api.WorkspaceDirectory{
 		DirectoryId:                    &d.ID,
 		Alias:                          &d.ID,

@@ -81,6 +81,16 @@ func updateAvailable(img *records.Image, now time.Time) bool {
 	return img.Available(now) && now.Sub(componentsAt(img, now)) >= UpdateInterval
 }
 
+// The two Updates members an AVAILABLE image can have; shared by every
+// answer, never written.
+var (
+	yes, no              = true, false
+	updatesAvailableText = updatesAvailable
+	updatesNoneText      = updatesNone
+	withUpdates          = api.UpdateResult{UpdateAvailable: &yes, Description: &updatesAvailableText}
+	withoutUpdates       = api.UpdateResult{UpdateAvailable: &no, Description: &updatesNoneText}
+)
+
 // updates is the Updates member of an image in state st: absent until the
 // image is AVAILABLE, since nothing can be updated before.
 func updates(img *records.Image, st pipeline.Status, now time.Time) *api.UpdateResult {
@@ -88,9 +98,9 @@ func updates(img *records.Image, st pipeline.Status, now time.Time) *api.UpdateR
 		return nil
 	}
 	if updateAvailable(img, now) {
-		return &api.UpdateResult{UpdateAvailable: api.Bool(true), Description: api.String(updatesAvailable)}
+		return &withUpdates
 	}
-	return &api.UpdateResult{UpdateAvailable: api.Bool(false), Description: api.String(updatesNone)}
+	return &withoutUpdates
 }
 
 // CreateUpdatedWorkspaceImage creates a new image from one the caller owns,

@@ -38,7 +38,6 @@ func (s *Service) Register(r *api.Registry) {
 	api.Handle(r, api.OpDescribeWorkspaceImagePermissions, s.DescribeWorkspaceImagePermissions)
 }
 
-// toAPI is the image as its owner sees it in DescribeWorkspaceImages.
 // imageView holds what toAPI's answer points to.
 type imageView struct {
 	id, name, osType, state, tenancy, account, description string
@@ -46,7 +45,9 @@ type imageView struct {
 	created                                                api.Timestamp
 }
 
-func toAPI(img *records.Image, now time.Time) api.WorkspaceImage {
+// toAPI is the image as its owner sees it in DescribeWorkspaceImages,
+// pointing into v.
+func toAPI(img *records.Image, now time.Time, v *imageView) api.WorkspaceImage {
 	st := img.Plan.At(now)
 	osType, tenancy := api.OperatingSystemTypeWindows, api.WorkspaceImageRequiredTenancyDedicated
 	if w := img.Workspace; w != nil {
@@ -59,9 +60,9 @@ func toAPI(img *records.Image, now time.Time) api.WorkspaceImage {
 			tenancy = api.WorkspaceImageRequiredTenancyDefault
 		}
 	}
-	// The answer's fields point into one allocation instead of one each: a
+	// The answer's fields point into v instead of one allocation each: a
 	// page of 25 images made some 200 allocations for them alone.
-	v := &imageView{
+	*v = imageView{
 		id: img.ID, name: img.Name, osType: osType, state: records.ImageState(st), tenancy: tenancy,
 		account: img.Account, description: img.Description, created: api.Timestamp{Time: img.Created},
 	}
@@ -90,8 +91,8 @@ func toAPI(img *records.Image, now time.Time) api.WorkspaceImage {
 // refAPI is the image as the caller sees it: an account it is shared with
 // sees the owner's account id and original creation date, but not Updates,
 // which only the owner can act on.
-func refAPI(ref *records.ImageRef, now time.Time) api.WorkspaceImage {
-	out := toAPI(ref.Image, now)
+func refAPI(ref *records.ImageRef, now time.Time, v *imageView) api.WorkspaceImage {
+	out := toAPI(ref.Image, now, v)
 	if !ref.Owned {
 		out.Updates = nil
 	}
@@ -201,8 +202,9 @@ func (s *Service) DescribeWorkspaceImages(ctx context.Context, in *api.DescribeW
 		return nil, err
 	}
 	out := &api.DescribeWorkspaceImagesOutput{Images: make([]api.WorkspaceImage, 0, len(refs)), NextToken: next}
-	for _, r := range refs {
-		out.Images = append(out.Images, refAPI(r, req.Now))
+	views := make([]imageView, len(refs))
+	for i, r := range refs {
+		out.Images = append(out.Images, refAPI(r, req.Now, &views[i]))
 		item := &out.Images[len(out.Images)-1]
 		item.Encoded = records.Encoded(&r.Image.Meta, answerKey(r, item), item)
 	}
@@ -248,7 +250,14 @@ func (s *Service) imagesByID(ctx context.Context, req kit.Request, ids []string,
 // caller's account.
 func (s *Service) listImages(ctx context.Context, req kit.Request, wantOwned, wantShared bool, page imagePage, limit int) ([]*records.ImageRef, *string, error) {
 	db := s.env.DB
-	var out []*records.ImageRef
+	out := make([]*records.ImageRef, 0, limit)
+	// The page's refs are made in one allocation; a page holds at most
+	// limit of them.
+	refs := make([]records.ImageRef, 0, limit)
+	ref := func(img *records.Image, owned bool) *records.ImageRef {
+		refs = append(refs, records.ImageRef{Image: img, Owned: owned})
+		return &refs[len(refs)-1]
+	}
 	if page.phase == phaseOwned {
 		if wantOwned {
 			imgs, more, err := records.Images.After(ctx, db, req.Account, req.Region, page.after, limit)
@@ -256,7 +265,7 @@ func (s *Service) listImages(ctx context.Context, req kit.Request, wantOwned, wa
 				return nil, nil, err
 			}
 			for _, img := range imgs {
-				out = append(out, &records.ImageRef{Image: img, Owned: true})
+				out = append(out, ref(img, true))
 			}
 			if more {
 				return out, imagePage{phaseOwned, out[len(out)-1].ID}.token(), nil
@@ -289,7 +298,7 @@ func (s *Service) listImages(ctx context.Context, req kit.Request, wantOwned, wa
 			// A grant is removed with its image in one transaction, so a
 			// grant without an image is only seen in a store edited by hand.
 			if img != nil {
-				out = append(out, &records.ImageRef{Image: img, Owned: false})
+				out = append(out, ref(img, false))
 			}
 		}
 		if !more {
