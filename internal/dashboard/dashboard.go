@@ -439,7 +439,11 @@ func New(plan pipeline.Plan, now time.Time, state string) Pipeline {
 	} else {
 		p.ExpectedCompletion = plan.End()
 	}
-	for i, span := range plan.Timeline() {
+	timeline := plan.Timeline()
+	if len(timeline) > 0 {
+		p.Stages = make([]PipelineStage, 0, len(timeline))
+	}
+	for i, span := range timeline {
 		ps := PipelineStage{State: span.State, Start: span.Start, End: span.End, DurationSeconds: span.End.Sub(span.Start).Seconds()}
 		switch {
 		case fails && i > failStage:

@@ -105,6 +105,9 @@ func pageNewest[V, W any](ctx context.Context, streams []*newestStream[V], limit
 		case len(page) == limit:
 			return page, &last, nil
 		default:
+			if cap(page) == 0 {
+				page = make([]W, 0, limit) // most pages fill: grow it once
+			}
 			page = append(page, w)
 		}
 		last = e.pos
