@@ -412,6 +412,20 @@ func waitGroupQueue(t *testing.T, p *pgStore, n int) {
 func busyWriters(t *testing.T, s Store, wg *sync.WaitGroup) {
 	t.Helper()
 	p := pgInner(t, s)
+	// A writer of earlier inserts may still be looking at the queue.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.group.mu.Lock()
+		writers := p.group.writers
+		p.group.mu.Unlock()
+		if writers == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writers left from earlier inserts", writers)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	for i := range pgGroupWriters {
 		wg.Go(func() { wantErr(t, "filler", insert(t, s, rec("2", fmt.Sprintf("filler-%d", i), ""), 0), nil) })
 		// The next waits until a writer has taken this one.
