@@ -387,23 +387,32 @@ func TestPostgresRetriesRunAlone(t *testing.T) {
 	}
 }
 
-// waitGroupQueue waits until p's queue of lone inserts holds n records
-// and pgGroupWriters writers are busy.
-func waitGroupQueue(t *testing.T, p *pgStore, n int) {
+// waitGroup waits until p's batch writers and queue of lone inserts are as
+// want says; what names the wait in a failure.
+func waitGroup(t *testing.T, p *pgStore, what string, want func(writers, queued int) bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		p.group.mu.Lock()
-		queued, writers := len(p.group.queue), p.group.writers
+		writers, queued := p.group.writers, len(p.group.queue)
 		p.group.mu.Unlock()
-		if queued == n && writers == pgGroupWriters {
+		if want(writers, queued) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d lone inserts queued and %d writers, want %d and %d", queued, writers, n, pgGroupWriters)
+			t.Fatalf("%s: %d writers, %d lone inserts queued", what, writers, queued)
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// waitGroupQueue waits until p's queue holds n lone inserts and every
+// writer is busy.
+func waitGroupQueue(t *testing.T, p *pgStore, n int) {
+	t.Helper()
+	waitGroup(t, p, fmt.Sprintf("%d queued", n), func(writers, queued int) bool {
+		return queued == n && writers == pgGroupWriters
+	})
 }
 
 // busyWriters makes every batch writer of s take a lone insert of its own
@@ -413,35 +422,11 @@ func busyWriters(t *testing.T, s Store, wg *sync.WaitGroup) {
 	t.Helper()
 	p := pgInner(t, s)
 	// A writer of earlier inserts may still be looking at the queue.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p.group.mu.Lock()
-		writers := p.group.writers
-		p.group.mu.Unlock()
-		if writers == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d writers left from earlier inserts", writers)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitGroup(t, p, "earlier writers", func(writers, _ int) bool { return writers == 0 })
 	for i := range pgGroupWriters {
 		wg.Go(func() { wantErr(t, "filler", insert(t, s, rec("2", fmt.Sprintf("filler-%d", i), ""), 0), nil) })
 		// The next waits until a writer has taken this one.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			p.group.mu.Lock()
-			writers, queued := p.group.writers, len(p.group.queue)
-			p.group.mu.Unlock()
-			if writers == i+1 && queued == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("filler %d: %d writers, %d queued", i, writers, queued)
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitGroup(t, p, fmt.Sprintf("filler %d", i), func(writers, queued int) bool { return writers == i+1 && queued == 0 })
 	}
 }
 
