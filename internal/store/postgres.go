@@ -291,15 +291,28 @@ type pgQuerier interface {
 }
 
 func pgGet(ctx context.Context, q pgQuerier, k Key) (*Record, error) {
-	r, err := pgScan(q.QueryRow(ctx, `SELECT `+pgCols+` FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
-		k.Account, k.Region, k.Kind, k.ID))
+	r, err := pgScanKey(q.QueryRow(ctx, pgGetSQL, k.Account, k.Region, k.Kind, k.ID), k)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	return r, err
 }
 
-const pgListSQL = `SELECT ` + pgCols + ` FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id > $4
+// pgGetSQL and pgListSQL read only what the caller does not know already:
+// the key's or scope's columns would cost a string each per row.
+const pgGetSQL = `SELECT name, created, version, body FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`
+
+// pgScanKey reads a row of pgGetSQL, the record of k.
+func pgScanKey(row pgx.Row, k Key) (*Record, error) {
+	r := Record{Key: k}
+	if err := row.Scan(&r.Name, &r.Created, &r.Version, &r.Body); err != nil {
+		return nil, err
+	}
+	r.Created = r.Created.UTC()
+	return &r, nil
+}
+
+const pgListSQL = `SELECT id, name, created, version, body FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id > $4
 	ORDER BY id LIMIT $5`
 
 // pgLimit is limit as LIMIT's argument: NULL, LIMIT ALL, when limit <= 0.
@@ -316,7 +329,31 @@ func pgList(ctx context.Context, q pgQuerier, s Scope, afterID string, limit int
 	if err != nil {
 		return nil, err
 	}
-	return pgScanAll(rows)
+	return pgScanScope(rows, s, limit)
+}
+
+// pgScanScope reads every row of pgListSQL in s and closes rows; the
+// records share one allocation when limit bounds them.
+func pgScanScope(rows pgx.Rows, s Scope, limit int) ([]*Record, error) {
+	defer rows.Close()
+	var block []Record
+	if limit > 0 {
+		block = make([]Record, 0, limit)
+	}
+	var out []*Record
+	for rows.Next() {
+		if len(block) == cap(block) {
+			block = make([]Record, 0, 16)
+		}
+		block = append(block, Record{Key: Key{Account: s.Account, Region: s.Region, Kind: s.Kind}})
+		r := &block[len(block)-1]
+		if err := rows.Scan(&r.ID, &r.Name, &r.Created, &r.Version, &r.Body); err != nil {
+			return nil, err
+		}
+		r.Created = r.Created.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // pgScanAll reads every row of a listing and closes rows.

@@ -430,8 +430,7 @@ func (t *pgTx) Get(ctx context.Context, k Key) (*Record, error) {
 	if err := t.call(false); err != nil {
 		return nil, err
 	}
-	r, err := pgScan(t.queryRow(ctx, `SELECT `+pgCols+` FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
-		k.Account, k.Region, k.Kind, k.ID))
+	r, err := pgScanKey(t.queryRow(ctx, pgGetSQL, k.Account, k.Region, k.Kind, k.ID), k)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrNotFound
@@ -450,7 +449,7 @@ func (t *pgTx) List(ctx context.Context, s Scope, afterID string, limit int) ([]
 	if err != nil {
 		return nil, t.fail(ctx, "list", err)
 	}
-	out, err := pgScanAll(rows)
+	out, err := pgScanScope(rows, s, limit)
 	if err != nil {
 		return nil, t.fail(ctx, "list", err)
 	}
