@@ -66,31 +66,48 @@ type BYOLState struct {
 	LastFailed *AccountModification
 }
 
+// byolBatch is how many modifications BYOL reads at a time: the newest
+// COMPLETED one is almost always among the first few.
+const byolBatch = 8
+
 // BYOL derives the account's configuration in the Region from its
 // modifications, newest first: the newest COMPLETED one gives the range;
 // before any, the BYOL mode decides.
+//
+// The history is read a few at a time, up to the newest COMPLETED
+// modification: an account with thousands of them (every ModifyAccount
+// adds one) costs what one with a few does.
 func (db *DB) BYOL(ctx context.Context, r Reader, account, region string, now time.Time) (BYOLState, error) {
-	mods, err := AccountModifications.List(ctx, r, account, region)
-	if err != nil {
-		return BYOLState{}, err
-	}
 	var out BYOLState
-	for i, m := range mods {
-		state, _ := m.State(now)
-		switch state {
-		case api.DedicatedTenancyModificationStateEnumPending:
-			if out.Pending == nil {
-				out.Pending = m
-			}
-			continue
-		case api.DedicatedTenancyModificationStateEnumFailed:
-			if i == 0 {
-				out.LastFailed = m
-			}
-			continue
+	first := true
+	for after := ""; ; {
+		mods, more, err := AccountModifications.After(ctx, r, account, region, after, byolBatch)
+		if err != nil {
+			return BYOLState{}, err
 		}
-		out.Enabled, out.CIDR = true, m.CIDR
-		return out, nil
+		for _, m := range mods {
+			state, _ := m.State(now)
+			newest := first
+			first = false
+			switch state {
+			case api.DedicatedTenancyModificationStateEnumPending:
+				if out.Pending == nil {
+					out.Pending = m
+				}
+				continue
+			case api.DedicatedTenancyModificationStateEnumFailed:
+				if newest {
+					out.LastFailed = m
+				}
+				continue
+			}
+			out.Enabled, out.CIDR = true, m.CIDR
+			return out, nil
+		}
+		if !more {
+			break
+		}
+		after = mods[len(mods)-1].ID
 	}
 	if db.cfg.BYOL != BYOLStrict {
 		out.Enabled, out.CIDR = true, DefaultManagementCIDR

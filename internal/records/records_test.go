@@ -249,6 +249,24 @@ func TestBYOLState(t *testing.T) {
 		if st, _ := strict.BYOL(ctx, strict, "111122223333", "us-east-1", t0.Add(time.Minute)); !st.Enabled || st.CIDR != "10.9.0.0/16" {
 			t.Errorf("after completion = %+v", st)
 		}
+		// Newer modifications still pending, more than BYOL reads at a
+		// time: the range is still the completed one's, found past them,
+		// and the newest pending one is the one reported.
+		later := t0.Add(time.Hour)
+		var newest *AccountModification
+		for i := range 2*byolBatch + 3 {
+			created := later.Add(time.Duration(i) * time.Millisecond)
+			m := &AccountModification{Meta: Meta{Account: "111122223333", Region: "us-east-1", Created: created},
+				CIDR: fmt.Sprintf("10.%d.0.0/16", 20+i), Plan: prof.Plan(pipeline.KindAccountModification, created, nil)}
+			if err := AccountModifications.Create(ctx, strict, m, nil); err != nil {
+				t.Fatal(err)
+			}
+			newest = m
+		}
+		st, err := strict.BYOL(ctx, strict, "111122223333", "us-east-1", later.Add(time.Second))
+		if err != nil || !st.Enabled || st.CIDR != "10.9.0.0/16" || st.Pending == nil || st.Pending.ID != newest.ID {
+			t.Errorf("with %d newer pending = %+v, %v; want 10.9.0.0/16, pending %s", 2*byolBatch+3, st, err, newest.ID)
+		}
 	})
 }
 
