@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,37 +276,8 @@ func BenchmarkRequestPath(b *testing.B) {
 func BenchmarkListPage(b *testing.B) {
 	for name, spec := range benchStores(b) {
 		b.Run(name, func(b *testing.B) {
-			st, err := store.Open(context.Background(), spec, "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { st.Close() })
-			var now atomic.Int64
-			now.Store(1796000000)
-			profile, _ := pipeline.LookupProfile(pipeline.ProfileRealistic)
-			svc := service.New(service.Config{
-				Profile: profile, WorkspaceQuota: 100,
-				Now: func() time.Time { return time.Unix(now.Load(), 0) },
-			}, st)
-			h := server.New(server.Options{API: svc.Registry(), Defaults: auth.Defaults{Account: "123456789012", Region: "us-east-1"}, MaxBodyBytes: 1 << 16})
-			later := func() { now.Add(24 * 3600) }
-			account := fmt.Sprintf("%012d", 200000000000+time.Now().UnixNano()%100000000000)
-			authz := "AWS4-HMAC-SHA256 Credential=" + account + "/20261130/us-east-1/workspaces/aws4_request, SignedHeaders=host, Signature=00"
-			callAs := func(target, body string) *httptest.ResponseRecorder {
-				r := httptest.NewRequest("POST", "/", strings.NewReader(body))
-				r.Header.Set("X-Amz-Target", "WorkspacesService."+target)
-				r.Header.Set("Authorization", authz)
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, r)
-				return w
-			}
-			must := func(target, body string) []byte {
-				w := callAs(target, body)
-				if w.Code != 200 {
-					b.Fatalf("%s %s: %d %s", target, body, w.Code, w.Body)
-				}
-				return w.Body.Bytes()
-			}
+			api := newBenchAPI(b, spec, 100)
+			later, callAs, must := api.later, api.call, api.must
 			// pair measures a page and, for the ratio, one of its items by id.
 			pair := func(resource, target, page, byID string) {
 				for _, req := range []struct{ name, body string }{{"page", page}, {"by-id", byID}} {
