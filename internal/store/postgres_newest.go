@@ -9,28 +9,31 @@ import (
 
 // The reads of ListNewest on PostgreSQL, each one range of records_newest
 // (every account) or records_scope_newest (one scope) in the order asked
-// for, stopped at the limit (NULL: none).
+// for, stopped at the limit (NULL: none). Both indexes are partial, on
+// created > '-infinity' (always true: no record is created then), which
+// these reads say and no other does: a read of one record by its key can
+// never use them (see pgMigrations' version 6).
 const (
 	pgNewestTiesByID = `SELECT ` + pgCols + ` FROM records
-		WHERE kind = $1 AND created = $2 AND (account, region, id) > ($3, $4, $5)
+		WHERE kind = $1 AND created = $2 AND (account, region, id) > ($3, $4, $5) AND created > '-infinity'
 		ORDER BY account, region, id LIMIT $6`
 	pgNewestTiesByScope = `SELECT ` + pgCols + ` FROM records
-		WHERE kind = $1 AND created = $2 AND (account, region) > ($3, $4)
+		WHERE kind = $1 AND created = $2 AND (account, region) > ($3, $4) AND created > '-infinity'
 		ORDER BY account, region, id LIMIT $5`
 	pgNewestOlder = `SELECT ` + pgCols + ` FROM records
-		WHERE kind = $1 AND created < $2
+		WHERE kind = $1 AND created < $2 AND created > '-infinity'
 		ORDER BY created DESC, account, region, id LIMIT $3`
 	pgNewestFirst = `SELECT ` + pgCols + ` FROM records
-		WHERE kind = $1
+		WHERE kind = $1 AND created > '-infinity'
 		ORDER BY created DESC, account, region, id LIMIT $2`
 	pgNewestScopeTies = `SELECT ` + pgCols + ` FROM records
-		WHERE account = $1 AND region = $2 AND kind = $3 AND created = $4 AND id > $5
+		WHERE account = $1 AND region = $2 AND kind = $3 AND created = $4 AND id > $5 AND created > '-infinity'
 		ORDER BY id LIMIT $6`
 	pgNewestScopeOlder = `SELECT ` + pgCols + ` FROM records
-		WHERE account = $1 AND region = $2 AND kind = $3 AND created < $4
+		WHERE account = $1 AND region = $2 AND kind = $3 AND created < $4 AND created > '-infinity'
 		ORDER BY created DESC, id LIMIT $5`
 	pgNewestScopeFirst = `SELECT ` + pgCols + ` FROM records
-		WHERE account = $1 AND region = $2 AND kind = $3
+		WHERE account = $1 AND region = $2 AND kind = $3 AND created > '-infinity'
 		ORDER BY created DESC, id LIMIT $4`
 	pgNewestRegions = `SELECT region FROM scope_counts WHERE account = $1 AND kind = $2 AND n > 0 ORDER BY region`
 )

@@ -630,3 +630,85 @@ func pgSettingVersion(t *testing.T, p *pgStore) int64 {
 	}
 	return v
 }
+
+// TestPostgresNewestIndexesOnlyForNewest checks the plans PostgreSQL makes:
+// ListNewest's reads use the newest-first indexes, and a read, change or
+// delete of one record by its key cannot, even with no other index left
+// (the primary key and the others dropped inside a transaction rolled
+// back), because those indexes are partial on a predicate only
+// ListNewest's reads state. Before, right after many inserts into a scope,
+// the planner read one record by walking the scope's newest-first index.
+func TestPostgresNewestIndexesOnlyForNewest(t *testing.T) {
+	ctx := context.Background()
+	s := openPostgresTest(t)
+	p := pgInner(t, s)
+	for i := range 50 {
+		wantErr(t, "insert", insert(t, s, rec("1", fmt.Sprintf("ws-%03d", i), ""), 0), nil)
+	}
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	plan := func(sql string, args ...any) string {
+		t.Helper()
+		rows, err := conn.Query(ctx, "EXPLAIN "+sql, args...)
+		if err != nil {
+			t.Fatalf("EXPLAIN %s: %v", sql, err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(lines, "\n")
+	}
+	now := time.Now()
+	if _, err := conn.Exec(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, `RESET enable_seqscan`)
+	for _, c := range []struct {
+		sql   string
+		args  []any
+		index string
+	}{
+		{pgNewestScopeFirst, []any{"1", "us-east-1", "workspace", int64(25)}, "records_scope_newest"},
+		{pgNewestScopeOlder, []any{"1", "us-east-1", "workspace", now, int64(25)}, "records_scope_newest"},
+		{pgNewestFirst, []any{"workspace", int64(25)}, "records_newest"},
+		{pgNewestOlder, []any{"workspace", now, int64(25)}, "records_newest"},
+	} {
+		if got := plan(c.sql, c.args...); !strings.Contains(got, c.index) {
+			t.Errorf("%s\nplanned without %s:\n%s", c.sql, c.index, got)
+		}
+	}
+
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, ddl := range []string{`ALTER TABLE records DROP CONSTRAINT records_pkey`, `DROP INDEX records_kind`, `DROP INDEX records_name_key`} {
+		if _, err := tx.Exec(ctx, ddl); err != nil {
+			t.Fatalf("%s: %v", ddl, err)
+		}
+	}
+	key := []any{"1", "us-east-1", "workspace", "ws-007"}
+	for _, sql := range []string{
+		pgGetSQL,
+		`SELECT version FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
+		`DELETE FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
+		`UPDATE records SET version = version + 1 WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4 AND version = 1`,
+	} {
+		rows, err := tx.Query(ctx, "EXPLAIN "+sql, key...)
+		if err != nil {
+			t.Fatalf("EXPLAIN %s: %v", sql, err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(lines, "\n"); strings.Contains(got, "newest") {
+			t.Errorf("%s\nplanned on a newest-first index:\n%s", sql, got)
+		}
+	}
+}
