@@ -11,7 +11,8 @@ import (
 // by creation, then account, Region, kind and id. It reads the latest
 // committed state.
 func (k *Kind[T, P]) Newest(ctx context.Context, db *DB, sel store.Selection, after *store.Position, limit int) ([]P, error) {
-	recs, err := db.st.ListNewest(ctx, k.Name, sel, after, limit)
+	// Decoding never changes the records: the store may lend them.
+	recs, err := store.LendNewest(ctx, db.st, k.Name, sel, after, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -169,3 +169,10 @@ func (s *timed) ListNewest(parent context.Context, kind string, sel Selection, a
 	out, err := s.Store.ListNewest(ctx, kind, sel, after, limit)
 	return out, s.fail(parent, ctx, err)
 }
+
+func (s *timed) lendNewest(parent context.Context, kind string, sel Selection, after *Position, limit int) ([]*Record, error) {
+	ctx, cancel := context.WithTimeout(parent, s.d)
+	defer cancel()
+	out, err := LendNewest(ctx, s.Store, kind, sel, after, limit)
+	return out, s.fail(parent, ctx, err)
+}

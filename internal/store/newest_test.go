@@ -60,6 +60,15 @@ func testListNewest(t *testing.T, s Store) {
 				for _, r := range got {
 					sameRecord(t, r, mustGet(t, s, r.Key))
 				}
+				// What a store lends is what it lists.
+				lent, err := LendNewest(ctx, s, kind, sel, nil, 0)
+				wantErr(t, "lend newest", err, nil)
+				if len(lent) != len(got) {
+					t.Fatalf("%s: LendNewest(%s, %+v): %d records, ListNewest %d", when, kind, sel, len(lent), len(got))
+				}
+				for i := range lent {
+					sameRecord(t, lent[i], got[i])
+				}
 				// Pages of every size, each resumed from the position of
 				// the last record of the one before.
 				for size := 1; size <= len(want)+1; size++ {

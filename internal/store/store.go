@@ -201,6 +201,21 @@ func LendList(ctx context.Context, st Store, s Scope, afterID string, limit int)
 	return st.List(ctx, s, afterID, limit)
 }
 
+// newestLender is implemented by stores that can lend ListNewest's records
+// instead of copies, as lender's do Get's and List's.
+type newestLender interface {
+	lendNewest(ctx context.Context, kind string, sel Selection, after *Position, limit int) ([]*Record, error)
+}
+
+// LendNewest is ListNewest for a reader that never changes the records it
+// gets (and may keep them), as LendList is List.
+func LendNewest(ctx context.Context, st Store, kind string, sel Selection, after *Position, limit int) ([]*Record, error) {
+	if l, ok := st.(newestLender); ok {
+		return l.lendNewest(ctx, kind, sel, after, limit)
+	}
+	return st.ListNewest(ctx, kind, sel, after, limit)
+}
+
 // specForms is shown when a spec is not understood.
 const specForms = `"memory", "sqlite" (file wsim.db in the data directory), "sqlite:/path/to/file.db" or "postgres://user:password@host:port/dbname"`
 
