@@ -66,6 +66,14 @@ func benchStores(b *testing.B) map[string]string {
 		if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
 			b.Fatal(err)
 		}
+		// Dropped once the benchmark's stores are closed (cleanups run
+		// last first).
+		b.Cleanup(func() {
+			if conn, err := pgx.Connect(context.Background(), dsn); err == nil {
+				conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+				conn.Close(context.Background())
+			}
+		})
 		u, _ := url.Parse(dsn)
 		q := u.Query()
 		q.Set("search_path", schema)
