@@ -650,9 +650,11 @@ func TestPostgresNewestIndexesOnlyForNewest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Release()
-	plan := func(sql string, args ...any) string {
+	// plan is PostgreSQL's plan for sql, asked of q (the connection, or
+	// the transaction below).
+	plan := func(q pgQuerier, sql string, args ...any) string {
 		t.Helper()
-		rows, err := conn.Query(ctx, "EXPLAIN "+sql, args...)
+		rows, err := q.Query(ctx, "EXPLAIN "+sql, args...)
 		if err != nil {
 			t.Fatalf("EXPLAIN %s: %v", sql, err)
 		}
@@ -677,7 +679,7 @@ func TestPostgresNewestIndexesOnlyForNewest(t *testing.T) {
 		{pgNewestFirst, []any{"workspace", int64(25)}, "records_newest"},
 		{pgNewestOlder, []any{"workspace", now, int64(25)}, "records_newest"},
 	} {
-		if got := plan(c.sql, c.args...); !strings.Contains(got, c.index) {
+		if got := plan(conn, c.sql, c.args...); !strings.Contains(got, c.index) {
 			t.Errorf("%s\nplanned without %s:\n%s", c.sql, c.index, got)
 		}
 	}
@@ -699,15 +701,7 @@ func TestPostgresNewestIndexesOnlyForNewest(t *testing.T) {
 		`DELETE FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`,
 		`UPDATE records SET version = version + 1 WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4 AND version = 1`,
 	} {
-		rows, err := tx.Query(ctx, "EXPLAIN "+sql, key...)
-		if err != nil {
-			t.Fatalf("EXPLAIN %s: %v", sql, err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Join(lines, "\n"); strings.Contains(got, "newest") {
+		if got := plan(tx, sql, key...); strings.Contains(got, "newest") {
 			t.Errorf("%s\nplanned on a newest-first index:\n%s", sql, got)
 		}
 	}
