@@ -138,6 +138,9 @@ type pgStore struct {
 	group pgGroup
 	// settings holds the records outside every account.
 	settings *pgSettings
+	// cache holds the records read by key while this replica is alone
+	// (postgres_cache.go).
+	cache *pgCache
 }
 
 // pgStats counts what Update did, for tests and benchmarks.
@@ -184,6 +187,12 @@ func openPostgres(ctx context.Context, dsn string, timeout time.Duration) (Store
 		pool.Close()
 		return nil, err
 	}
+	var schema string
+	if err := pool.QueryRow(openCtx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, pgFail(openCtx, "read the schema", err)
+	}
+	p.cache = newPGCache(schema)
 	p.startSettings()
 	return p, nil
 }
@@ -244,11 +253,7 @@ func (p *pgStore) Get(ctx context.Context, k Key) (*Record, error) {
 	if id, ok := settingsKey(k); ok {
 		return p.getSetting(ctx, id, k)
 	}
-	r, err := pgGet(ctx, p.pool, k)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, pgFail(ctx, "get", err)
-	}
-	return r, err
+	return p.getCached(ctx, k)
 }
 
 func (p *pgStore) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {

@@ -227,15 +227,22 @@ func (p *pgStore) writeGroup(batch []*pgLone) {
 		created, bodies, lims = append(created, micros(r.Created)), append(bodies, nonNil(r.Body)), append(lims, caps[r.Scope()])
 	}
 
-	// One round trip: BEGIN, the batch, COMMIT.
+	// One round trip: BEGIN, the writers' lock, the batch, the check for
+	// other replicas' copies (postgres_cache.go), COMMIT.
+	c := p.cache
 	b := &pgx.Batch{}
 	b.Queue(pgBeginReadCommitted)
+	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, c.writersLock())
 	b.Queue(pgGroupSQL, accounts, regions, kinds, ids, names, created, bodies, lims)
+	b.Queue(pgCacherCheckSQL, c.channel(), int64(c.key), int64(c.self()))
 	b.Queue(`COMMIT`)
 	br := conn.SendBatch(ctx, b)
 	var got []*pgLone
 	var tag pgconn.CommandTag
 	_, err = br.Exec()
+	if err == nil {
+		_, err = br.Exec()
+	}
 	sent := err == nil
 	if err == nil {
 		var rows pgx.Rows
@@ -250,6 +257,10 @@ func (p *pgStore) writeGroup(batch []*pgLone) {
 			})
 		}
 	}
+	var cachers int64
+	if err == nil {
+		err = br.QueryRow().Scan(&cachers)
+	}
 	var pe *pgconn.PgError
 	refused := errors.As(err, &pe)
 	if err == nil {
@@ -258,10 +269,26 @@ func (p *pgStore) writeGroup(batch []*pgLone) {
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
+	// Whatever the outcome, the replica's copy forgets the batch's keys
+	// before any caller hears of it.
+	keys := make([]Key, 0, len(batch))
+	for _, l := range batch {
+		keys = append(keys, l.r.Key)
+	}
+	c.drop(keys, false)
 	switch {
 	case err == nil && tag.String() == "ROLLBACK":
 		answer(pgFail(ctx, "commit", errors.New("the transaction was aborted by an earlier error")), pgLoneInsert)
 	case err == nil:
+		if cachers > 0 {
+			if err := p.awaitCachers(ctx, c.self()); err != nil {
+				// Committed, but another replica may still answer from
+				// its copy: the callers hear it, as a settings change's
+				// do.
+				answer(err, pgDone)
+				return
+			}
+		}
 		for _, l := range got {
 			l.inserted = true
 		}

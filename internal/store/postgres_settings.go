@@ -110,9 +110,15 @@ func (p *pgStore) listenOnce(ctx context.Context, s *pgSettings) error {
 		return err
 	}
 	defer conn.Close(context.Background())
+	// The replica stops caching records before this connection, which
+	// holds its cacher lock, is closed (postgres_cache.go).
+	defer p.cache.set(0)
 	// Registered only once listening: a change committed after the
 	// version read here is notified to this connection.
 	if _, err := conn.Exec(ctx, `LISTEN `+pgSettingsChannel); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, `LISTEN `+p.cache.channel()); err != nil {
 		return err
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, pg_backend_pid())`, int32(pgListenLock)); err != nil {
@@ -126,12 +132,25 @@ func (p *pgStore) listenOnce(ctx context.Context, s *pgSettings) error {
 		ON CONFLICT (pid) DO UPDATE SET seen = excluded.seen RETURNING seen`).Scan(&last); err != nil {
 		return err
 	}
+	// Alone, the replica caches records until another writes; decided
+	// before the listener counts as registered.
+	if err := p.tryCache(ctx, conn); err != nil {
+		return err
+	}
 	s.invalidate(true)
 	for {
 		// The channel is the database's: stores in other schemas notify
 		// it too, so a notification only says that some version moved.
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
+		}
+		if n.Channel == p.cache.channel() {
+			// Another replica wrote: it waits for this one's copy to go.
+			if err := p.stopCaching(ctx, conn); err != nil {
+				return err
+			}
+			continue
 		}
 		// The version is this schema's own, read before the copy is
 		// dropped: every change up to it committed before the drop, so

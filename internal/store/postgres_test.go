@@ -706,3 +706,69 @@ func TestPostgresNewestIndexesOnlyForNewest(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresCacheAcrossReplicas checks the copy a replica alone keeps of
+// the records it reads by key (postgres_cache.go): a second read costs no
+// query; its own writes are seen at once; a second replica that writes
+// makes the first stop caching before its write returns, so the first
+// reads that write at once; a replica that is not alone never caches.
+func TestPostgresCacheAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	open := func() Store {
+		s, err := Open(ctx, dsn, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		<-pgInner(t, s).settings.ready
+		return s
+	}
+	a := open()
+	pa := pgInner(t, a)
+	if pa.cache.self() == 0 {
+		t.Fatal("a replica alone does not cache")
+	}
+	k := rec("1", "ws-1", "").Key
+	wantErr(t, "insert", insert(t, a, rec("1", "ws-1", ""), 0), nil)
+	loads := pa.cache.loads.Load()
+	for range 3 {
+		mustGet(t, a, k)
+	}
+	if n := pa.cache.loads.Load() - loads; n != 1 {
+		t.Fatalf("3 reads of one record went %d times to the database, want 1", n)
+	}
+	// Its own write is read at once.
+	r := mustGet(t, a, k)
+	r.Body = []byte(`{"v":1}`)
+	wantErr(t, "put", put(a, r), nil)
+	if got := mustGet(t, a, k); string(got.Body) != `{"v":1}` {
+		t.Fatalf("after its own write: %s", got.Body)
+	}
+	// A known absence is dropped by the insert that fills it.
+	absent := rec("1", "ws-2", "").Key
+	if _, err := a.Get(ctx, absent); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("absent record: %v", err)
+	}
+	wantErr(t, "insert", insert(t, a, rec("1", "ws-2", ""), 0), nil)
+	mustGet(t, a, absent)
+
+	b := open()
+	if pgInner(t, b).cache.self() != 0 {
+		t.Fatal("a second replica caches")
+	}
+	for i := range 5 {
+		// Every write of b, acknowledged, is what a reads next.
+		r := mustGet(t, b, k)
+		r.Body = []byte(fmt.Sprintf(`{"v":%d}`, i+2))
+		wantErr(t, "put through b", put(b, r), nil)
+		if got := mustGet(t, a, k); string(got.Body) != string(r.Body) {
+			t.Fatalf("a read %s after b wrote %s", got.Body, r.Body)
+		}
+	}
+	wantErr(t, "insert through b", insert(t, b, rec("1", "ws-3", ""), 0), nil)
+	mustGet(t, a, rec("1", "ws-3", "").Key)
+	if pa.cache.self() != 0 {
+		t.Fatal("a still caches after b wrote")
+	}
+}

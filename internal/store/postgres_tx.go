@@ -146,6 +146,13 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, mode pgMode, a
 	}
 	err, outcome := t.commit()
 	t.release()
+	if t.begun {
+		// Also when the COMMIT's outcome is unknown: dropping is safe.
+		p.cache.drop(t.touched, t.purged)
+	}
+	if err == nil && t.cachers {
+		err = p.awaitCachers(ctx, p.cache.self())
+	}
 	if err == nil && t.notified > 0 {
 		err = p.awaitSettings(ctx, t.notified)
 	}
@@ -183,6 +190,12 @@ type pgTx struct {
 	// is the version the commit notified.
 	settings bool
 	notified int64
+	// touched are the records in accounts written, purged says a Purge
+	// ran: what the replica's copy drops once committed; cachers says the
+	// commit notified another replica's copy (postgres_cache.go).
+	touched []Key
+	purged  bool
+	cachers bool
 }
 
 // wrote notes a write of k: one outside every account makes the commit
@@ -190,7 +203,9 @@ type pgTx struct {
 func (t *pgTx) wrote(k Key) {
 	if _, ok := settingsKey(k); ok {
 		t.settings = true
+		return
 	}
+	t.touched = append(t.touched, k)
 }
 
 // call admits one call of fn. A lone insert is fn's first call; any other
@@ -265,8 +280,9 @@ func (t *pgTx) release() {
 	t.unlock()
 }
 
-// send sends sql as the transaction's first statement, behind its BEGIN,
-// in one round trip. The caller reads BEGIN's result, then sql's.
+// send sends sql as the transaction's first statement, behind its BEGIN
+// and the writers' lock (postgres_cache.go), in one round trip, and reads
+// their results; the caller reads sql's.
 func (t *pgTx) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	if err := t.start(ctx); err != nil {
 		return nil, err
@@ -277,9 +293,16 @@ func (t *pgTx) send(ctx context.Context, sql string, args []any) (pgx.BatchResul
 	}
 	b := &pgx.Batch{}
 	b.Queue(begin)
+	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, t.p.cache.writersLock())
 	b.Queue(sql, args...)
 	br := t.conn.SendBatch(ctx, b)
 	t.begun = true
+	for range 2 {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
 	return br, nil
 }
 
@@ -291,10 +314,6 @@ func (t *pgTx) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if err != nil {
 		return errRow{err}
 	}
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return errRow{err}
-	}
 	return batchRow{br}
 }
 
@@ -304,10 +323,6 @@ func (t *pgTx) query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 	}
 	br, err := t.send(ctx, sql, args)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := br.Exec(); err != nil {
-		br.Close()
 		return nil, err
 	}
 	rows, err := br.Query()
@@ -327,9 +342,6 @@ func (t *pgTx) exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 		return pgconn.CommandTag{}, err
 	}
 	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return pgconn.CommandTag{}, err
-	}
 	return br.Exec()
 }
 
@@ -376,7 +388,8 @@ func (t *pgTx) commit() (error, pgOutcome) {
 	}
 	var tag pgconn.CommandTag
 	var err error
-	if t.pending != nil || t.settings {
+	records := len(t.touched) > 0 || t.purged
+	if t.pending != nil || t.settings || records {
 		b := &pgx.Batch{}
 		if s := t.pending; s != nil {
 			b.Queue(`INSERT INTO scope_counts AS c (account, region, kind, n, cap) VALUES ($1, $2, $3, 1, $4)
@@ -386,6 +399,10 @@ func (t *pgTx) commit() (error, pgOutcome) {
 		if t.settings {
 			b.Queue(pgNotifySettings)
 		}
+		c := t.p.cache
+		if records {
+			b.Queue(pgCacherCheckSQL, c.channel(), int64(c.key), int64(c.self()))
+		}
 		b.Queue(`COMMIT`)
 		br := t.conn.SendBatch(t.ctx, b)
 		if t.pending != nil {
@@ -394,6 +411,11 @@ func (t *pgTx) commit() (error, pgOutcome) {
 		if t.settings && err == nil {
 			var null bool
 			err = br.QueryRow().Scan(&t.notified, &null)
+		}
+		if records && err == nil {
+			var n int64
+			err = br.QueryRow().Scan(&n)
+			t.cachers = n > 0
 		}
 		if err == nil {
 			tag, err = br.Exec()
@@ -413,6 +435,7 @@ func (t *pgTx) commit() (error, pgOutcome) {
 		return nil, pgDone
 	}
 	t.notified = 0
+	t.cachers = false
 	t.rollback()
 	var pe *pgconn.PgError
 	switch {
@@ -583,6 +606,7 @@ func (t *pgTx) insertLone(ctx context.Context, r *Record, max int) error {
 	}
 	s := r.Scope()
 	t.pending, t.quota = &s, max
+	t.touched = append(t.touched, r.Key)
 	r.Version = 1
 	return nil
 }
@@ -727,6 +751,7 @@ func (t *pgTx) Purge(ctx context.Context, sel Selection) (map[string]int, error)
 	if sel.All() {
 		t.wrote(Key{})
 	}
+	t.purged = true
 	where, args := pgWhere(sel)
 	rows, err := t.query(ctx, `WITH gone AS (DELETE FROM records WHERE `+where+` RETURNING kind),
 		counts AS (DELETE FROM scope_counts WHERE `+where+`)

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wsim/wsim/internal/cache"
+)
+
+// A replica that is the only one of its database keeps the records it reads
+// by key in memory (a describe by id then costs no round trip), and stays
+// exact however replicas come and go:
+//
+//   - A replica caches only while it holds the cacher lock (a session
+//     advisory lock on its listener's connection, keyed by its backend's
+//     pid under the schema's class), and takes it only when no other
+//     replica's listener is registered.
+//   - Every write transaction holds the writers' lock (advisory, shared,
+//     for the transaction) from its first statement, and before its COMMIT
+//     looks in pg_locks, which is not bound to its snapshot, for a cacher
+//     lock other than its own replica's. If there is one, it notifies the
+//     cache channel (sent at commit) and, once committed, does not return
+//     before every other cacher lock is gone.
+//   - A replica takes the cacher lock only while it holds the writers' lock
+//     exclusively (pg_try_advisory_lock, so no write waits for it): every
+//     write in flight then has committed, and every later one sees the
+//     cacher lock.
+//   - On a notification of the cache channel a cacher drops its copy and
+//     stops caching, then lets its cacher lock go; its listener's end (a
+//     lost connection) does both too. It tries again later, alone.
+//   - Its own writes drop what they wrote from its copy once committed and
+//     before they return; a read fills the copy only if no write of its key
+//     committed while it read.
+//
+// So once a write is acknowledged, no copy older than it answers anywhere.
+// As for the settings (postgres_settings.go), this rests on a cacher
+// learning that its listener's connection is gone: a connection the server
+// dropped without the replica noticing keeps it caching.
+const (
+	// pgCacheLock is the class of the schema's advisory locks: the
+	// writers' lock (pgCacheLock<<32 | the schema's key, shared by writes)
+	// and the cacher locks (the schema's key, a listener's pid).
+	pgCacheLock = 0x77736963 // "wsic"
+	// pgCacheChannel, with the schema's key, is what writes notify.
+	pgCacheChannel = "wsim_records_"
+	// pgCacheBytes bounds the copy.
+	pgCacheBytes = 64 << 20
+	// pgCacheRetry is how often a replica that may not cache tries again.
+	pgCacheRetry = time.Second
+	// pgCacheStripes splits the count of the writes that raced a read.
+	pgCacheStripes = 64
+)
+
+// pgCache is a replica's copy of the records it read by key.
+type pgCache struct {
+	// key is the schema's key (its name's hash), for the locks and the
+	// channel.
+	key int32
+	mu  sync.RWMutex
+	// pid is the listener's backend pid while the replica caches, else 0.
+	pid int32
+	// gen counts, per stripe of keys, the writes committed: a read fills
+	// the copy only if its stripe did not move while it read.
+	gen [pgCacheStripes]uint64
+	c   *cache.Cache[Key, *Record] // nil: known absent
+	// loads counts the reads that went to the database while caching, for
+	// tests.
+	loads atomic.Int64
+}
+
+func newPGCache(schema string) *pgCache {
+	h := fnv.New32a()
+	h.Write([]byte(schema))
+	return &pgCache{
+		key: int32(h.Sum32() & 0x7fffffff),
+		c: cache.New(pgCacheBytes, func(k Key, r *Record) int64 {
+			n := int64(len(k.Account) + len(k.Region) + len(k.Kind) + len(k.ID) + 128)
+			if r != nil {
+				n += int64(len(r.Name) + len(r.Body))
+			}
+			return n
+		}),
+	}
+}
+
+func (c *pgCache) writersLock() int64 { return int64(pgCacheLock)<<32 | int64(c.key) }
+func (c *pgCache) channel() string    { return pgCacheChannel + strconv.Itoa(int(c.key)) }
+
+func cacheStripe(k Key) int {
+	h := fnv.New32a()
+	h.Write([]byte(k.ID))
+	return int(h.Sum32() % pgCacheStripes)
+}
+
+// self is the pid of this replica's cacher lock, or 0.
+func (c *pgCache) self() int32 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pid
+}
+
+// lookup returns the copy of k (nil: known absent), if the replica caches
+// and holds one.
+func (c *pgCache) lookup(k Key) (r *Record, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.pid == 0 {
+		return nil, false
+	}
+	return c.c.Get(k)
+}
+
+// begin is called before k is read from the database: on says the replica
+// caches, gen is what fill compares.
+func (c *pgCache) begin(k Key) (gen uint64, on bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.pid == 0 {
+		return 0, false
+	}
+	c.loads.Add(1)
+	return c.gen[cacheStripe(k)], true
+}
+
+// fill keeps r (nil: absent), read as k after begin returned gen, unless a
+// write of its stripe committed meanwhile or caching stopped.
+func (c *pgCache) fill(k Key, r *Record, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pid != 0 && c.gen[cacheStripe(k)] == gen {
+		c.c.Put(k, r)
+	}
+}
+
+// drop forgets what a committed write wrote: keys, or everything if all.
+func (c *pgCache) drop(keys []Key, all bool) {
+	if len(keys) == 0 && !all {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if all {
+		for i := range c.gen {
+			c.gen[i]++
+		}
+		c.c.Clear()
+		return
+	}
+	for _, k := range keys {
+		c.gen[cacheStripe(k)]++
+		c.c.Delete(k)
+	}
+}
+
+// set starts caching as the cacher lock of pid, or stops (pid 0), with an
+// empty copy either way.
+func (c *pgCache) set(pid int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pid = pid
+	for i := range c.gen {
+		c.gen[i]++
+	}
+	c.c.Clear()
+}
+
+// getCached is Get of a record in an account: from the copy while the
+// replica caches, else from the database.
+func (p *pgStore) getCached(ctx context.Context, k Key) (*Record, error) {
+	c := p.cache
+	if r, ok := c.lookup(k); ok {
+		if r == nil {
+			return nil, ErrNotFound
+		}
+		return cloneRecord(r), nil
+	}
+	gen, on := c.begin(k)
+	r, err := pgGet(ctx, p.pool, k)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, pgFail(ctx, "get", err)
+	}
+	if on {
+		var kept *Record
+		if r != nil {
+			kept = cloneRecord(r)
+		}
+		c.fill(k, kept, gen)
+	}
+	return r, err
+}
+
+// pgCacherCheckSQL, before a write's COMMIT, notifies the cache channel ($1)
+// if a cacher lock of the schema's class ($2) other than the writer's own
+// replica's ($3; 0: none) is held, and says whether it did. pg_locks shows
+// the locks held now, whatever the transaction's snapshot.
+const pgCacherCheckSQL = `SELECT count(*) FROM (SELECT pg_notify($1, '') FROM pg_locks
+	WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+	AND classid = $2::bigint::oid AND objsubid = 2 AND objid <> $3::bigint::oid LIMIT 1) n`
+
+// pgCachersSQL counts those cacher locks.
+const pgCachersSQL = `SELECT count(*) FROM pg_locks
+	WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+	AND classid = $1::bigint::oid AND objsubid = 2 AND objid <> $2::bigint::oid`
+
+// awaitCachers returns once no other replica holds a cacher lock: each has
+// dropped its copy.
+func (p *pgStore) awaitCachers(ctx context.Context, self int32) error {
+	d := 100 * time.Microsecond
+	for {
+		var n int64
+		if err := p.pool.QueryRow(ctx, pgCachersSQL, int64(p.cache.key), int64(self)).Scan(&n); err != nil {
+			return pgFail(ctx, "wait for the replicas to drop their copies", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-time.After(d):
+			d = min(2*d, 10*time.Millisecond)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %d replicas did not drop their copy of a changed record in time: %w", ErrUnavailable, n, ctx.Err())
+		}
+	}
+}
+
+// tryCache makes the replica a cacher, on its listener's connection, if it
+// can take the writers' lock at once and no other replica's listener is
+// registered.
+func (p *pgStore) tryCache(ctx context.Context, conn *pgx.Conn) error {
+	c := p.cache
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, c.writersLock()).Scan(&got); err != nil || !got {
+		return err
+	}
+	unlock := func() error {
+		_, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, c.writersLock())
+		return err
+	}
+	var others int64
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM listeners l WHERE l.pid <> pg_backend_pid() AND `+pgListening).Scan(&others); err != nil {
+		unlock()
+		return err
+	}
+	if others > 0 {
+		return unlock()
+	}
+	var pid int32
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock($1::int, pg_backend_pid())) l`, c.key).Scan(&pid); err != nil {
+		unlock()
+		return err
+	}
+	c.set(pid)
+	return unlock()
+}
+
+// stopCaching ends this replica's caching (its copy dropped first) and
+// lets its cacher lock go.
+func (p *pgStore) stopCaching(ctx context.Context, conn *pgx.Conn) error {
+	if p.cache.self() == 0 {
+		return nil
+	}
+	p.cache.set(0)
+	_, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1::int, pg_backend_pid())`, p.cache.key)
+	return err
+}
