@@ -213,11 +213,17 @@ const pgCachersSQL = `SELECT count(*) FROM pg_locks
 // awaitCachers returns once no other replica holds a cacher lock: each has
 // dropped its copy.
 func (p *pgStore) awaitCachers(ctx context.Context, self int32) error {
+	return p.awaitNone(ctx, "drop their copy of a changed record", pgCachersSQL, int64(p.cache.key), int64(self))
+}
+
+// awaitNone returns once the count sql reads is 0 (the replicas it counts
+// have done what what says), polling with backoff until ctx ends.
+func (p *pgStore) awaitNone(ctx context.Context, what, sql string, args ...any) error {
 	d := 100 * time.Microsecond
 	for {
 		var n int64
-		if err := p.pool.QueryRow(ctx, pgCachersSQL, int64(p.cache.key), int64(self)).Scan(&n); err != nil {
-			return pgFail(ctx, "wait for the replicas to drop their copies", err)
+		if err := p.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+			return pgFail(ctx, "wait for the replicas to "+what, err)
 		}
 		if n == 0 {
 			return nil
@@ -226,7 +232,7 @@ func (p *pgStore) awaitCachers(ctx context.Context, self int32) error {
 		case <-time.After(d):
 			d = min(2*d, 10*time.Millisecond)
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %d replicas did not drop their copy of a changed record in time: %w", ErrUnavailable, n, ctx.Err())
+			return fmt.Errorf("%w: %d replicas did not %s in time: %w", ErrUnavailable, n, what, ctx.Err())
 		}
 	}
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -233,21 +232,5 @@ const pgNotifySettings = `WITH u AS (UPDATE setting_version SET v = v + 1 RETURN
 
 // awaitSettings returns once every listener has seen version v.
 func (p *pgStore) awaitSettings(ctx context.Context, v int64) error {
-	d := 100 * time.Microsecond
-	for {
-		var waiting int64
-		err := p.pool.QueryRow(ctx, `SELECT count(*) FROM listeners l WHERE l.seen < $1 AND `+pgListening, v).Scan(&waiting)
-		if err != nil {
-			return pgFail(ctx, "wait for the replicas to see a setting", err)
-		}
-		if waiting == 0 {
-			return nil
-		}
-		select {
-		case <-time.After(d):
-			d = min(2*d, 10*time.Millisecond)
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %d replicas did not see a changed setting in time: %w", ErrUnavailable, waiting, ctx.Err())
-		}
-	}
+	return p.awaitNone(ctx, "see a changed setting", `SELECT count(*) FROM listeners l WHERE l.seen < $1 AND `+pgListening, v)
 }
