@@ -2,17 +2,13 @@ package e2e_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/wsim/wsim/e2e/process"
 	"github.com/wsim/wsim/internal/app"
+	"github.com/wsim/wsim/internal/store/storetest"
 	"github.com/wsim/wsim/internal/wsimtesthook"
 	"github.com/wsim/wsim/wsimtest"
 )
@@ -74,29 +70,7 @@ func pgURL(t *testing.T) string {
 	if base == "" {
 		t.Skip("WSIM_TEST_POSTGRES is not set; run through scripts/with-postgres.sh (./scripts/test does)")
 	}
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", base, err)
-	}
-	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		conn.Close(context.Background())
-		t.Fatal(err)
-	}
-	// Cleanups run last-in first-out, so the servers using the schema have
-	// closed their connections by then.
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.PostgresSchema(t, base, "e2e")
 }
 
 // server is wsim running in the test process through package wsimtest. Its

@@ -1,7 +1,6 @@
 package wsimtest_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/workspaces/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/jackc/pgx/v5"
 
+	"github.com/wsim/wsim/internal/store/storetest"
 	"github.com/wsim/wsim/wsimtest"
 )
 
@@ -316,29 +315,11 @@ func TestPostgresStore(t *testing.T) {
 	if base == "" {
 		t.Skip("WSIM_TEST_POSTGRES is not set; run through scripts/with-postgres.sh")
 	}
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := fmt.Sprintf("wsimtest_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	dsn := storetest.PostgresSchema(t, base, "wsimtest")
 
 	// Two servers on one database share state, the clock and fault rules.
-	a := start(t, wsimtest.Options{Store: u.String(), Profile: "realistic"})
-	b := start(t, wsimtest.Options{Store: u.String(), Profile: "realistic"})
+	a := start(t, wsimtest.Options{Store: dsn, Profile: "realistic"})
+	b := start(t, wsimtest.Options{Store: dsn, Profile: "realistic"})
 	must(t, a.Clock().Freeze())
 	frozen, err := a.Clock().Now()
 	must(t, err)

@@ -3,14 +3,11 @@ package dashboard_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/wsim/wsim/internal/api"
 	"github.com/wsim/wsim/internal/dashboard"
@@ -19,6 +16,7 @@ import (
 	"github.com/wsim/wsim/internal/service"
 	"github.com/wsim/wsim/internal/service/servicetest"
 	"github.com/wsim/wsim/internal/store"
+	"github.com/wsim/wsim/internal/store/storetest"
 )
 
 // benchSizes are the numbers of images BenchmarkDashboardPage fills a store
@@ -109,37 +107,6 @@ func BenchmarkDashboardPage(b *testing.B) {
 	}
 }
 
-// benchSchema is dsn in a schema of its own, dropped when the benchmark
-// ends: purging a database an earlier run of a million images filled took
-// longer than the store's deadline.
-func benchSchema(b *testing.B, dsn string) string {
-	b.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("bench_dashboard_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if conn, err := pgx.Connect(ctx, dsn); err == nil {
-			conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func benchAccount(i int) string { return fmt.Sprintf("1000000000%02d", i%10) }
 
 // benchService is a service over a store of the spec ("" for SQLite in a
@@ -154,7 +121,9 @@ func benchService(b *testing.B, spec string, n int) *service.Service {
 		spec = "sqlite:" + b.TempDir() + "/wsim.db"
 	}
 	if strings.HasPrefix(spec, "postgres") {
-		spec = benchSchema(b, spec)
+		// A schema of its own: purging a database an earlier run of a
+		// million images filled took longer than the store's deadline.
+		spec = storetest.PostgresSchema(b, spec, "bench_dashboard")
 	}
 	st, err := store.Open(ctx, spec, "")
 	if err != nil {

@@ -3,18 +3,15 @@ package records
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/wsim/wsim/internal/pipeline"
 	"github.com/wsim/wsim/internal/store"
+	"github.com/wsim/wsim/internal/store/storetest"
 )
 
 // replicaStores returns, per store, two typed views that act as two
@@ -38,26 +35,8 @@ func replicaStores(t *testing.T) map[string][2]*DB {
 		out[name] = [2]*DB{Open(st, Config{}), Open(st, Config{})}
 	}
 	if dsn := os.Getenv("WSIM_TEST_POSTGRES"); dsn != "" {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		schema := fmt.Sprintf("records_%d", time.Now().UnixNano())
-		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			conn.Close(context.Background())
-		})
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		out["postgres"] = [2]*DB{Open(open(u.String()), Config{}), Open(open(u.String()), Config{})}
+		dsn := storetest.PostgresSchema(t, dsn, "records")
+		out["postgres"] = [2]*DB{Open(open(dsn), Config{}), Open(open(dsn), Config{})}
 	}
 	return out
 }

@@ -11,15 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/wsim/wsim/internal/api"
 	"github.com/wsim/wsim/internal/auth"
@@ -28,6 +25,7 @@ import (
 	"github.com/wsim/wsim/internal/server"
 	"github.com/wsim/wsim/internal/service"
 	"github.com/wsim/wsim/internal/store"
+	"github.com/wsim/wsim/internal/store/storetest"
 )
 
 // newServer returns the real request path over an in-memory store, with the
@@ -57,28 +55,7 @@ func newServerOn(t testing.TB, h *api.Registry, spec string) *server.Server {
 func benchStores(b *testing.B) map[string]string {
 	specs := map[string]string{"memory": "memory", "sqlite": "sqlite:" + filepath.Join(b.TempDir(), "wsim.db")}
 	if dsn := os.Getenv("WSIM_TEST_POSTGRES"); dsn != "" {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
-		if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-			b.Fatal(err)
-		}
-		// Dropped once the benchmark's stores are closed (cleanups run
-		// last first).
-		b.Cleanup(func() {
-			if conn, err := pgx.Connect(context.Background(), dsn); err == nil {
-				conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-				conn.Close(context.Background())
-			}
-		})
-		u, _ := url.Parse(dsn)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		specs["postgres"] = u.String()
+		specs["postgres"] = storetest.PostgresSchema(b, dsn, "bench")
 	}
 	return specs
 }

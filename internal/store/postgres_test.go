@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +14,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/wsim/wsim/internal/store/storetest"
 )
 
 const pgEnv = "WSIM_TEST_POSTGRES"
@@ -29,27 +29,7 @@ func pgTestDSN(tb testing.TB) string {
 	if base == "" {
 		tb.Skipf("%s is not set; run scripts/with-postgres.sh go test ./internal/store/ to test against a real PostgreSQL", pgEnv)
 	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", pgEnv, err)
-	}
-	schema := fmt.Sprintf("wsim_test_%d_%d", os.Getpid(), rand.Uint32())
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("%s must be a postgres:// URL: %v", pgEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.PostgresSchema(tb, base, "wsim_test")
 }
 
 func openPostgresTest(t *testing.T) Store {
