@@ -78,13 +78,13 @@ var pgMigrations = []string{
 	CREATE INDEX records_scope_newest ON records (account, region, kind, created DESC, id);`,
 	// Version 6: the newest-first indexes become partial, on a predicate
 	// that is always true and that only ListNewest's reads state, so that
-	// no other read can use them. (Not created IS NOT NULL, which a
-	// planner may drop as implied by the column's NOT NULL.) A read of one record by its key (or a
-	// Put's or Delete's) names every column of records_scope_newest but
-	// created, and right after many inserts into a scope, before
-	// PostgreSQL analysed them, the planner priced it as the primary key
-	// and took it: it then walked the whole scope for one id (0.7 ms at
-	// 10,000 records instead of 0.01).
+	// no other read can use them (not created IS NOT NULL, which a planner
+	// may drop as implied by the column's NOT NULL). A read of one record
+	// by its key (or a Put's or Delete's) names every column of
+	// records_scope_newest but created, and right after many inserts into
+	// a scope, before PostgreSQL analysed them, the planner priced it as
+	// the primary key and took it: it then walked the whole scope for one
+	// id (0.7 ms at 10,000 records instead of 0.01).
 	`DROP INDEX records_newest;
 	DROP INDEX records_scope_newest;
 	CREATE INDEX records_newest ON records (kind, created DESC, account, region, id) WHERE created > '-infinity';

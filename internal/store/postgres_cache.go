@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"hash/maphash"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -94,10 +95,12 @@ func newPGCache(schema string) *pgCache {
 func (c *pgCache) writersLock() int64 { return int64(pgCacheLock)<<32 | int64(c.key) }
 func (c *pgCache) channel() string    { return pgCacheChannel + strconv.Itoa(int(c.key)) }
 
+// stripeSeed seeds cacheStripe's hash, which maphash computes without
+// allocating (every write and every read that misses asks).
+var stripeSeed = maphash.MakeSeed()
+
 func cacheStripe(k Key) int {
-	h := fnv.New32a()
-	h.Write([]byte(k.ID))
-	return int(h.Sum32() % pgCacheStripes)
+	return int(maphash.String(stripeSeed, k.ID) % pgCacheStripes)
 }
 
 // self is the pid of this replica's cacher lock, or 0.

@@ -81,9 +81,8 @@ type pgLone struct {
 	max int
 	// ctx is the caller's: a record whose caller has gone by the time a
 	// writer takes it is left out.
-	ctx      context.Context
-	deadline time.Time // zero: none
-	done     chan struct{}
+	ctx  context.Context
+	done chan struct{}
 	// inserted says the batch committed r; else err, with outcome saying
 	// how the caller goes on.
 	inserted bool
@@ -104,7 +103,6 @@ func (p *pgStore) insertGrouped(ctx context.Context, r *Record, max int) (error,
 		return err, pgDone
 	}
 	l := &pgLone{r: r, max: max, ctx: ctx, done: make(chan struct{})}
-	l.deadline, _ = ctx.Deadline()
 	g := &p.group
 	g.mu.Lock()
 	g.queue = append(g.queue, l)
@@ -314,16 +312,17 @@ func (p *pgStore) writeGroup(batch []*pgLone) {
 // latestDeadline is the latest of the batch's deadlines; none if a member
 // has none.
 func latestDeadline(batch []*pgLone) (time.Time, bool) {
-	var d time.Time
+	var latest time.Time
 	for _, l := range batch {
-		if l.deadline.IsZero() {
+		d, ok := l.ctx.Deadline()
+		if !ok {
 			return time.Time{}, false
 		}
-		if l.deadline.After(d) {
-			d = l.deadline
+		if d.After(latest) {
+			latest = d
 		}
 	}
-	return d, true
+	return latest, true
 }
 
 func compareScopes(a, b Scope) int {

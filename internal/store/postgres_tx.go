@@ -606,7 +606,7 @@ func (t *pgTx) insertLone(ctx context.Context, r *Record, max int) error {
 	}
 	s := r.Scope()
 	t.pending, t.quota = &s, max
-	t.touched = append(t.touched, r.Key)
+	t.wrote(r.Key)
 	r.Version = 1
 	return nil
 }
