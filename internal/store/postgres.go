@@ -253,18 +253,34 @@ func (p *pgStore) Get(ctx context.Context, k Key) (*Record, error) {
 	if id, ok := settingsKey(k); ok {
 		return p.getSetting(ctx, id, k)
 	}
-	return p.getCached(ctx, k)
+	return p.getCached(ctx, k, false)
+}
+
+// lendGet is Get without a copy of a record of the replica's copy (see
+// lender).
+func (p *pgStore) lendGet(ctx context.Context, k Key) (*Record, error) {
+	if p.closed.Load() {
+		return nil, errClosed
+	}
+	if id, ok := settingsKey(k); ok {
+		return p.getSetting(ctx, id, k)
+	}
+	return p.getCached(ctx, k, true)
 }
 
 func (p *pgStore) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
 	if p.closed.Load() {
 		return nil, errClosed
 	}
-	out, err := pgList(ctx, p.pool, s, afterID, limit)
-	if err != nil {
-		return nil, pgFail(ctx, "list", err)
+	return p.listCached(ctx, s, afterID, limit, false)
+}
+
+// lendList is List without copies of the replica's copy's records.
+func (p *pgStore) lendList(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
+	if p.closed.Load() {
+		return nil, errClosed
 	}
-	return out, nil
+	return p.listCached(ctx, s, afterID, limit, true)
 }
 
 // ListKind walks records_kind from the first row after the cursor, in

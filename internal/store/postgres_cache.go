@@ -58,6 +58,8 @@ const (
 	pgCacheRetry = time.Second
 	// pgCacheStripes splits the count of the writes that raced a read.
 	pgCacheStripes = 64
+	// pgIndexBytes bounds the scope indexes, as sqliteIndexBytes SQLite's.
+	pgIndexBytes = sqliteIndexBytes
 )
 
 // pgCache is a replica's copy of the records it read by key.
@@ -72,6 +74,10 @@ type pgCache struct {
 	// the copy only if its stripe did not move while it read.
 	gen [pgCacheStripes]uint64
 	c   *cache.Cache[Key, *Record] // nil: known absent
+	// scopes are the ids of scopes listed recently, kept while the replica
+	// caches as SQLite's are (scopeindex.go): a page then comes from
+	// memory, its ids from here and its records from c.
+	scopes *scopeIndexes
 	// loads counts the reads that went to the database while caching, for
 	// tests.
 	loads atomic.Int64
@@ -89,6 +95,7 @@ func newPGCache(schema string) *pgCache {
 			}
 			return n
 		}),
+		scopes: newScopeIndexes(pgIndexBytes),
 	}
 }
 
@@ -143,8 +150,18 @@ func (c *pgCache) fill(k Key, r *Record, gen uint64) {
 	}
 }
 
-// drop forgets what a committed write wrote: keys, or everything if all.
-func (c *pgCache) drop(keys []Key, all bool) {
+// marked is called before a write's COMMIT is sent, with the keys it wrote
+// (each once): see scopeIndexes.mark.
+func (c *pgCache) marked(keys []Key) {
+	if len(keys) > 0 {
+		c.scopes.mark(keys)
+	}
+}
+
+// settled is called once a write's COMMIT is answered, whatever the
+// outcome, with the keys marked (or all, after a purge): the copy forgets
+// them, and the scope indexes learn the versions the write left.
+func (c *pgCache) settled(keys []Key, versions map[Key]int64, all bool, o writeOutcome) {
 	if len(keys) == 0 && !all {
 		return
 	}
@@ -155,12 +172,13 @@ func (c *pgCache) drop(keys []Key, all bool) {
 			c.gen[i]++
 		}
 		c.c.Clear()
-		return
+		c.scopes.clear()
 	}
 	for _, k := range keys {
 		c.gen[cacheStripe(k)]++
 		c.c.Delete(k)
 	}
+	c.scopes.settle(keys, versions, o)
 }
 
 // set starts caching as the cacher lock of pid, or stops (pid 0), with an
@@ -173,17 +191,153 @@ func (c *pgCache) set(pid int32) {
 		c.gen[i]++
 	}
 	c.c.Clear()
+	c.scopes.clear()
+}
+
+// page returns a page of sc from the copy: indexed says the replica caches
+// and holds sc's index, hit that the copy held every record of the page at
+// the version listed (out, which the caller must not change), load that
+// the caller should load sc's index.
+func (c *pgCache) page(sc Scope, afterID string, limit int) (out []*Record, indexed, hit, load bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.pid == 0 {
+		return nil, false, false, false
+	}
+	ids, indexed, load := c.scopes.page(sc, afterID, limit)
+	if !indexed {
+		return nil, false, false, load
+	}
+	out = make([]*Record, 0, len(ids))
+	for _, iv := range ids {
+		r, ok := c.c.Get(Key{Account: sc.Account, Region: sc.Region, Kind: sc.Kind, ID: iv.id})
+		if !ok || r == nil || r.Version != iv.version {
+			return nil, true, false, false
+		}
+		out = append(out, r)
+	}
+	return out, true, true, false
+}
+
+// snapshot is begin for a page: every stripe's count, and whether the
+// replica caches.
+func (c *pgCache) snapshot() (gen [pgCacheStripes]uint64, on bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.pid == 0 {
+		return gen, false
+	}
+	c.loads.Add(1)
+	return c.gen, true
+}
+
+// fillPage keeps the records of a page read after snapshot returned gen,
+// as fill does one.
+func (c *pgCache) fillPage(out []*Record, gen *[pgCacheStripes]uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pid == 0 {
+		return
+	}
+	for _, r := range out {
+		if c.gen[cacheStripe(r.Key)] == gen[cacheStripe(r.Key)] {
+			c.c.Put(r.Key, cloneRecord(r))
+		}
+	}
+}
+
+// startLoad registers a load of sc's index, if the replica caches (see
+// scopeIndexes.startLoad).
+func (c *pgCache) startLoad(sc Scope) *indexLoad {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.pid == 0 {
+		return nil
+	}
+	return c.scopes.startLoad(sc)
+}
+
+// listCached is List of a replica that caches: the page from memory when
+// its scope's index and its records are there, else from the database
+// (filling the copy for the next read). lend returns the copy's own
+// records.
+func (p *pgStore) listCached(ctx context.Context, sc Scope, afterID string, limit int, lend bool) ([]*Record, error) {
+	c := p.cache
+	out, indexed, hit, load := c.page(sc, afterID, limit)
+	if !indexed && load {
+		if err := p.loadIndex(ctx, sc); err != nil {
+			return nil, err
+		}
+		out, _, hit, _ = c.page(sc, afterID, limit)
+	}
+	if hit {
+		if !lend {
+			out = cloneRecords(out)
+		}
+		return out, nil
+	}
+	gen, on := c.snapshot()
+	out, err := pgList(ctx, p.pool, sc, afterID, limit)
+	if err != nil {
+		return nil, pgFail(ctx, "list", err)
+	}
+	if on {
+		c.fillPage(out, &gen)
+	}
+	return out, nil
+}
+
+// loadIndex reads a scope's ids and versions into its index, unless the
+// scope is too large to index (scope_counts says so without reading them)
+// or a write to it is in flight or lands meanwhile.
+func (p *pgStore) loadIndex(ctx context.Context, sc Scope) error {
+	x := p.cache.scopes
+	l := p.cache.startLoad(sc)
+	if l == nil {
+		return nil
+	}
+	var n int64
+	err := p.pool.QueryRow(ctx, `SELECT coalesce((SELECT n FROM scope_counts WHERE account = $1 AND region = $2 AND kind = $3), 0)`,
+		sc.Account, sc.Region, sc.Kind).Scan(&n)
+	if err != nil {
+		x.finishLoad(sc, l, nil, false, false)
+		return pgFail(ctx, "count", err)
+	}
+	if n > int64(x.maxScopeIDs()) {
+		x.finishLoad(sc, l, nil, true, true)
+		return nil
+	}
+	rows, err := p.pool.Query(ctx, `SELECT id, version FROM records WHERE account = $1 AND region = $2 AND kind = $3 ORDER BY id`,
+		sc.Account, sc.Region, sc.Kind)
+	var ids []idVersion
+	if err == nil {
+		var iv idVersion
+		_, err = pgx.ForEachRow(rows, []any{&iv.id, &iv.version}, func() error {
+			ids = append(ids, iv)
+			return nil
+		})
+	}
+	if err != nil {
+		x.finishLoad(sc, l, nil, false, false)
+		return pgFail(ctx, "list", err)
+	}
+	x.finishLoad(sc, l, ids, false, true)
+	return nil
 }
 
 // getCached is Get of a record in an account: from the copy while the
-// replica caches, else from the database.
-func (p *pgStore) getCached(ctx context.Context, k Key) (*Record, error) {
+// replica caches, else from the database. lend returns the copy's own
+// record.
+func (p *pgStore) getCached(ctx context.Context, k Key, lend bool) (*Record, error) {
 	c := p.cache
 	if r, ok := c.lookup(k); ok {
-		if r == nil {
+		switch {
+		case r == nil:
 			return nil, ErrNotFound
+		case !lend:
+			r = cloneRecord(r)
 		}
-		return cloneRecord(r), nil
+		return r, nil
 	}
 	gen, on := c.begin(k)
 	r, err := pgGet(ctx, p.pool, k)

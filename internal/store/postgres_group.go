@@ -234,6 +234,11 @@ func (p *pgStore) writeGroup(batch []*pgLone) {
 	b.Queue(pgGroupSQL, accounts, regions, kinds, ids, names, created, bodies, lims)
 	b.Queue(pgCacherCheckSQL, c.channel(), int64(c.key), int64(c.self()))
 	b.Queue(`COMMIT`)
+	keys := make([]Key, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	c.marked(keys)
 	br := conn.SendBatch(ctx, b)
 	var got []*pgLone
 	var tag pgconn.CommandTag
@@ -268,12 +273,21 @@ func (p *pgStore) writeGroup(batch []*pgLone) {
 		err = cerr
 	}
 	// Whatever the outcome, the replica's copy forgets the batch's keys
-	// before any caller hears of it.
-	keys := make([]Key, 0, len(batch))
-	for _, l := range batch {
-		keys = append(keys, l.r.Key)
+	// before any caller hears of it, and its scope indexes learn what the
+	// batch left.
+	var versions map[Key]int64
+	outcome := writeUnknown
+	switch {
+	case err == nil && tag.String() == "ROLLBACK", !sent || refused:
+		outcome = writeRolledBack
+	case err == nil:
+		outcome = writeCommitted
+		versions = make(map[Key]int64, len(got))
+		for _, l := range got {
+			versions[l.r.Key] = 1
+		}
 	}
-	c.drop(keys, false)
+	c.settled(keys, versions, false, outcome)
 	switch {
 	case err == nil && tag.String() == "ROLLBACK":
 		answer(pgFail(ctx, "commit", errors.New("the transaction was aborted by an earlier error")), pgLoneInsert)

@@ -752,3 +752,92 @@ func TestPostgresCacheAcrossReplicas(t *testing.T) {
 		t.Fatal("a still caches after b wrote")
 	}
 }
+
+// TestPostgresCachingConformance runs the conformance suite on a replica
+// alone, which answers reads and pages from its copy and scope indexes
+// (postgres_cache.go) rather than from the database.
+func TestPostgresCachingConformance(t *testing.T) {
+	runConformance(t, func(t *testing.T) Store {
+		s := openPostgresTest(t)
+		p := pgInner(t, s)
+		<-p.settings.ready
+		if p.cache.self() == 0 {
+			t.Fatal("a replica alone does not cache")
+		}
+		return s
+	})
+}
+
+// TestPostgresPagesFromTheCopy checks the pages a replica alone answers from
+// memory: a page read again costs no query; its own inserts, updates and
+// deletes are in its next page; a second replica's write is in the first's
+// next page.
+func TestPostgresPagesFromTheCopy(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	open := func() Store {
+		s, err := Open(ctx, dsn, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		<-pgInner(t, s).settings.ready
+		return s
+	}
+	sc := Scope{"1", "us-east-1", "workspace"}
+	ids := func(s Store) string {
+		t.Helper()
+		page, err := s.List(ctx, sc, "", 0)
+		wantErr(t, "list", err, nil)
+		var out []string
+		for _, r := range page {
+			out = append(out, fmt.Sprintf("%s:%d:%s", r.ID, r.Version, strings.TrimPrefix(string(r.Body), `{"id":"`+r.ID+`"}`)))
+		}
+		return strings.Join(out, " ")
+	}
+	a := open()
+	pa := pgInner(t, a)
+	if pa.cache.self() == 0 {
+		t.Fatal("a replica alone does not cache")
+	}
+	for i := range 3 {
+		wantErr(t, "insert", insert(t, a, rec("1", fmt.Sprintf("ws-%d", i), ""), 0), nil)
+	}
+	const three = "ws-0:1: ws-1:1: ws-2:1:"
+	if got := ids(a); got != three {
+		t.Fatalf("first page: %s", got)
+	}
+	loads := pa.cache.loads.Load()
+	if got := ids(a); got != three {
+		t.Fatalf("second page: %s", got)
+	}
+	if n := pa.cache.loads.Load() - loads; n != 0 {
+		t.Fatalf("a page read again went %d times to the database", n)
+	}
+
+	// Its own writes are in its next page at once.
+	r := mustGet(t, a, rec("1", "ws-1", "").Key)
+	r.Body = []byte(`{"v":1}`)
+	wantErr(t, "put", put(a, r), nil)
+	wantErr(t, "delete", del(a, rec("1", "ws-0", "").Key), nil)
+	wantErr(t, "insert", insert(t, a, rec("1", "ws-3", ""), 0), nil)
+	if got, want := ids(a), `ws-1:2:{"v":1} ws-2:1: ws-3:1:`; got != want {
+		t.Fatalf("after its own writes: %s, want %s", got, want)
+	}
+	loads = pa.cache.loads.Load()
+	ids(a)
+	if n := pa.cache.loads.Load() - loads; n != 0 {
+		t.Fatalf("a page read again after writes went %d times to the database", n)
+	}
+
+	// A second replica's write is in the first's next page.
+	b := open()
+	wantErr(t, "insert through b", insert(t, b, rec("1", "ws-4", ""), 0), nil)
+	if got, want := ids(a), `ws-1:2:{"v":1} ws-2:1: ws-3:1: ws-4:1:`; got != want {
+		t.Fatalf("after b inserted: %s, want %s", got, want)
+	}
+	wantErr(t, "delete through b", del(b, rec("1", "ws-2", "").Key), nil)
+	if got, want := ids(a), `ws-1:2:{"v":1} ws-3:1: ws-4:1:`; got != want {
+		t.Fatalf("after b deleted: %s, want %s", got, want)
+	}
+}

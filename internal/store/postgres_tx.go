@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -147,8 +148,9 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, mode pgMode, a
 	err, outcome := t.commit()
 	t.release()
 	if t.begun {
-		// Also when the COMMIT's outcome is unknown: dropping is safe.
-		p.cache.drop(t.touched, t.purged)
+		// Also when the COMMIT's outcome is unknown: the copy drops the
+		// keys, the scope indexes drop their scopes.
+		p.cache.settled(t.marked, t.versions, t.purged, t.outcome)
 	}
 	if err == nil && t.cachers {
 		err = p.awaitCachers(ctx, p.cache.self())
@@ -196,6 +198,13 @@ type pgTx struct {
 	touched []Key
 	purged  bool
 	cachers bool
+	// versions are the versions the statements that succeeded left the
+	// records of touched at (0: gone), marked the keys of touched (each
+	// once) registered before the COMMIT, and outcome how it ended: what
+	// the replica's scope indexes learn (scopeIndexes.settle).
+	versions map[Key]int64
+	marked   []Key
+	outcome  writeOutcome
 }
 
 // wrote notes a write of k: one outside every account makes the commit
@@ -206,6 +215,30 @@ func (t *pgTx) wrote(k Key) {
 		return
 	}
 	t.touched = append(t.touched, k)
+}
+
+// left notes that a statement left k's record at version v (0: gone).
+func (t *pgTx) left(k Key, v int64) {
+	if _, ok := settingsKey(k); ok {
+		return
+	}
+	if t.versions == nil {
+		t.versions = make(map[Key]int64, 1)
+	}
+	t.versions[k] = v
+}
+
+// mark registers the keys of touched, each once, with the replica's scope
+// indexes before the COMMIT is sent.
+func (t *pgTx) mark() {
+	t.marked = make([]Key, 0, len(t.touched))
+	for _, k := range t.touched {
+		if !slices.Contains(t.marked, k) {
+			t.marked = append(t.marked, k)
+		}
+	}
+	t.p.cache.marked(t.marked)
+	t.outcome = writeUnknown
 }
 
 // call admits one call of fn. A lone insert is fn's first call; any other
@@ -402,6 +435,7 @@ func (t *pgTx) commit() (error, pgOutcome) {
 		c := t.p.cache
 		if records {
 			b.Queue(pgCacherCheckSQL, c.channel(), int64(c.key), int64(c.self()))
+			t.mark()
 		}
 		b.Queue(`COMMIT`)
 		br := t.conn.SendBatch(t.ctx, b)
@@ -426,18 +460,24 @@ func (t *pgTx) commit() (error, pgOutcome) {
 	} else {
 		tag, err = t.conn.Exec(t.ctx, `COMMIT`)
 	}
+	var pe *pgconn.PgError
 	switch {
 	case err == nil && tag.String() == "ROLLBACK":
 		// fn swallowed the error of a statement, which aborted the
 		// transaction: PostgreSQL answers COMMIT with a rollback.
+		t.outcome = writeRolledBack
 		return pgFail(t.ctx, "commit", errors.New("the transaction was aborted by an earlier error")), pgDone
 	case err == nil:
+		t.outcome = writeCommitted
 		return nil, pgDone
+	case errors.As(err, &pe):
+		// PostgreSQL refused a statement of the batch or the COMMIT:
+		// the transaction did not commit.
+		t.outcome = writeRolledBack
 	}
 	t.notified = 0
 	t.cachers = false
 	t.rollback()
-	var pe *pgconn.PgError
 	switch {
 	case errors.As(err, &pe) && pe.Code == "23514" && pe.ConstraintName == pgCapConstraint:
 		// The quota is full: the serializable run says so to fn.
@@ -583,6 +623,7 @@ func (t *pgTx) Insert(ctx context.Context, r *Record, max int) error {
 		return err
 	}
 	r.Version = 1
+	t.left(r.Key, 1)
 	return nil
 }
 
@@ -608,6 +649,7 @@ func (t *pgTx) insertLone(ctx context.Context, r *Record, max int) error {
 	t.pending, t.quota = &s, max
 	t.wrote(r.Key)
 	r.Version = 1
+	t.left(r.Key, 1)
 	return nil
 }
 
@@ -655,6 +697,7 @@ func (t *pgTx) Put(ctx context.Context, r *Record) error {
 			return err
 		}
 		r.Version = 1
+		t.left(r.Key, 1)
 		return nil
 	}
 	var v int64
@@ -678,6 +721,7 @@ func (t *pgTx) Put(ctx context.Context, r *Record) error {
 		return t.mapUnique(ctx, "update", err)
 	}
 	r.Version = v
+	t.left(r.Key, v)
 	return nil
 }
 
@@ -698,6 +742,7 @@ func (t *pgTx) Delete(ctx context.Context, k Key) error {
 	if err != nil {
 		return t.fail(ctx, "delete", err)
 	}
+	t.left(k, 0)
 	if n == 0 {
 		return ErrNotFound
 	}

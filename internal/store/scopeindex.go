@@ -24,6 +24,14 @@ type scopeIndexes struct {
 	bytes   int64
 	tooBig  map[Scope]bool       // loaded once and found over the cap, until a delete in it
 	loading map[Scope]*indexLoad // scopes being read from the database
+	// inFlight counts, per key and per scope, the writes marked before
+	// their COMMIT and not yet settled: on a store whose writers commit
+	// concurrently (PostgreSQL), writes settle in any order, so a scope is
+	// not loaded while a write to it is in flight, and a write that
+	// settles while another write of the same key is in flight drops its
+	// scope's index rather than guess which of the two committed last.
+	inFlight      map[Key]int
+	inFlightScope map[Scope]int
 }
 
 type scopeIndex struct {
@@ -47,6 +55,9 @@ func newScopeIndexes(maxBytes int64) *scopeIndexes {
 		scopes:   map[Scope]*scopeIndex{},
 		tooBig:   map[Scope]bool{},
 		loading:  map[Scope]*indexLoad{},
+
+		inFlight:      map[Key]int{},
+		inFlightScope: map[Scope]int{},
 	}
 }
 
@@ -67,7 +78,7 @@ func (x *scopeIndexes) page(sc Scope, afterID string, limit int) (page []idVersi
 	defer x.mu.RUnlock()
 	idx := x.scopes[sc]
 	if idx == nil {
-		return nil, false, !x.tooBig[sc] && x.loading[sc] == nil
+		return nil, false, !x.tooBig[sc] && x.loading[sc] == nil && x.inFlightScope[sc] == 0
 	}
 	if limit > 0 {
 		page = make([]idVersion, 0, min(limit, idx.ids.Len()))
@@ -82,11 +93,12 @@ func (x *scopeIndexes) page(sc Scope, afterID string, limit int) (page []idVersi
 	return page, true, false
 }
 
-// startLoad registers a load of sc's index; nil means another is under way.
+// startLoad registers a load of sc's index; nil means another is under way
+// or a write to sc is in flight.
 func (x *scopeIndexes) startLoad(sc Scope) *indexLoad {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.loading[sc] != nil || x.scopes[sc] != nil {
+	if x.loading[sc] != nil || x.scopes[sc] != nil || x.inFlightScope[sc] > 0 {
 		return nil
 	}
 	l := &indexLoad{}
@@ -137,46 +149,130 @@ func (x *scopeIndexes) install(sc Scope, idx *scopeIndex) {
 func (x *scopeIndexes) maxScopeIDs() int { return int(x.maxScopeBytes() / (idCost + 1)) }
 
 // apply records committed writes (nil: deleted) in the indexes of their
-// scopes and marks loads of those scopes dirty.
+// scopes and marks loads of those scopes dirty. The writes must be applied
+// in the order they committed (SQLite's one writer); see mark and settle
+// for writers that commit concurrently.
 func (x *scopeIndexes) apply(writes map[Key]*Record) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for k, r := range writes {
-		sc := k.Scope()
-		if l := x.loading[sc]; l != nil {
-			l.dirty = true
-		}
+		x.dirty(k.Scope())
 		if r == nil {
-			delete(x.tooBig, sc) // it may fit now
-		}
-		idx := x.scopes[sc]
-		if idx == nil {
-			continue
-		}
-		if r == nil {
-			if idx.ids.Delete(k.ID) {
-				idx.bytes -= int64(len(k.ID)) + idCost
-				x.bytes -= int64(len(k.ID)) + idCost
-			}
-			continue
-		}
-		if idx.ids.Set(k.ID, r.Version) {
-			idx.bytes += int64(len(k.ID)) + idCost
-			x.bytes += int64(len(k.ID)) + idCost
-		}
-		if idx.bytes > x.maxScopeBytes() {
-			delete(x.scopes, sc)
-			x.bytes -= idx.bytes
-			x.tooBig[sc] = true
+			x.set(k, 0)
+		} else {
+			x.set(k, r.Version)
 		}
 	}
+	x.trim()
+}
+
+// dirty marks a load of sc dirty, under x.mu.
+func (x *scopeIndexes) dirty(sc Scope) {
+	if l := x.loading[sc]; l != nil {
+		l.dirty = true
+	}
+}
+
+// set records, under x.mu, that k now holds version (0: k is gone) in its
+// scope's index, if the scope has one.
+func (x *scopeIndexes) set(k Key, version int64) {
+	sc := k.Scope()
+	if version == 0 {
+		delete(x.tooBig, sc) // it may fit now
+	}
+	idx := x.scopes[sc]
+	if idx == nil {
+		return
+	}
+	if version == 0 {
+		if idx.ids.Delete(k.ID) {
+			idx.bytes -= int64(len(k.ID)) + idCost
+			x.bytes -= int64(len(k.ID)) + idCost
+		}
+		return
+	}
+	if idx.ids.Set(k.ID, version) {
+		idx.bytes += int64(len(k.ID)) + idCost
+		x.bytes += int64(len(k.ID)) + idCost
+	}
+	if idx.bytes > x.maxScopeBytes() {
+		x.drop(sc)
+		x.tooBig[sc] = true
+	}
+}
+
+// drop removes sc's index, under x.mu.
+func (x *scopeIndexes) drop(sc Scope) {
+	if idx := x.scopes[sc]; idx != nil {
+		delete(x.scopes, sc)
+		x.bytes -= idx.bytes
+	}
+}
+
+// trim drops indexes, under x.mu, until they fit the budget.
+func (x *scopeIndexes) trim() {
 	for x.bytes > x.maxBytes && len(x.scopes) > 0 {
-		for other, o := range x.scopes {
-			delete(x.scopes, other)
-			x.bytes -= o.bytes
+		for other := range x.scopes {
+			x.drop(other)
 			break
 		}
 	}
+}
+
+// mark registers writes of keys (each once) about to be committed, for a
+// store whose writers commit concurrently: until settle ends the marks, no
+// load of their scopes starts and those under way are dirty.
+func (x *scopeIndexes) mark(keys []Key) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, k := range keys {
+		sc := k.Scope()
+		x.inFlight[k]++
+		x.inFlightScope[sc]++
+		x.dirty(sc)
+	}
+}
+
+// How a marked write ended, for settle.
+type writeOutcome int
+
+const (
+	writeCommitted  writeOutcome = iota // versions says what it left
+	writeRolledBack                     // it changed nothing
+	writeUnknown                        // it may or may not have committed
+)
+
+// settle ends the marks of keys, which mark registered: a committed write
+// left each key of versions at its version (0: gone) and the others
+// unchanged. A key another marked write is also in flight for, or whose
+// write's outcome is unknown, drops its scope's index: which state is the
+// latest cannot be told.
+func (x *scopeIndexes) settle(keys []Key, versions map[Key]int64, o writeOutcome) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, k := range keys {
+		sc := k.Scope()
+		v, changed := versions[k]
+		switch {
+		case o == writeUnknown:
+			x.drop(sc)
+			delete(x.tooBig, sc)
+		case o == writeCommitted && changed && x.inFlight[k] > 1:
+			x.drop(sc)
+			if v == 0 {
+				delete(x.tooBig, sc)
+			}
+		case o == writeCommitted && changed:
+			x.set(k, v)
+		}
+		if x.inFlight[k]--; x.inFlight[k] <= 0 {
+			delete(x.inFlight, k)
+		}
+		if x.inFlightScope[sc]--; x.inFlightScope[sc] <= 0 {
+			delete(x.inFlightScope, sc)
+		}
+	}
+	x.trim()
 }
 
 // clear drops every index, as after a purge.
@@ -198,13 +294,8 @@ func (x *scopeIndexes) forget(writes map[Key]*Record) {
 	defer x.mu.Unlock()
 	for k := range writes {
 		sc := k.Scope()
-		if l := x.loading[sc]; l != nil {
-			l.dirty = true
-		}
-		if idx := x.scopes[sc]; idx != nil {
-			delete(x.scopes, sc)
-			x.bytes -= idx.bytes
-		}
+		x.dirty(sc)
+		x.drop(sc)
 		delete(x.tooBig, sc)
 	}
 }

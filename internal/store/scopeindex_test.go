@@ -128,6 +128,81 @@ func TestScopeIndexes(t *testing.T) {
 			},
 		},
 		{
+			name: "a write settled alone updates the index",
+			max:  1 << 20,
+			run: func(x *scopeIndexes) {
+				load(x, scA, ids(3))
+				k1, k9 := key(scA, "wsi-000000001"), key(scA, "wsi-000000009")
+				x.mark([]Key{k1, k9})
+				x.settle([]Key{k1, k9}, map[Key]int64{k1: 0, k9: 2}, writeCommitted)
+			},
+			want: map[Scope][]string{scA: {"wsi-000000000:1", "wsi-000000002:1", "wsi-000000009:2"}},
+		},
+		{
+			name: "a write that rolled back, or committed without changing a key, leaves the index as it was",
+			max:  1 << 20,
+			run: func(x *scopeIndexes) {
+				load(x, scA, ids(3))
+				k1, k2 := key(scA, "wsi-000000001"), key(scA, "wsi-000000002")
+				x.mark([]Key{k1})
+				x.settle([]Key{k1}, map[Key]int64{k1: 0}, writeRolledBack)
+				x.mark([]Key{k2})
+				x.settle([]Key{k2}, nil, writeCommitted)
+			},
+			want: map[Scope][]string{scA: {"wsi-000000000:1", "wsi-000000001:1", "wsi-000000002:1"}},
+		},
+		{
+			// Two writes of one key in flight may settle in either order:
+			// neither may leave its version.
+			name: "writes of one key in flight together drop the index",
+			max:  1 << 20,
+			run: func(x *scopeIndexes) {
+				load(x, scA, ids(3))
+				load(x, scB, ids(3))
+				k := key(scA, "wsi-000000001")
+				x.mark([]Key{k})
+				x.mark([]Key{k})
+				x.settle([]Key{k}, map[Key]int64{k: 3}, writeCommitted)
+				if _, indexed, load := x.page(scA, "", 0); indexed || load {
+					t.Errorf("with a write in flight: indexed %v, load %v", indexed, load)
+				}
+				if l := x.startLoad(scA); l != nil {
+					t.Error("a load starts while a write of the scope is in flight")
+				}
+				x.settle([]Key{k}, map[Key]int64{k: 2}, writeCommitted)
+			},
+			want:     map[Scope][]string{scA: nil, scB: {"wsi-000000000:1", "wsi-000000001:1", "wsi-000000002:1"}},
+			wantLoad: map[Scope]bool{scA: true},
+		},
+		{
+			name: "a load under way when a write is marked is not installed",
+			max:  1 << 20,
+			run: func(x *scopeIndexes) {
+				k := key(scA, "wsi-000000001")
+				l := x.startLoad(scA)
+				x.mark([]Key{k})
+				x.settle([]Key{k}, map[Key]int64{k: 2}, writeCommitted)
+				x.finishLoad(scA, l, ids(3), false, true)
+			},
+			want:     map[Scope][]string{scA: nil},
+			wantLoad: map[Scope]bool{scA: true},
+		},
+		{
+			name: "a write whose outcome is unknown drops its scope",
+			max:  1 << 20,
+			run: func(x *scopeIndexes) {
+				load(x, scA, ids(3))
+				load(x, scB, ids(3))
+				k := key(scA, "wsi-000000001")
+				x.mark([]Key{k})
+				x.settle([]Key{k}, nil, writeUnknown)
+				if len(x.inFlight) != 0 || len(x.inFlightScope) != 0 {
+					t.Errorf("marks left after settle: %v %v", x.inFlight, x.inFlightScope)
+				}
+			},
+			want: map[Scope][]string{scA: nil, scB: {"wsi-000000000:1", "wsi-000000001:1", "wsi-000000002:1"}},
+		},
+		{
 			name: "forget drops the scopes written and clear every scope",
 			max:  1 << 20,
 			run: func(x *scopeIndexes) {
