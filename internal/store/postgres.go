@@ -138,8 +138,8 @@ type pgStore struct {
 	group pgGroup
 	// settings holds the records outside every account.
 	settings *pgSettings
-	// cache holds the records read by key while this replica is alone
-	// (postgres_cache.go).
+	// cache holds the records read by key, and the scope indexes, while no
+	// other replica writes (postgres_cache.go).
 	cache *pgCache
 }
 

@@ -16,14 +16,13 @@ import (
 	"github.com/wsim/wsim/internal/cache"
 )
 
-// A replica that is the only one of its database keeps the records it reads
-// by key in memory (a describe by id then costs no round trip), and stays
-// exact however replicas come and go:
+// A replica keeps the records it reads by key in memory (a describe by id
+// then costs no round trip) while no other replica writes, and stays exact
+// however replicas come and go and write:
 //
 //   - A replica caches only while it holds the cacher lock (a session
 //     advisory lock on its listener's connection, keyed by its backend's
-//     pid under the schema's class), and takes it only when no other
-//     replica's listener is registered.
+//     pid under the schema's class).
 //   - Every write transaction holds the writers' lock (advisory, shared,
 //     for the transaction) from its first statement, and before its COMMIT
 //     looks in pg_locks, which is not bound to its snapshot, for a cacher
@@ -36,7 +35,7 @@ import (
 //     cacher lock.
 //   - On a notification of the cache channel a cacher drops its copy and
 //     stops caching, then lets its cacher lock go; its listener's end (a
-//     lost connection) does both too. It tries again later, alone.
+//     lost connection) does both too. It tries again every pgCacheRetry.
 //   - Its own writes drop what they wrote from its copy once committed and
 //     before they return; a read fills the copy only if no write of its key
 //     committed while it read.
@@ -54,8 +53,11 @@ const (
 	pgCacheChannel = "wsim_records_"
 	// pgCacheBytes bounds the copy.
 	pgCacheBytes = 64 << 20
-	// pgCacheRetry is how often a replica that may not cache tries again.
-	pgCacheRetry = time.Second
+	// pgCacheRetry is how often a replica that does not cache tries to
+	// again: a replica whose copy another's write dropped caches again
+	// once writes leave it a moment, and a write then pays for making it
+	// drop its copy at most this often per other replica.
+	pgCacheRetry = 100 * time.Millisecond
 	// pgCacheStripes splits the count of the writes that raced a read.
 	pgCacheStripes = 64
 	// pgIndexBytes bounds the scope indexes, as sqliteIndexBytes SQLite's.
@@ -362,15 +364,14 @@ const pgCacherCheckSQL = `SELECT count(*) FROM (SELECT pg_notify($1, '') FROM pg
 	WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 	AND classid = $2::bigint::oid AND objsubid = 2 AND objid <> $3::bigint::oid LIMIT 1) n`
 
-// pgCachersSQL counts those cacher locks.
-const pgCachersSQL = `SELECT count(*) FROM pg_locks
-	WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-	AND classid = $1::bigint::oid AND objsubid = 2 AND objid <> $2::bigint::oid`
-
 // awaitCachers returns once no other replica holds a cacher lock: each has
-// dropped its copy.
+// dropped its copy. Each look notifies those it finds again: a replica that
+// dropped its copy and took its cacher lock again before this one looked
+// (it tries again every pgCacheRetry) drops it again, rather than keep this
+// write waiting until its deadline.
 func (p *pgStore) awaitCachers(ctx context.Context, self int32) error {
-	return p.awaitNone(ctx, "drop their copy of a changed record", pgCachersSQL, int64(p.cache.key), int64(self))
+	c := p.cache
+	return p.awaitNone(ctx, "drop their copy of a changed record", pgCacherCheckSQL, c.channel(), int64(c.key), int64(self))
 }
 
 // awaitNone returns once the count sql reads is 0 (the replicas it counts
@@ -395,8 +396,7 @@ func (p *pgStore) awaitNone(ctx context.Context, what, sql string, args ...any) 
 }
 
 // tryCache makes the replica a cacher, on its listener's connection, if it
-// can take the writers' lock at once and no other replica's listener is
-// registered.
+// can take the writers' lock at once.
 func (p *pgStore) tryCache(ctx context.Context, conn *pgx.Conn) error {
 	c := p.cache
 	var got bool
@@ -406,14 +406,6 @@ func (p *pgStore) tryCache(ctx context.Context, conn *pgx.Conn) error {
 	unlock := func() error {
 		_, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, c.writersLock())
 		return err
-	}
-	var others int64
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM listeners l WHERE l.pid <> pg_backend_pid() AND `+pgListening).Scan(&others); err != nil {
-		unlock()
-		return err
-	}
-	if others > 0 {
-		return unlock()
 	}
 	var pid int32
 	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock($1::int, pg_backend_pid())) l`, c.key).Scan(&pid); err != nil {

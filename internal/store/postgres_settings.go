@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The records outside every account (Account ""; wsim's own settings: the
@@ -131,8 +132,8 @@ func (p *pgStore) listenOnce(ctx context.Context, s *pgSettings) error {
 		ON CONFLICT (pid) DO UPDATE SET seen = excluded.seen RETURNING seen`).Scan(&last); err != nil {
 		return err
 	}
-	// Alone, the replica caches records until another writes; decided
-	// before the listener counts as registered.
+	// The replica caches records until another writes, and tries again
+	// every pgCacheRetry while it does not.
 	if err := p.tryCache(ctx, conn); err != nil {
 		return err
 	}
@@ -140,7 +141,19 @@ func (p *pgStore) listenOnce(ctx context.Context, s *pgSettings) error {
 	for {
 		// The channel is the database's: stores in other schemas notify
 		// it too, so a notification only says that some version moved.
-		n, err := conn.WaitForNotification(ctx)
+		wctx, cancel := ctx, context.CancelFunc(func() {})
+		if p.cache.self() == 0 {
+			wctx, cancel = context.WithTimeout(ctx, pgCacheRetry)
+		}
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && wctx.Err() != nil && pgconn.Timeout(err) {
+			// Not caching, and no notification in pgCacheRetry: try again.
+			if err := p.tryCache(ctx, conn); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
