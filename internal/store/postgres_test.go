@@ -793,7 +793,7 @@ func TestPostgresCachingConformance(t *testing.T) {
 	})
 }
 
-// TestPostgresPagesFromTheCopy checks the pages a replica alone answers from
+// TestPostgresPagesFromTheCopy checks the pages a caching replica answers from
 // memory: a page read again costs no query; its own inserts, updates and
 // deletes are in its next page; a second replica's write is in the first's
 // next page.
