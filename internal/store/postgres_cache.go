@@ -53,7 +53,7 @@ const (
 	pgCacheChannel = "wsim_records_"
 	// pgCacheBytes bounds the copy.
 	pgCacheBytes = 64 << 20
-	// pgCacheRetry is how often a replica that does not cache tries to
+	// pgCacheRetry is how often a replica that does not cache tries
 	// again: a replica whose copy another's write dropped caches again
 	// once writes leave it a moment, and a write then pays for making it
 	// drop its copy at most this often per other replica.
@@ -359,8 +359,10 @@ func (p *pgStore) getCached(ctx context.Context, k Key, lend bool) (*Record, err
 // pgCacherCheckSQL, before a write's COMMIT, notifies the cache channel ($1)
 // if a cacher lock of the schema's class ($2) other than the writer's own
 // replica's ($3; 0: none) is held, and says whether it did. pg_locks shows
-// the locks held now, whatever the transaction's snapshot.
-const pgCacherCheckSQL = `SELECT count(*) FROM (SELECT pg_notify($1, '') FROM pg_locks
+// the locks held now, whatever the transaction's snapshot. The payload is
+// the writer's own cacher pid, whose copy its listener keeps: its own writes
+// drop what they wrote.
+const pgCacherCheckSQL = `SELECT count(*) FROM (SELECT pg_notify($1, $3::bigint::text) FROM pg_locks
 	WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 	AND classid = $2::bigint::oid AND objsubid = 2 AND objid <> $3::bigint::oid LIMIT 1) n`
 

@@ -138,29 +138,38 @@ func (p *pgStore) listenOnce(ctx context.Context, s *pgSettings) error {
 		return err
 	}
 	s.invalidate(true)
+	retry := time.Now().Add(pgCacheRetry) // when a replica not caching tries again
 	for {
-		// The channel is the database's: stores in other schemas notify
-		// it too, so a notification only says that some version moved.
-		wctx, cancel := ctx, context.CancelFunc(func() {})
-		if p.cache.self() == 0 {
-			wctx, cancel = context.WithTimeout(ctx, pgCacheRetry)
-		}
-		n, err := conn.WaitForNotification(wctx)
-		cancel()
-		if err != nil && ctx.Err() == nil && wctx.Err() != nil && pgconn.Timeout(err) {
-			// Not caching, and no notification in pgCacheRetry: try again.
+		if p.cache.self() == 0 && !time.Now().Before(retry) {
 			if err := p.tryCache(ctx, conn); err != nil {
 				return err
 			}
-			continue
+			retry = time.Now().Add(pgCacheRetry)
+		}
+		wctx, cancel := ctx, context.CancelFunc(func() {})
+		if p.cache.self() == 0 {
+			wctx, cancel = context.WithDeadline(ctx, retry)
+		}
+		// The settings channel is the database's: stores in other schemas
+		// notify it too, so a notification only says that some version
+		// moved.
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && wctx.Err() != nil && pgconn.Timeout(err) {
+			continue // time to try caching again
 		}
 		if err != nil {
 			return err
 		}
 		if n.Channel == p.cache.channel() {
-			// Another replica wrote: it waits for this one's copy to go.
-			if err := p.stopCaching(ctx, conn); err != nil {
-				return err
+			// Another replica wrote (the payload is the writer's cacher
+			// pid, which its own copy ignores): it waits for this one's
+			// copy to go.
+			if self := p.cache.self(); self != 0 && n.Payload != strconv.Itoa(int(self)) {
+				if err := p.stopCaching(ctx, conn); err != nil {
+					return err
+				}
+				retry = time.Now().Add(pgCacheRetry)
 			}
 			continue
 		}

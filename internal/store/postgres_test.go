@@ -696,8 +696,8 @@ func TestPostgresNewestIndexesOnlyForNewest(t *testing.T) {
 // records it reads by key (postgres_cache.go): a second read costs no query;
 // its own writes are seen at once; a second replica caches too; a write of
 // either makes the other stop caching before the write returns, so the other
-// reads that write at once; a replica whose copy was dropped caches again
-// once writes stop.
+// reads that write at once, and keeps its own copy; a replica whose copy was
+// dropped caches again once writes stop.
 func TestPostgresCacheAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgTestDSN(t)
@@ -775,6 +775,14 @@ func TestPostgresCacheAcrossReplicas(t *testing.T) {
 	wantErr(t, "put through a", put(a, r), nil)
 	if got := mustGet(t, b, k); string(got.Body) != `{"v":"last"}` {
 		t.Fatalf("b read %s after a wrote again", got.Body)
+	}
+	// A replica's own write leaves its copy: once a change of a setting
+	// through a has returned (every listener, a's own too, has seen it), a's
+	// listener has read the notification of a's write, sent before it.
+	set := &Record{Key: Key{Kind: "setting", ID: "fence"}, Created: t0, Body: []byte(`{}`)}
+	wantErr(t, "setting through a", insert(t, a, set, 0), nil)
+	if pa.cache.self() == 0 {
+		t.Fatal("a stopped caching after its own write")
 	}
 }
 
