@@ -31,20 +31,9 @@ func BenchmarkOtherPages(b *testing.B) {
 			ctx := context.Background()
 			api := newBenchAPI(b, spec, 1<<20)
 			svc, account := api.svc, api.account
-			later, callAs, must := api.later, api.call, api.must
+			later, must := api.later, api.must
 			measure := func(name, target, body string) {
-				b.Run(name, func(b *testing.B) {
-					b.ReportAllocs()
-					size := 0
-					for b.Loop() {
-						w := callAs(target, body)
-						if w.Code != 200 {
-							b.Fatalf("status %d: %s", w.Code, w.Body)
-						}
-						size = w.Body.Len()
-					}
-					b.ReportMetric(float64(size), "resp-B")
-				})
+				b.Run(name, func(b *testing.B) { api.measure(b, target, body) })
 			}
 			// deep is the body asking for page otherDepth+1, found by
 			// turning the pages one by one; each page must be full.

@@ -262,22 +262,11 @@ func BenchmarkListPage(b *testing.B) {
 	for name, spec := range benchStores(b) {
 		b.Run(name, func(b *testing.B) {
 			api := newBenchAPI(b, spec, 100)
-			later, callAs, must := api.later, api.call, api.must
+			later, must := api.later, api.must
 			// pair measures a page and, for the ratio, one of its items by id.
 			pair := func(resource, target, page, byID string) {
 				for _, req := range []struct{ name, body string }{{"page", page}, {"by-id", byID}} {
-					b.Run(resource+"/"+req.name, func(b *testing.B) {
-						b.ReportAllocs()
-						size := 0
-						for b.Loop() {
-							w := callAs(target, req.body)
-							if w.Code != 200 {
-								b.Fatalf("status %d: %s", w.Code, w.Body)
-							}
-							size = w.Body.Len()
-						}
-						b.ReportMetric(float64(size), "resp-B")
-					})
+					b.Run(resource+"/"+req.name, func(b *testing.B) { api.measure(b, target, req.body) })
 				}
 			}
 			var imageIDs []string
