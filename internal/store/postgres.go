@@ -247,39 +247,31 @@ func (p *pgStore) migrate(ctx context.Context) error {
 }
 
 func (p *pgStore) Get(ctx context.Context, k Key) (*Record, error) {
-	if p.closed.Load() {
-		return nil, errClosed
-	}
-	if id, ok := settingsKey(k); ok {
-		return p.getSetting(ctx, id, k)
-	}
-	return p.getCached(ctx, k, false)
+	return p.get(ctx, k, false)
 }
 
 // lendGet is Get without a copy of a record of the replica's copy (see
 // lender).
 func (p *pgStore) lendGet(ctx context.Context, k Key) (*Record, error) {
+	return p.get(ctx, k, true)
+}
+
+func (p *pgStore) get(ctx context.Context, k Key, lend bool) (*Record, error) {
 	if p.closed.Load() {
 		return nil, errClosed
 	}
 	if id, ok := settingsKey(k); ok {
 		return p.getSetting(ctx, id, k)
 	}
-	return p.getCached(ctx, k, true)
+	return p.getCached(ctx, k, lend)
 }
 
 func (p *pgStore) List(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
-	if p.closed.Load() {
-		return nil, errClosed
-	}
 	return p.listCached(ctx, s, afterID, limit, false)
 }
 
 // lendList is List without copies of the replica's copy's records.
 func (p *pgStore) lendList(ctx context.Context, s Scope, afterID string, limit int) ([]*Record, error) {
-	if p.closed.Load() {
-		return nil, errClosed
-	}
 	return p.listCached(ctx, s, afterID, limit, true)
 }
 

@@ -259,11 +259,14 @@ func (c *pgCache) startLoad(sc Scope) *indexLoad {
 	return c.scopes.startLoad(sc)
 }
 
-// listCached is List of a replica that caches: the page from memory when
+// listCached is List: while the replica caches, the page from memory when
 // its scope's index and its records are there, else from the database
 // (filling the copy for the next read). lend returns the copy's own
 // records.
 func (p *pgStore) listCached(ctx context.Context, sc Scope, afterID string, limit int, lend bool) ([]*Record, error) {
+	if p.closed.Load() {
+		return nil, errClosed
+	}
 	c := p.cache
 	out, indexed, hit, load := c.page(sc, afterID, limit)
 	if !indexed && load {

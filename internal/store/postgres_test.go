@@ -692,6 +692,19 @@ func TestPostgresNewestIndexesOnlyForNewest(t *testing.T) {
 	}
 }
 
+// openReplica opens a store of dsn, closed when t ends, once its listener
+// is registered (and its copy of records decided).
+func openReplica(t *testing.T, dsn string) Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	<-pgInner(t, s).settings.ready
+	return s
+}
+
 // TestPostgresCacheAcrossReplicas checks the copy a replica keeps of the
 // records it reads by key (postgres_cache.go): a second read costs no query;
 // its own writes are seen at once; a second replica caches too; a write of
@@ -701,15 +714,7 @@ func TestPostgresNewestIndexesOnlyForNewest(t *testing.T) {
 func TestPostgresCacheAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgTestDSN(t)
-	open := func() Store {
-		s, err := Open(ctx, dsn, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		<-pgInner(t, s).settings.ready
-		return s
-	}
+	open := func() Store { return openReplica(t, dsn) }
 	a := open()
 	pa := pgInner(t, a)
 	if pa.cache.self() == 0 {
@@ -791,10 +796,8 @@ func TestPostgresCacheAcrossReplicas(t *testing.T) {
 // (postgres_cache.go) rather than from the database.
 func TestPostgresCachingConformance(t *testing.T) {
 	runConformance(t, func(t *testing.T) Store {
-		s := openPostgresTest(t)
-		p := pgInner(t, s)
-		<-p.settings.ready
-		if p.cache.self() == 0 {
+		s := openReplica(t, pgTestDSN(t))
+		if pgInner(t, s).cache.self() == 0 {
 			t.Fatal("a replica alone does not cache")
 		}
 		return s
@@ -808,15 +811,7 @@ func TestPostgresCachingConformance(t *testing.T) {
 func TestPostgresPagesFromTheCopy(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgTestDSN(t)
-	open := func() Store {
-		s, err := Open(ctx, dsn, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		<-pgInner(t, s).settings.ready
-		return s
-	}
+	open := func() Store { return openReplica(t, dsn) }
 	sc := Scope{"1", "us-east-1", "workspace"}
 	ids := func(s Store) string {
 		t.Helper()
