@@ -227,14 +227,18 @@ func TestStoreOutageIsA503AndHeals(t *testing.T) {
 	srv := process.Start(t, "--store", u.String())
 	c := srv.Client(t, accountA, usEast1)
 	id := importImage(t, c, importInput("before-outage"))
-	describe := func() error {
+	describeID := func(id string) error {
 		_, err := c.DescribeCustomWorkspaceImageImport(t.Context(),
 			&workspaces.DescribeCustomWorkspaceImageImportInput{ImageId: aws.String(id)})
 		return err
 	}
+	describe := func() error { return describeID(id) }
 
 	proxy.cut()
-	err := describe()
+	// An image the replica never read needs PostgreSQL (its own import
+	// may still be answered from its copy of records until it sees its
+	// listener's connection gone).
+	err := describeID("wsi-000000000")
 	var re interface{ HTTPStatusCode() int }
 	if !errors.As(err, &re) || re.HTTPStatusCode() != 503 || errorCode(err) != "ServiceUnavailableException" {
 		t.Fatalf("during the outage: %v, want a 503 ServiceUnavailableException", err)

@@ -80,9 +80,9 @@ type pgCache struct {
 	// caches as SQLite's are (scopeindex.go): a page then comes from
 	// memory, its ids from here and its records from c.
 	scopes *scopeIndexes
-	// loads counts the reads that went to the database while caching, for
-	// tests.
-	loads atomic.Int64
+	// loads counts the reads that went to the database while caching, and
+	// pages the pages answered from memory, for tests.
+	loads, pages atomic.Int64
 }
 
 func newPGCache(schema string) *pgCache {
@@ -161,9 +161,12 @@ func (c *pgCache) marked(keys []Key) {
 }
 
 // settled is called once a write's COMMIT is answered, whatever the
-// outcome, with the keys marked (or all, after a purge): the copy forgets
-// them, and the scope indexes learn the versions the write left.
-func (c *pgCache) settled(keys []Key, versions map[Key]int64, all bool, o writeOutcome) {
+// outcome, with the keys marked (or all, after a purge) and, if it
+// committed, the records it left (nil: gone; a key it did not change is
+// absent). The scope indexes learn their versions, and the copy keeps them
+// where no other write of the key is in flight (which of two would be the
+// latest cannot be told), else forgets the key.
+func (c *pgCache) settled(keys []Key, left map[Key]*Record, all bool, o writeOutcome) {
 	if len(keys) == 0 && !all {
 		return
 	}
@@ -178,9 +181,14 @@ func (c *pgCache) settled(keys []Key, versions map[Key]int64, all bool, o writeO
 	}
 	for _, k := range keys {
 		c.gen[cacheStripe(k)]++
-		c.c.Delete(k)
 	}
-	c.scopes.settle(keys, versions, o)
+	for i, latest := range c.scopes.settle(keys, left, o) {
+		if r, ok := left[keys[i]]; latest && ok && c.pid != 0 {
+			c.c.Put(keys[i], r)
+		} else {
+			c.c.Delete(keys[i])
+		}
+	}
 }
 
 // set starts caching as the cacher lock of pid, or stops (pid 0), with an
@@ -276,6 +284,7 @@ func (p *pgStore) listCached(ctx context.Context, sc Scope, afterID string, limi
 		out, _, hit, _ = c.page(sc, afterID, limit)
 	}
 	if hit {
+		c.pages.Add(1)
 		if !lend {
 			out = cloneRecords(out)
 		}

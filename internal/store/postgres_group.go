@@ -275,19 +275,19 @@ func (p *pgStore) writeGroup(batch []*pgLone) {
 	// Whatever the outcome, the replica's copy forgets the batch's keys
 	// before any caller hears of it, and its scope indexes learn what the
 	// batch left.
-	var versions map[Key]int64
+	var left map[Key]*Record
 	outcome := writeUnknown
 	switch {
 	case err == nil && tag.String() == "ROLLBACK", !sent || refused:
 		outcome = writeRolledBack
 	case err == nil:
 		outcome = writeCommitted
-		versions = make(map[Key]int64, len(got))
+		left = make(map[Key]*Record, len(got))
 		for _, l := range got {
-			versions[l.r.Key] = 1
+			left[l.r.Key] = cloneRecord(l.r)
 		}
 	}
-	c.settled(keys, versions, false, outcome)
+	c.settled(keys, left, false, outcome)
 	switch {
 	case err == nil && tag.String() == "ROLLBACK":
 		answer(pgFail(ctx, "commit", errors.New("the transaction was aborted by an earlier error")), pgLoneInsert)

@@ -706,8 +706,8 @@ func openReplica(t *testing.T, dsn string) Store {
 }
 
 // TestPostgresCacheAcrossReplicas checks the copy a replica keeps of the
-// records it reads by key (postgres_cache.go): a second read costs no query;
-// its own writes are seen at once; a second replica caches too; a write of
+// records it reads by key (postgres_cache.go): a second read costs no query,
+// nor does a read of what it wrote; its own writes are seen at once; a second replica caches too; a write of
 // either makes the other stop caching before the write returns, so the other
 // reads that write at once, and keeps its own copy; a replica whose copy was
 // dropped caches again once writes stop.
@@ -725,6 +725,16 @@ func TestPostgresCacheAcrossReplicas(t *testing.T) {
 	loads := pa.cache.loads.Load()
 	for range 3 {
 		mustGet(t, a, k)
+	}
+	if n := pa.cache.loads.Load() - loads; n != 0 {
+		t.Fatalf("3 reads of a record the replica inserted went %d times to the database, want 0", n)
+	}
+	// A record read from the database is read from it once.
+	wantErr(t, "insert", insert(t, a, rec("1", "ws-9", ""), 0), nil)
+	pa.cache.set(pa.cache.self()) // an empty copy
+	loads = pa.cache.loads.Load()
+	for range 3 {
+		mustGet(t, a, rec("1", "ws-9", "").Key)
 	}
 	if n := pa.cache.loads.Load() - loads; n != 1 {
 		t.Fatalf("3 reads of one record went %d times to the database, want 1", n)
@@ -867,5 +877,130 @@ func TestPostgresPagesFromTheCopy(t *testing.T) {
 	wantErr(t, "delete through b", del(b, rec("1", "ws-2", "").Key), nil)
 	if got, want := ids(a), `ws-1:2:{"v":1} ws-3:1: ws-4:1:`; got != want {
 		t.Fatalf("after b deleted: %s, want %s", got, want)
+	}
+}
+
+// TestPostgresCopiesNeverStale races writes through two caching replicas
+// and, after each is acknowledged, reads it through both, by key and in a
+// page: neither replica's copy or scope index may answer anything older
+// than a write already acknowledged, whichever replica made it. The writes
+// go through one replica, then through the other, so that the writing
+// replica keeps caching (its own writes leave its copy) while its
+// concurrent writes settle in its scope index in any order.
+func TestPostgresCopiesNeverStale(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgTestDSN(t)
+	replicas := []Store{openReplica(t, dsn), openReplica(t, dsn)}
+	sc := Scope{"1", "us-east-1", "workspace"}
+	// Each worker writes a record of its own (two writes of one key in
+	// flight at once drop the scope's index, which is then reloaded only
+	// once no write is in flight) and reads everyone's.
+	const workers, rounds = 4, 20
+	for i := range workers {
+		wantErr(t, "insert", insert(t, replicas[0], rec("1", fmt.Sprintf("ws-%d", i), ""), 0), nil)
+	}
+	// find is the version of id in a page of sc through s (0: absent).
+	find := func(s Store, id string) (int64, error) {
+		page, err := s.List(ctx, sc, "", 0)
+		for _, r := range page {
+			if r.ID == id {
+				return r.Version, err
+			}
+		}
+		return 0, err
+	}
+	errs := make(chan error, 3*workers*rounds)
+	var cached atomic.Int64 // writes made while their replica cached
+	for phase := range 2 {
+		via, other := replicas[phase], replicas[1-phase]
+		// The writing replica caches when its phase starts.
+		deadline := time.Now().Add(100 * pgCacheRetry)
+		for pgInner(t, via).cache.self() == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %d not caching after %v without writes", phase, 100*pgCacheRetry)
+			}
+			time.Sleep(pgCacheRetry / 10)
+		}
+		if _, err := find(via, ""); err != nil { // its scope index loaded
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := range rounds {
+					if pgInner(t, via).cache.self() != 0 {
+						cached.Add(1)
+					}
+					id := fmt.Sprintf("ws-%d", w)
+					if i%5 == 4 {
+						// A record of this worker's own, made and gone.
+						own := rec("1", fmt.Sprintf("own-%d-%d", w, i), "")
+						if err := insert(t, via, own, 0); err != nil {
+							errs <- err
+							return
+						}
+						for n, s := range []Store{via, other} {
+							if v, err := find(s, own.ID); err != nil || v != 1 {
+								errs <- fmt.Errorf("after %s was inserted, replica %d's page has it at %d (%v)", own.ID, n, v, err)
+							}
+						}
+						if err := del(via, own.Key); err != nil {
+							errs <- err
+							return
+						}
+						if _, err := other.Get(ctx, own.Key); !errors.Is(err, ErrNotFound) {
+							errs <- fmt.Errorf("after %s was deleted, the other replica reads it: %v", own.ID, err)
+						}
+						for n, s := range []Store{via, other} {
+							if v, err := find(s, own.ID); err != nil || v != 0 {
+								errs <- fmt.Errorf("after %s was deleted, replica %d's page has it at %d (%v)", own.ID, n, v, err)
+							}
+						}
+						continue
+					}
+					var wrote int64
+					err := via.Update(ctx, func(tx Tx) error {
+						r, err := tx.Get(ctx, Key{Account: sc.Account, Region: sc.Region, Kind: sc.Kind, ID: id})
+						if err != nil {
+							return err
+						}
+						r.Body = []byte(fmt.Sprintf(`{"by":%d,"round":%d}`, w, i))
+						if err := tx.Put(ctx, r); err != nil {
+							return err
+						}
+						wrote = r.Version
+						return nil
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+					if r, err := other.Get(ctx, Key{Account: sc.Account, Region: sc.Region, Kind: sc.Kind, ID: id}); err != nil || r.Version < wrote {
+						errs <- fmt.Errorf("after version %d of %s, the other replica reads %v (%v)", wrote, id, r, err)
+					}
+					if v, err := find(other, id); err != nil || v < wrote {
+						errs <- fmt.Errorf("after version %d of %s, the other replica's page has %d (%v)", wrote, id, v, err)
+					}
+					if v, err := find(via, id); err != nil || v < wrote {
+						errs <- fmt.Errorf("after version %d of %s, its own replica's page has %d (%v)", wrote, id, v, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := cached.Load(); n < 2*workers*rounds*9/10 {
+		t.Errorf("%d of %d writes were made while their replica cached, want nearly all", n, 2*workers*rounds)
+	}
+	for n, s := range replicas {
+		pages := pgInner(t, s).cache.pages.Load()
+		t.Logf("replica %d: %d pages from memory", n, pages)
+		if pages < workers*rounds/4 {
+			t.Errorf("replica %d answered %d pages from memory, want some of the %d it wrote", n, pages, workers*rounds)
+		}
 	}
 }

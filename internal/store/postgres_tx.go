@@ -150,7 +150,7 @@ func (p *pgStore) attempt(ctx context.Context, fn func(Tx) error, mode pgMode, a
 	if t.begun {
 		// Also when the COMMIT's outcome is unknown: the copy drops the
 		// keys, the scope indexes drop their scopes.
-		p.cache.settled(t.marked, t.versions, t.purged, t.outcome)
+		p.cache.settled(t.marked, t.left, t.purged, t.outcome)
 	}
 	if err == nil && t.cachers {
 		err = p.awaitCachers(ctx, p.cache.self())
@@ -198,13 +198,13 @@ type pgTx struct {
 	touched []Key
 	purged  bool
 	cachers bool
-	// versions are the versions the statements that succeeded left the
-	// records of touched at (0: gone), marked the keys of touched (each
-	// once) registered before the COMMIT, and outcome how it ended: what
-	// the replica's scope indexes learn (scopeIndexes.settle).
-	versions map[Key]int64
-	marked   []Key
-	outcome  writeOutcome
+	// left are the records the statements that succeeded left in place of
+	// touched's (nil: gone), marked the keys of touched (each once)
+	// registered before the COMMIT, and outcome how it ended: what the
+	// replica's copy and scope indexes learn (pgCache.settled).
+	left    map[Key]*Record
+	marked  []Key
+	outcome writeOutcome
 }
 
 // wrote notes a write of k: one outside every account makes the commit
@@ -217,15 +217,18 @@ func (t *pgTx) wrote(k Key) {
 	t.touched = append(t.touched, k)
 }
 
-// left notes that a statement left k's record at version v (0: gone).
-func (t *pgTx) left(k Key, v int64) {
+// leave notes that a statement left r in place of k's record (nil: gone).
+func (t *pgTx) leave(k Key, r *Record) {
 	if _, ok := settingsKey(k); ok {
 		return
 	}
-	if t.versions == nil {
-		t.versions = make(map[Key]int64, 1)
+	if t.left == nil {
+		t.left = make(map[Key]*Record, 1)
 	}
-	t.versions[k] = v
+	if r != nil {
+		r = cloneRecord(r)
+	}
+	t.left[k] = r
 }
 
 // mark registers the keys of touched, each once, with the replica's scope
@@ -623,7 +626,7 @@ func (t *pgTx) Insert(ctx context.Context, r *Record, max int) error {
 		return err
 	}
 	r.Version = 1
-	t.left(r.Key, 1)
+	t.leave(r.Key, r)
 	return nil
 }
 
@@ -649,7 +652,7 @@ func (t *pgTx) insertLone(ctx context.Context, r *Record, max int) error {
 	t.pending, t.quota = &s, max
 	t.wrote(r.Key)
 	r.Version = 1
-	t.left(r.Key, 1)
+	t.leave(r.Key, r)
 	return nil
 }
 
@@ -697,7 +700,7 @@ func (t *pgTx) Put(ctx context.Context, r *Record) error {
 			return err
 		}
 		r.Version = 1
-		t.left(r.Key, 1)
+		t.leave(r.Key, r)
 		return nil
 	}
 	var v int64
@@ -721,7 +724,7 @@ func (t *pgTx) Put(ctx context.Context, r *Record) error {
 		return t.mapUnique(ctx, "update", err)
 	}
 	r.Version = v
-	t.left(r.Key, v)
+	t.leave(r.Key, r)
 	return nil
 }
 
@@ -742,7 +745,7 @@ func (t *pgTx) Delete(ctx context.Context, k Key) error {
 	if err != nil {
 		return t.fail(ctx, "delete", err)
 	}
-	t.left(k, 0)
+	t.leave(k, nil)
 	if n == 0 {
 		return ErrNotFound
 	}
@@ -797,6 +800,9 @@ func (t *pgTx) Purge(ctx context.Context, sel Selection) (map[string]int, error)
 		t.wrote(Key{})
 	}
 	t.purged = true
+	// What this transaction wrote before may be gone: the copy learns
+	// only what it writes after.
+	t.left = nil
 	where, args := pgWhere(sel)
 	rows, err := t.query(ctx, `WITH gone AS (DELETE FROM records WHERE `+where+` RETURNING kind),
 		counts AS (DELETE FROM scope_counts WHERE `+where+`)

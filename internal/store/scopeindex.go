@@ -32,6 +32,9 @@ type scopeIndexes struct {
 	// scope's index rather than guess which of the two committed last.
 	inFlight      map[Key]int
 	inFlightScope map[Scope]int
+	// crossed are the keys in flight of which two writes were in flight
+	// at once: until none is, none of their writes settles as the latest.
+	crossed map[Key]bool
 }
 
 type scopeIndex struct {
@@ -58,6 +61,7 @@ func newScopeIndexes(maxBytes int64) *scopeIndexes {
 
 		inFlight:      map[Key]int{},
 		inFlightScope: map[Scope]int{},
+		crossed:       map[Key]bool{},
 	}
 }
 
@@ -243,36 +247,50 @@ const (
 )
 
 // settle ends the marks of keys, which mark registered: a committed write
-// left each key of versions at its version (0: gone) and the others
-// unchanged. A key another marked write is also in flight for, or whose
-// write's outcome is unknown, drops its scope's index: which state is the
-// latest cannot be told.
-func (x *scopeIndexes) settle(keys []Key, versions map[Key]int64, o writeOutcome) {
+// left each key of left as its record (nil: gone) and the others unchanged.
+// A key another marked write is, or was, in flight for at the same time as
+// this one, or whose write's outcome is unknown, drops its scope's index:
+// which state is the latest cannot be told. latest says, for each key,
+// whether the write committed what left holds for it with no other write
+// of the key in flight meanwhile: what left holds is then its latest
+// state.
+func (x *scopeIndexes) settle(keys []Key, left map[Key]*Record, o writeOutcome) (latest []bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, k := range keys {
+	latest = make([]bool, len(keys))
+	for i, k := range keys {
 		sc := k.Scope()
-		v, changed := versions[k]
+		r, changed := left[k]
+		var v int64
+		if r != nil {
+			v = r.Version
+		}
+		if x.inFlight[k] > 1 {
+			x.crossed[k] = true
+		}
 		switch {
 		case o == writeUnknown:
 			x.drop(sc)
 			delete(x.tooBig, sc)
-		case o == writeCommitted && changed && x.inFlight[k] > 1:
+		case o == writeCommitted && changed && x.crossed[k]:
 			x.drop(sc)
 			if v == 0 {
 				delete(x.tooBig, sc)
 			}
 		case o == writeCommitted && changed:
 			x.set(k, v)
+			latest[i] = true
 		}
 		if x.inFlight[k]--; x.inFlight[k] <= 0 {
 			delete(x.inFlight, k)
+			delete(x.crossed, k)
 		}
 		if x.inFlightScope[sc]--; x.inFlightScope[sc] <= 0 {
 			delete(x.inFlightScope, sc)
 		}
 	}
 	x.trim()
+	return latest
 }
 
 // clear drops every index, as after a purge.

@@ -134,7 +134,9 @@ func TestScopeIndexes(t *testing.T) {
 				load(x, scA, ids(3))
 				k1, k9 := key(scA, "wsi-000000001"), key(scA, "wsi-000000009")
 				x.mark([]Key{k1, k9})
-				x.settle([]Key{k1, k9}, map[Key]int64{k1: 0, k9: 2}, writeCommitted)
+				if latest := x.settle([]Key{k1, k9}, map[Key]*Record{k1: nil, k9: {Version: 2}}, writeCommitted); !slices.Equal(latest, []bool{true, true}) {
+					t.Errorf("latest %v, want both", latest)
+				}
 			},
 			want: map[Scope][]string{scA: {"wsi-000000000:1", "wsi-000000002:1", "wsi-000000009:2"}},
 		},
@@ -145,7 +147,7 @@ func TestScopeIndexes(t *testing.T) {
 				load(x, scA, ids(3))
 				k1, k2 := key(scA, "wsi-000000001"), key(scA, "wsi-000000002")
 				x.mark([]Key{k1})
-				x.settle([]Key{k1}, map[Key]int64{k1: 0}, writeRolledBack)
+				x.settle([]Key{k1}, map[Key]*Record{k1: nil}, writeRolledBack)
 				x.mark([]Key{k2})
 				x.settle([]Key{k2}, nil, writeCommitted)
 			},
@@ -162,14 +164,27 @@ func TestScopeIndexes(t *testing.T) {
 				k := key(scA, "wsi-000000001")
 				x.mark([]Key{k})
 				x.mark([]Key{k})
-				x.settle([]Key{k}, map[Key]int64{k: 3}, writeCommitted)
+				x.mark([]Key{k})
+				if latest := x.settle([]Key{k}, map[Key]*Record{k: {Version: 3}}, writeCommitted); latest[0] {
+					t.Error("the first of three writes in flight settled as the latest")
+				}
 				if _, indexed, load := x.page(scA, "", 0); indexed || load {
 					t.Errorf("with a write in flight: indexed %v, load %v", indexed, load)
 				}
 				if l := x.startLoad(scA); l != nil {
 					t.Error("a load starts while a write of the scope is in flight")
 				}
-				x.settle([]Key{k}, map[Key]int64{k: 2}, writeCommitted)
+				// The last two may have committed before the first.
+				for _, v := range []int64{2, 1} {
+					if latest := x.settle([]Key{k}, map[Key]*Record{k: {Version: v}}, writeCommitted); latest[0] {
+						t.Errorf("version %d, settled after a write it was in flight with, settled as the latest", v)
+					}
+				}
+				// Once none is in flight, a write settles as the latest.
+				x.mark([]Key{k})
+				if latest := x.settle([]Key{k}, map[Key]*Record{k: {Version: 4}}, writeCommitted); !latest[0] {
+					t.Error("a write alone in flight did not settle as the latest")
+				}
 			},
 			want:     map[Scope][]string{scA: nil, scB: {"wsi-000000000:1", "wsi-000000001:1", "wsi-000000002:1"}},
 			wantLoad: map[Scope]bool{scA: true},
@@ -181,7 +196,7 @@ func TestScopeIndexes(t *testing.T) {
 				k := key(scA, "wsi-000000001")
 				l := x.startLoad(scA)
 				x.mark([]Key{k})
-				x.settle([]Key{k}, map[Key]int64{k: 2}, writeCommitted)
+				x.settle([]Key{k}, map[Key]*Record{k: {Version: 2}}, writeCommitted)
 				x.finishLoad(scA, l, ids(3), false, true)
 			},
 			want:     map[Scope][]string{scA: nil},
