@@ -241,7 +241,7 @@ func (x *scopeIndexes) mark(keys []Key) {
 type writeOutcome int
 
 const (
-	writeCommitted  writeOutcome = iota // versions says what it left
+	writeCommitted  writeOutcome = iota // settle's left says what it left
 	writeRolledBack                     // it changed nothing
 	writeUnknown                        // it may or may not have committed
 )
