@@ -65,7 +65,7 @@ func TestScopeIndexes(t *testing.T) {
 			wantLoad: map[Scope]bool{scB: true},
 		},
 		{
-			name: "a write during a load keeps it from being installed",
+			name: "a write during a load, applied or marked and settled, keeps it from being installed",
 			max:  1 << 20,
 			run: func(x *scopeIndexes) {
 				l := x.startLoad(scA)
@@ -74,9 +74,14 @@ func TestScopeIndexes(t *testing.T) {
 				}
 				x.apply(map[Key]*Record{key(scA, "wsi-000000009"): {Version: 1}})
 				x.finishLoad(scA, l, ids(3), false, true)
+				k := key(scB, "wsi-000000001")
+				l = x.startLoad(scB)
+				x.mark([]Key{k})
+				x.settle([]Key{k}, map[Key]*Record{k: {Version: 2}}, writeCommitted)
+				x.finishLoad(scB, l, ids(3), false, true)
 			},
-			want:     map[Scope][]string{scA: nil},
-			wantLoad: map[Scope]bool{scA: true},
+			want:     map[Scope][]string{scA: nil, scB: nil},
+			wantLoad: map[Scope]bool{scA: true, scB: true},
 		},
 		{
 			name: "a failed load is not installed",
@@ -187,19 +192,6 @@ func TestScopeIndexes(t *testing.T) {
 				}
 			},
 			want:     map[Scope][]string{scA: nil, scB: {"wsi-000000000:1", "wsi-000000001:1", "wsi-000000002:1"}},
-			wantLoad: map[Scope]bool{scA: true},
-		},
-		{
-			name: "a load under way when a write is marked is not installed",
-			max:  1 << 20,
-			run: func(x *scopeIndexes) {
-				k := key(scA, "wsi-000000001")
-				l := x.startLoad(scA)
-				x.mark([]Key{k})
-				x.settle([]Key{k}, map[Key]*Record{k: {Version: 2}}, writeCommitted)
-				x.finishLoad(scA, l, ids(3), false, true)
-			},
-			want:     map[Scope][]string{scA: nil},
 			wantLoad: map[Scope]bool{scA: true},
 		},
 		{
