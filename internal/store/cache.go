@@ -69,6 +69,18 @@ func (c *readCache) peek(k Key) (*Record, bool) {
 	return c.recs.Get(k)
 }
 
+// cachedAnswer is what Get answers for r, a record a cache holds for its key
+// (nil: known absent): the cache's own record if lend, else a copy.
+func cachedAnswer(r *Record, lend bool) (*Record, error) {
+	switch {
+	case r == nil:
+		return nil, ErrNotFound
+	case !lend:
+		r = cloneRecord(r)
+	}
+	return r, nil
+}
+
 // generation is read before going to the database, for fill.
 func (c *readCache) generation() uint64 {
 	return c.gen.Load()

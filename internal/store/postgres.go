@@ -335,6 +335,10 @@ func pgGet(ctx context.Context, q pgQuerier, k Key) (*Record, error) {
 // the key's or scope's columns would cost a string each per row.
 const pgGetSQL = `SELECT name, created, version, body FROM records WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4`
 
+// pgCountSQL reads a scope's count of records (scope_counts), 0 if it has
+// none.
+const pgCountSQL = `SELECT coalesce((SELECT n FROM scope_counts WHERE account = $1 AND region = $2 AND kind = $3), 0)`
+
 // pgScanKey reads a row of pgGetSQL, the record of k.
 func pgScanKey(row pgx.Row, k Key) (*Record, error) {
 	r := Record{Key: k}

@@ -173,11 +173,7 @@ func (c *pgCache) settled(keys []Key, left map[Key]*Record, all bool, o writeOut
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if all {
-		for i := range c.gen {
-			c.gen[i]++
-		}
-		c.c.Clear()
-		c.scopes.clear()
+		c.empty()
 	}
 	for _, k := range keys {
 		c.gen[cacheStripe(k)]++
@@ -197,6 +193,12 @@ func (c *pgCache) set(pid int32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pid = pid
+	c.empty()
+}
+
+// empty drops the copy and the scope indexes, under c.mu; reads under way
+// do not fill the copy.
+func (c *pgCache) empty() {
 	for i := range c.gen {
 		c.gen[i]++
 	}
@@ -311,8 +313,7 @@ func (p *pgStore) loadIndex(ctx context.Context, sc Scope) error {
 		return nil
 	}
 	var n int64
-	err := p.pool.QueryRow(ctx, `SELECT coalesce((SELECT n FROM scope_counts WHERE account = $1 AND region = $2 AND kind = $3), 0)`,
-		sc.Account, sc.Region, sc.Kind).Scan(&n)
+	err := p.pool.QueryRow(ctx, pgCountSQL, sc.Account, sc.Region, sc.Kind).Scan(&n)
 	if err != nil {
 		x.finishLoad(sc, l, nil, false, false)
 		return pgFail(ctx, "count", err)
@@ -345,13 +346,7 @@ func (p *pgStore) loadIndex(ctx context.Context, sc Scope) error {
 func (p *pgStore) getCached(ctx context.Context, k Key, lend bool) (*Record, error) {
 	c := p.cache
 	if r, ok := c.lookup(k); ok {
-		switch {
-		case r == nil:
-			return nil, ErrNotFound
-		case !lend:
-			r = cloneRecord(r)
-		}
-		return r, nil
+		return cachedAnswer(r, lend)
 	}
 	gen, on := c.begin(k)
 	r, err := pgGet(ctx, p.pool, k)

@@ -221,10 +221,7 @@ func (p *pgStore) getSetting(ctx context.Context, id string, k Key) (*Record, er
 	if s.live {
 		if r, ok := s.recs[id]; ok {
 			s.mu.Unlock()
-			if r == nil {
-				return nil, ErrNotFound
-			}
-			return cloneRecord(r), nil
+			return cachedAnswer(r, false)
 		}
 	}
 	gen, live := s.gen, s.live

@@ -528,8 +528,7 @@ func (t *pgTx) Count(ctx context.Context, s Scope) (int, error) {
 		return 0, err
 	}
 	var n int64
-	err := t.queryRow(ctx, `SELECT coalesce((SELECT n FROM scope_counts WHERE account = $1 AND region = $2 AND kind = $3), 0)`,
-		s.Account, s.Region, s.Kind).Scan(&n)
+	err := t.queryRow(ctx, pgCountSQL, s.Account, s.Region, s.Kind).Scan(&n)
 	if err != nil {
 		return 0, t.fail(ctx, "count", err)
 	}

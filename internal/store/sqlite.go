@@ -338,13 +338,7 @@ func (s *sqliteStore) get(ctx context.Context, k Key, lend bool) (*Record, error
 		return nil, errClosed
 	}
 	if r, ok := s.cache.peek(k); ok {
-		switch {
-		case r == nil:
-			return nil, ErrNotFound
-		case !lend:
-			r = cloneRecord(r)
-		}
-		return r, nil
+		return cachedAnswer(r, lend)
 	}
 	gen := s.cache.generation()
 	r, err := sqliteGet(ctx, s.r.get, k)
